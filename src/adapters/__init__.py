@@ -1,0 +1,1 @@
+"""Driven adapters: storage, cache, payments, mail and queues behind the booking ports."""
