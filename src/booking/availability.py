@@ -1,0 +1,123 @@
+"""From weekly local windows to UTC instants, deliberately across DST transitions.
+
+Rules for local times that do not map to exactly one instant (documented in
+docs/architecture.md):
+
+* A time inside a spring-forward gap (02:30 on the night clocks jump 02:00 → 03:00) is shifted
+  later by the length of the gap, so it reads 03:30. This is Python's ``fold=0`` reading and
+  java.time's rule.
+* A time that occurs twice when clocks fall back means its first occurrence when it opens a
+  window and its last occurrence when it closes one, so a window covers every moment the wall
+  clock shows a time inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from booking.model import AvailabilityWindow, TimeOff
+from booking.slot import Slot
+
+_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=65536)
+def local_to_utc(day: date, at: time, zone: ZoneInfo, *, closing: bool = False) -> datetime:
+    """The UTC instant of wall-clock ``at`` on ``day`` in ``zone`` (rules in the module doc)."""
+    naive = datetime.combine(day, at)
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if round_trip != naive:  # in a gap: fold=0 reads it with the offset before the jump
+        return first.astimezone(UTC)
+    return (second if closing else first).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPeriod:
+    """Part of one window's occurrence that can be booked.
+
+    ``origin`` is where the window opened; slot starts are aligned to it, so time off cutting a
+    window short does not shift the grid.
+    """
+
+    origin: datetime
+    slot: Slot
+
+
+def window_occurrences(
+    windows: Sequence[AvailabilityWindow], zone: ZoneInfo, span: Slot
+) -> list[Slot]:
+    """Every occurrence in UTC of the active weekly ``windows`` that overlaps ``span``, sorted."""
+    found: list[Slot] = []
+    for day in _local_days(zone, span):
+        weekday = day.weekday()
+        for window in windows:
+            if not window.is_active or window.day_of_week != weekday:
+                continue
+            start = local_to_utc(day, window.start, zone)
+            if window.end == time(0):
+                end = local_to_utc(day + _DAY, time(0), zone, closing=True)
+            else:
+                end = local_to_utc(day, window.end, zone, closing=True)
+            if end > start:
+                occurrence = Slot(start, end)
+                if occurrence.overlaps(span):
+                    found.append(occurrence)
+    found.sort(key=lambda slot: slot.start)
+    return found
+
+
+def time_off_periods(time_off: Sequence[TimeOff], zone: ZoneInfo, span: Slot) -> list[Slot]:
+    """The time-off days as UTC intervals from local midnight to local midnight."""
+    found = []
+    for off in time_off:
+        start = local_to_utc(off.first_day, time(0), zone)
+        end = local_to_utc(off.last_day + _DAY, time(0), zone)
+        period = Slot(start, end)
+        if period.overlaps(span):
+            found.append(period)
+    found.sort(key=lambda slot: slot.start)
+    return found
+
+
+def open_periods(
+    windows: Sequence[AvailabilityWindow],
+    time_off: Sequence[TimeOff],
+    zone: ZoneInfo,
+    span: Slot,
+) -> list[OpenPeriod]:
+    """Window occurrences overlapping ``span`` with the time off cut out of them."""
+    closed = time_off_periods(time_off, zone, span)
+    periods = []
+    for occurrence in window_occurrences(windows, zone, span):
+        for piece in _subtract(occurrence, closed):
+            periods.append(OpenPeriod(origin=occurrence.start, slot=piece))
+    return periods
+
+
+def _subtract(slot: Slot, closed: Sequence[Slot]) -> Iterator[Slot]:
+    cursor = slot.start
+    for hole in closed:
+        if hole.end <= cursor or hole.start >= slot.end:
+            continue
+        if hole.start > cursor:
+            yield Slot(cursor, hole.start)
+        cursor = max(cursor, hole.end)
+    if cursor < slot.end:
+        yield Slot(cursor, slot.end)
+
+
+def _local_days(zone: ZoneInfo, span: Slot) -> Iterator[date]:
+    # One day of margin each side: a window on the previous local day can reach into the span.
+    day = span.start.astimezone(zone).date() - _DAY
+    last = span.end.astimezone(zone).date() + _DAY
+    while day <= last:
+        yield day
+        day += _DAY

@@ -1,0 +1,208 @@
+"""Catalogue use cases: professionals, clients, availability, free slots and search."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from booking.calendar import Calendar
+from booking.errors import (
+    ClientNotFound,
+    ConcurrentUpdate,
+    InvalidInput,
+    ProfessionalNotFound,
+    RuleViolation,
+)
+from booking.model import AvailabilityWindow, Client, Professional, TimeOff
+from booking.ports import Clock, SearchCriteria, UnitOfWork
+from booking.pricing import price_cents
+from booking.slot import Slot
+
+MAX_SLOT_SEARCH = timedelta(days=62)
+MAX_PAGE = 100
+_EDITABLE = frozenset(
+    {
+        "name",
+        "email",
+        "category",
+        "hourly_rate_cents",
+        "time_zone",
+        "location",
+        "currency",
+        "travel_mode",
+        "travel_fee_cents",
+        "policy",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FreeSlots:
+    slots: list[Slot]
+    price_cents: int  # of each slot: they all have the requested duration
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FreeTime:
+    """Search filter: only professionals with at least one free slot of ``duration`` in ``span``."""
+
+    span: Slot
+    duration: timedelta
+
+
+def register_professional(professional: Professional, *, uow: UnitOfWork) -> Professional:
+    with uow:
+        uow.professionals.add(professional)
+        uow.commit()
+    return professional
+
+
+def get_professional(professional_id: UUID, *, uow: UnitOfWork) -> Professional:
+    with uow:
+        return _professional(uow, professional_id)
+
+
+def update_professional(
+    professional_id: UUID,
+    changes: Mapping[str, object],
+    *,
+    uow: UnitOfWork,
+    expected_version: int | None = None,
+) -> Professional:
+    """Apply profile ``changes``; with ``expected_version``, refuse to overwrite newer edits."""
+    unknown = set(changes) - _EDITABLE
+    if unknown:
+        raise InvalidInput(f"cannot change: {', '.join(sorted(unknown))}")
+    with uow:
+        current = _professional(uow, professional_id)
+        if expected_version is not None and current.version != expected_version:
+            raise ConcurrentUpdate("the professional was changed by someone else")
+        updated = replace(current, **changes)  # type: ignore[arg-type]
+        uow.professionals.update(updated)
+        uow.commit()
+    return updated
+
+
+def set_availability(
+    professional_id: UUID, windows: tuple[AvailabilityWindow, ...], *, uow: UnitOfWork
+) -> Professional:
+    """Replace the weekly windows. Existing bookings stand even if they now fall outside."""
+    with uow:
+        updated = replace(_professional(uow, professional_id), availability=windows)
+        uow.professionals.update(updated)
+        uow.commit()
+    return updated
+
+
+def set_time_off(
+    professional_id: UUID, time_off: tuple[TimeOff, ...], *, uow: UnitOfWork
+) -> Professional:
+    """Replace the days off. Existing bookings on them stand; cancel them explicitly."""
+    with uow:
+        updated = replace(_professional(uow, professional_id), time_off=time_off)
+        uow.professionals.update(updated)
+        uow.commit()
+    return updated
+
+
+def free_slots(
+    professional_id: UUID, span: Slot, duration: timedelta, *, uow: UnitOfWork, clock: Clock
+) -> FreeSlots:
+    """The bookable slots of one professional in ``span``, with their price."""
+    if span.duration > MAX_SLOT_SEARCH:
+        raise InvalidInput("search at most 62 days of slots at once")
+    with uow:
+        professional = _professional(uow, professional_id)
+        calendar = _calendar(uow, professional, span)
+    return FreeSlots(
+        slots=calendar.free_slots(span, duration, clock.now()),
+        price_cents=price_cents(professional, duration),
+        currency=professional.currency,
+    )
+
+
+def search_professionals(
+    criteria: SearchCriteria, *, uow: UnitOfWork, clock: Clock, free: FreeTime | None = None
+) -> list[tuple[Professional, float | None]]:
+    """One page of professionals by category and distance, optionally only those with free time.
+
+    With a free-time filter, candidates are read from storage in batches and checked against
+    their calendars until the page is full, so pages stay consistent with the filter.
+    """
+    if not 0 < criteria.limit <= MAX_PAGE or criteria.offset < 0:
+        raise InvalidInput(f"limit must be 1-{MAX_PAGE} and offset not negative")
+    if (criteria.near is None) != (criteria.radius_km is None):
+        raise InvalidInput("give both a point and a radius, or neither")
+    if free is None:
+        with uow:
+            return uow.professionals.search(criteria)
+    if free.span.duration > MAX_SLOT_SEARCH:
+        raise InvalidInput("search at most 62 days of free time at once")
+    now = clock.now()
+    wanted = criteria.offset + criteria.limit
+    matches: list[tuple[Professional, float | None]] = []
+    batch = replace(criteria, limit=max(MAX_PAGE, criteria.limit), offset=0)
+    with uow:
+        while len(matches) < wanted:
+            candidates = uow.professionals.search(batch)
+            for professional, distance in candidates:
+                if _has_free_slot(uow, professional, free, now):
+                    matches.append((professional, distance))
+            if len(candidates) < batch.limit:
+                break
+            batch = replace(batch, offset=batch.offset + batch.limit)
+    return matches[criteria.offset : wanted]
+
+
+def register_client(client: Client, *, uow: UnitOfWork) -> Client:
+    with uow:
+        uow.clients.add(client)
+        uow.commit()
+    return client
+
+
+def get_client(client_id: UUID, *, uow: UnitOfWork) -> Client:
+    with uow:
+        client = uow.clients.get(client_id)
+    if client is None:
+        raise ClientNotFound("no such client")
+    return client
+
+
+def update_client(client_id: UUID, changes: Mapping[str, object], *, uow: UnitOfWork) -> Client:
+    unknown = set(changes) - {"name", "email", "phone"}
+    if unknown:
+        raise InvalidInput(f"cannot change: {', '.join(sorted(unknown))}")
+    with uow:
+        client = uow.clients.get(client_id)
+        if client is None:
+            raise ClientNotFound("no such client")
+        updated = replace(client, **changes)  # type: ignore[arg-type]
+        uow.clients.update(updated)
+        uow.commit()
+    return updated
+
+
+def _has_free_slot(
+    uow: UnitOfWork, professional: Professional, free: FreeTime, now: datetime
+) -> bool:
+    try:
+        slots = _calendar(uow, professional, free.span).free_slots(free.span, free.duration, now)
+    except RuleViolation:  # a duration this professional does not offer
+        return False
+    return bool(slots)
+
+
+def _calendar(uow: UnitOfWork, professional: Professional, span: Slot) -> Calendar:
+    needed = span.extended_by(professional.buffer_after_booking)
+    return Calendar(professional, uow.bookings.active_blocking(professional.id, needed))
+
+
+def _professional(uow: UnitOfWork, professional_id: UUID) -> Professional:
+    professional = uow.professionals.get(professional_id)
+    if professional is None:
+        raise ProfessionalNotFound("no such professional")
+    return professional

@@ -1,0 +1,47 @@
+"""Commands: requests to change the system, named in the imperative."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from booking.model import CancellationReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateBooking:
+    client_id: UUID
+    professional_id: UUID
+    start: datetime
+    duration: timedelta
+    idempotency_key: str
+
+    def fingerprint(self) -> str:
+        """Identifies what was asked, so a key reused for another request is caught.
+
+        The start is taken as an instant, so the same time written with another offset is the
+        same request.
+        """
+        start = self.start.timestamp() if self.start.tzinfo else self.start.isoformat()
+        canonical = f"{self.client_id}|{self.professional_id}|{start}|{self.duration}"
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelBooking:
+    booking_id: UUID
+    reason: CancellationReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordPaymentSucceeded:
+    payment_intent_id: str
+    booking_id: UUID | None = None  # from the intent's metadata, when the provider sends it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordPaymentFailed:
+    payment_intent_id: str
+    booking_id: UUID | None = None

@@ -1,0 +1,142 @@
+"""Domain errors: every rule the domain enforces fails with one of these, never a bare ValueError.
+
+Each error carries a stable machine-readable ``code``; the edges (HTTP, jobs) map the families
+below to their own status codes in one place.
+"""
+
+from __future__ import annotations
+
+
+class BookingError(Exception):
+    """Base of every domain error."""
+
+    code = "booking_error"
+
+    def __init__(self, message: str, *, replayed: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.replayed = replayed  # True when answered from an idempotency record
+
+
+# -- Invalid input: the request itself is malformed (HTTP 400/422) ----------------------------
+
+
+class InvalidInput(BookingError):
+    code = "invalid_input"
+
+
+class NaiveDateTime(InvalidInput):
+    code = "naive_datetime"
+
+
+class InvalidTimeZone(InvalidInput):
+    code = "invalid_time_zone"
+
+
+# -- Not found (HTTP 404) -------------------------------------------------------------------
+
+
+class NotFound(BookingError):
+    code = "not_found"
+
+
+class ProfessionalNotFound(NotFound):
+    code = "professional_not_found"
+
+
+class ClientNotFound(NotFound):
+    code = "client_not_found"
+
+
+class BookingNotFound(NotFound):
+    code = "booking_not_found"
+
+
+# -- A booking rule is not met (HTTP 422) ---------------------------------------------------
+
+
+class RuleViolation(BookingError):
+    code = "rule_violation"
+
+
+class OutsideAvailability(RuleViolation):
+    code = "outside_availability"
+
+
+class Misaligned(RuleViolation):
+    code = "misaligned"
+
+
+class DurationOutOfRange(RuleViolation):
+    code = "duration_out_of_range"
+
+
+class InThePast(RuleViolation):
+    code = "in_the_past"
+
+
+class TooSoon(RuleViolation):
+    code = "too_soon"
+
+
+class TooFarAhead(RuleViolation):
+    code = "too_far_ahead"
+
+
+class IdempotencyKeyReused(RuleViolation):
+    """The key was already used for a request with a different body."""
+
+    code = "idempotency_key_reused"
+
+
+# -- Conflicts with the current state (HTTP 409) --------------------------------------------
+
+
+class Conflict(BookingError):
+    code = "conflict"
+
+
+class SlotUnavailable(Conflict):
+    """The requested time overlaps an active booking (or its buffer) of the professional."""
+
+    code = "slot_unavailable"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+class ConcurrentUpdate(Conflict):
+    """Someone else changed the aggregate since it was read (optimistic locking)."""
+
+    code = "concurrent_update"
+
+
+class RequestInProgress(Conflict):
+    """A request with the same idempotency key is still being processed."""
+
+    code = "request_in_progress"
+
+
+# -- A collaborator outside the domain failed (HTTP 502/503) --------------------------------
+
+
+class PaymentUnavailable(BookingError):
+    code = "payment_unavailable"
+
+
+class StorageUnavailable(BookingError):
+    """The database or another store cannot be reached; retrying later may succeed."""
+
+    code = "storage_unavailable"
+
+
+def error_codes() -> dict[str, type[BookingError]]:
+    """Every concrete error class by its code (used to replay stored idempotent outcomes)."""
+    found: dict[str, type[BookingError]] = {}
+    pending: list[type[BookingError]] = [BookingError]
+    while pending:
+        cls = pending.pop()
+        found[cls.code] = cls
+        pending.extend(cls.__subclasses__())
+    return found

@@ -1,0 +1,186 @@
+"""Ports: what the domain needs from the outside world, owned here and implemented by adapters.
+
+Every port is a Protocol, so adapters satisfy them structurally and the domain never imports an
+adapter. Errors raised through a port are the domain's own (``booking.errors``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from booking.events import Event
+from booking.model import Booking, BookingStatus, Client, Location, Professional
+from booking.slot import Slot
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware (UTC)."""
+        ...
+
+
+class ProfessionalRepository(Protocol):
+    def add(self, professional: Professional) -> None: ...
+
+    def get(self, professional_id: UUID) -> Professional | None: ...
+
+    def update(self, professional: Professional) -> None:
+        """Store changes; raise ConcurrentUpdate if ``professional.version`` is stale."""
+        ...
+
+    def search(self, criteria: SearchCriteria) -> list[tuple[Professional, float | None]]:
+        """Professionals matching ``criteria`` with their distance in km (when near is given),
+        nearest first when a point is given, else by name; one page of them."""
+        ...
+
+
+class ClientRepository(Protocol):
+    def add(self, client: Client) -> None: ...
+
+    def get(self, client_id: UUID) -> Client | None: ...
+
+    def update(self, client: Client) -> None: ...
+
+
+class BookingRepository(Protocol):
+    def add(self, booking: Booking) -> None:
+        """Store a new booking. Raise SlotUnavailable if storage itself finds an overlap."""
+        ...
+
+    def get(self, booking_id: UUID) -> Booking | None: ...
+
+    def get_by_payment_intent(self, payment_intent_id: str) -> Booking | None: ...
+
+    def update(self, booking: Booking) -> None:
+        """Store changes; raise ConcurrentUpdate if ``booking.version`` is stale, then bump it."""
+        ...
+
+    def active_blocking(self, professional_id: UUID, span: Slot) -> list[Booking]:
+        """Pending and confirmed bookings whose blocked time (slot + buffer) overlaps ``span``."""
+        ...
+
+    def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]: ...
+
+    def list(self, query: BookingQuery) -> list[Booking]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchCriteria:
+    category: str | None = None
+    near: Location | None = None
+    radius_km: float | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingQuery:
+    client_id: UUID | None = None
+    professional_id: UUID | None = None
+    status: BookingStatus | None = None
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class UnitOfWork(Protocol):
+    """One atomic change. Used as ``with uow: ...; uow.commit()``.
+
+    Leaving the block without ``commit()`` rolls everything back. ``commit()`` stores the events
+    recorded by the aggregates it saw together with the changes (the outbox), atomically.
+    """
+
+    professionals: ProfessionalRepository
+    clients: ClientRepository
+    bookings: BookingRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def collect_new_events(self) -> Iterator[Event]:
+        """Events recorded by aggregates seen in this unit of work, each yielded once."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntent:
+    id: str
+    client_secret: str
+    status: str
+
+
+class PaymentGateway(Protocol):
+    """Takes money. Every call carries an idempotency key so a retry never charges twice."""
+
+    def create_intent(
+        self, *, booking_id: UUID, amount_cents: int, currency: str, idempotency_key: str
+    ) -> PaymentIntent:
+        """Raise PaymentUnavailable when the provider cannot be reached or refuses."""
+        ...
+
+    def cancel_intent(self, payment_intent_id: str, *, idempotency_key: str) -> None: ...
+
+    def refund(self, payment_intent_id: str, *, amount_cents: int, idempotency_key: str) -> str:
+        """Return the provider's refund id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """What an idempotent request answered the first time, as JSON text."""
+
+    body: str
+
+
+class IdempotencyStore(Protocol):
+    """Remembers requests by key so that a retried write is answered, not executed, again."""
+
+    def claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
+        """Claim ``key`` for a new request, or return the first request's stored response.
+
+        Returns None when the caller now owns the key and must ``complete`` or ``release`` it.
+        Raises IdempotencyKeyReused when the key was used with another fingerprint, and
+        RequestInProgress while the first request still runs. A claim abandoned by a crashed
+        request lapses after a short lease, so the key is never locked for good.
+        """
+        ...
+
+    def complete(self, scope: str, key: str, response: StoredResponse) -> None: ...
+
+    def release(self, scope: str, key: str) -> None:
+        """Forget an owned claim (the request failed in a way a retry may fix)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+    attachments: Sequence[tuple[str, str, str]] = ()  # (filename, mime type, text)
+
+
+class Notifier(Protocol):
+    def send(self, email: Email) -> None: ...
+
+
+class JobDispatcher(Protocol):
+    """Hands events to background workers (RQ in production, in-process when embedded)."""
+
+    def dispatch(self, event: Event) -> None: ...

@@ -1,0 +1,296 @@
+"""Booking use cases: hold a slot, take the payment, confirm, cancel, refund, expire holds.
+
+Each function is one transaction boundary (``with uow: ...; uow.commit()``); calls to the
+payment provider happen between transactions, never inside one, and every such call carries an
+idempotency key derived from the booking so a retry cannot charge or refund twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+from booking.calendar import Calendar
+from booking.commands import (
+    CancelBooking,
+    CreateBooking,
+    RecordPaymentFailed,
+    RecordPaymentSucceeded,
+)
+from booking.errors import (
+    BookingNotFound,
+    ClientNotFound,
+    ConcurrentUpdate,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PaymentUnavailable,
+    ProfessionalNotFound,
+    RuleViolation,
+    SlotUnavailable,
+)
+from booking.model import Booking, BookingStatus, CancellationReason
+from booking.ports import Clock, IdempotencyStore, PaymentGateway, UnitOfWork
+from booking.pricing import refund_due_cents
+from booking.receipts import BookingReceipt, replay, store_error, store_receipt
+from booking.slot import Slot
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# Answers that a retry with the same key must get again; anything else releases the key.
+_REPLAYABLE_ERRORS = (NotFound, RuleViolation, SlotUnavailable, InvalidInput)
+
+
+def create_booking(
+    cmd: CreateBooking,
+    *,
+    uow: UnitOfWork,
+    payments: PaymentGateway,
+    idempotency: IdempotencyStore,
+    clock: Clock,
+    new_id: Callable[[], UUID] = uuid4,
+) -> BookingReceipt:
+    """Hold the slot as a pending booking and open its payment; replay a retried request.
+
+    Flow: claim the idempotency key → check the rules against the professional's calendar →
+    store the pending booking → create the payment intent → attach it → store the receipt.
+    """
+    key = cmd.idempotency_key
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise InvalidInput("the idempotency key must be 1-255 printable characters")
+    scope = f"client:{cmd.client_id}"
+    stored = idempotency.claim(scope, key, cmd.fingerprint())
+    if stored is not None:
+        return replay(stored)
+    try:
+        receipt = _hold_and_open_payment(cmd, uow, payments, clock, new_id())
+    except _REPLAYABLE_ERRORS as error:
+        idempotency.complete(scope, key, store_error(error))
+        raise
+    except BaseException:
+        idempotency.release(scope, key)
+        raise
+    idempotency.complete(scope, key, store_receipt(receipt))
+    return receipt
+
+
+def _hold_and_open_payment(
+    cmd: CreateBooking, uow: UnitOfWork, payments: PaymentGateway, clock: Clock, booking_id: UUID
+) -> BookingReceipt:
+    now = clock.now()
+    slot = Slot.starting(cmd.start, cmd.duration)
+    with uow:
+        professional = uow.professionals.get(cmd.professional_id)
+        if professional is None:
+            raise ProfessionalNotFound("no such professional")
+        if uow.clients.get(cmd.client_id) is None:
+            raise ClientNotFound("no such client")
+        needed = slot.extended_by(professional.buffer_after_booking)
+        calendar = Calendar(professional, uow.bookings.active_blocking(professional.id, needed))
+        booking = calendar.book(
+            booking_id=booking_id,
+            client_id=cmd.client_id,
+            slot=slot,
+            now=now,
+            idempotency_key=cmd.idempotency_key,
+        )
+        if booking.total_price_cents == 0:
+            booking.confirm(now)  # nothing to pay: a free booking is confirmed at once
+        uow.bookings.add(booking)
+        uow.commit()
+    if booking.status is BookingStatus.CONFIRMED:
+        return BookingReceipt.of(booking, client_secret=None)
+
+    try:
+        intent = payments.create_intent(
+            booking_id=booking.id,
+            amount_cents=booking.total_price_cents,
+            currency=booking.currency,
+            idempotency_key=f"booking-{booking.id}-intent",
+        )
+    except BaseException:
+        _cancel_quietly(booking.id, CancellationReason.PAYMENT_ERROR, uow, clock)
+        raise
+    with uow:
+        booking = _get(uow, booking.id)
+        booking.attach_payment(intent.id, clock.now())
+        uow.bookings.update(booking)
+        uow.commit()
+    if booking.status is not BookingStatus.PENDING:
+        # The hold ended while the intent was being made: make sure it is never charged.
+        _cancel_intent_quietly(payments, booking)
+        raise IllegalTransition("the hold ended before its payment could be opened")
+    return BookingReceipt.of(booking, client_secret=intent.client_secret)
+
+
+def record_payment_succeeded(
+    cmd: RecordPaymentSucceeded, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+) -> Booking:
+    """Confirm the booking the payment was for; refund a payment that came too late.
+
+    A success for a booking that was already cancelled (its hold expired, or the client gave
+    up) is refunded in full rather than re-confirmed: the slot may have been given to someone
+    else, and money must never stay with us for a booking that does not exist.
+    """
+    with uow:
+        booking = _find_for_payment(uow, cmd.payment_intent_id, cmd.booking_id)
+        if booking.payment_intent_id is None:
+            booking.attach_payment(cmd.payment_intent_id, clock.now())  # webhook beat the attach
+        if booking.status is BookingStatus.PENDING:
+            booking.confirm(clock.now())
+        elif booking.status is BookingStatus.CANCELLED:
+            booking.owe_refund(booking.total_price_cents)
+        uow.bookings.update(booking)
+        uow.commit()
+    if booking.refund_outstanding_cents:
+        return settle_refund(booking.id, uow=uow, payments=payments, clock=clock)
+    return booking
+
+
+def record_payment_failed(
+    cmd: RecordPaymentFailed, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+) -> Booking:
+    """A declined payment ends a pending hold and frees its slot; later, it changes nothing."""
+    with uow:
+        booking = _find_for_payment(uow, cmd.payment_intent_id, cmd.booking_id)
+        if booking.status is not BookingStatus.PENDING:
+            return booking
+        booking.cancel(CancellationReason.PAYMENT_FAILED, clock.now())
+        uow.bookings.update(booking)
+        uow.commit()
+    _cancel_intent_quietly(payments, booking)
+    return booking
+
+
+def cancel_booking(
+    cmd: CancelBooking, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+) -> Booking:
+    """Cancel and free the slot; refund a paid booking per the cancellation policy.
+
+    If the refund cannot be made now, the booking stays cancelled with the refund owed, and
+    ``settle_refund`` (run again by the worker) pays it later.
+    """
+    now = clock.now()
+    with uow:
+        booking = _get(uow, cmd.booking_id)
+        professional = uow.professionals.get(booking.professional_id)
+        if professional is None:
+            raise ProfessionalNotFound("no such professional")
+        paid = booking.total_price_cents if booking.status is BookingStatus.CONFIRMED else 0
+        refund = refund_due_cents(
+            paid_cents=paid,
+            start=booking.start,
+            now=now,
+            reason=cmd.reason,
+            professional=professional,
+        )
+        booking.cancel(cmd.reason, now, refund_cents=refund)
+        uow.bookings.update(booking)
+        uow.commit()
+    if paid == 0:
+        _cancel_intent_quietly(payments, booking)
+        return booking
+    if booking.refund_outstanding_cents:
+        try:
+            return settle_refund(booking.id, uow=uow, payments=payments, clock=clock)
+        except PaymentUnavailable:
+            return booking  # owed, and settled later by the worker
+    return booking
+
+
+def settle_refund(
+    booking_id: UUID, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+) -> Booking:
+    """Pay back whatever the client is still owed on a booking. Safe to run any number of times."""
+    with uow:
+        booking = _get(uow, booking_id)
+    outstanding = booking.refund_outstanding_cents
+    if outstanding <= 0 or booking.payment_intent_id is None:
+        return booking
+    payments.refund(
+        booking.payment_intent_id,
+        amount_cents=outstanding,
+        idempotency_key=f"booking-{booking.id}-refund-{booking.refunded_cents}-{outstanding}",
+    )
+    with uow:
+        booking = _get(uow, booking_id)
+        if booking.refund_outstanding_cents >= outstanding:
+            booking.record_refund(outstanding, clock.now())
+            uow.bookings.update(booking)
+            uow.commit()
+    return booking
+
+
+def expire_holds(
+    *,
+    uow: UnitOfWork,
+    payments: PaymentGateway,
+    clock: Clock,
+    hold_time: timedelta = timedelta(minutes=15),
+    batch_size: int = 200,
+) -> list[UUID]:
+    """Cancel pending bookings older than ``hold_time`` and their unpaid intents."""
+    cutoff = clock.now() - hold_time
+    with uow:
+        stale = [b.id for b in uow.bookings.pending_created_before(cutoff, batch_size)]
+    expired = []
+    for booking_id in stale:
+        try:
+            with uow:
+                booking = _get(uow, booking_id)
+                if booking.status is not BookingStatus.PENDING:
+                    continue
+                booking.cancel(CancellationReason.HOLD_EXPIRED, clock.now())
+                uow.bookings.update(booking)
+                uow.commit()
+        except ConcurrentUpdate:
+            continue  # the payment landed at the same moment; that outcome stands
+        _cancel_intent_quietly(payments, booking)
+        expired.append(booking_id)
+    return expired
+
+
+def get_booking(booking_id: UUID, *, uow: UnitOfWork) -> Booking:
+    with uow:
+        return _get(uow, booking_id)
+
+
+def _get(uow: UnitOfWork, booking_id: UUID) -> Booking:
+    booking = uow.bookings.get(booking_id)
+    if booking is None:
+        raise BookingNotFound("no such booking")
+    return booking
+
+
+def _find_for_payment(uow: UnitOfWork, payment_intent_id: str, booking_id: UUID | None) -> Booking:
+    booking = uow.bookings.get_by_payment_intent(payment_intent_id)
+    if booking is None and booking_id is not None:
+        booking = uow.bookings.get(booking_id)
+        if booking is not None and booking.payment_intent_id not in (None, payment_intent_id):
+            booking = None  # metadata pointing at a booking paid through another intent
+    if booking is None:
+        raise BookingNotFound(f"no booking for payment {payment_intent_id}")
+    return booking
+
+
+def _cancel_quietly(
+    booking_id: UUID, reason: CancellationReason, uow: UnitOfWork, clock: Clock
+) -> None:
+    with uow:
+        booking = _get(uow, booking_id)
+        if booking.is_active:
+            booking.cancel(reason, clock.now())
+            uow.bookings.update(booking)
+            uow.commit()
+
+
+def _cancel_intent_quietly(payments: PaymentGateway, booking: Booking) -> None:
+    # Best effort: an intent we fail to cancel can still succeed later, and that late success
+    # is refunded by record_payment_succeeded, so no money is kept either way.
+    if booking.payment_intent_id is None:
+        return
+    with suppress(PaymentUnavailable):
+        payments.cancel_intent(
+            booking.payment_intent_id, idempotency_key=f"booking-{booking.id}-cancel"
+        )
