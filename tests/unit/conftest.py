@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from adapters.memory import (
+    InMemoryIdempotencyStore,
+    InMemoryPayments,
+    InMemoryStore,
+    InMemoryUnitOfWork,
+)
+from booking import catalogue, services
+from booking.commands import CreateBooking
+from booking.model import Booking
+from booking.receipts import BookingReceipt
+from tests.factories import MONDAY, FixedClock, at, make_client, make_professional, new_key
+
+
+@dataclass
+class World:
+    """The service layer wired to in-memory adapters, with one professional and one client."""
+
+    clock: FixedClock = field(default_factory=FixedClock)
+    store: InMemoryStore = field(default_factory=InMemoryStore)
+    payments: InMemoryPayments = field(default_factory=InMemoryPayments)
+
+    def __post_init__(self) -> None:
+        self.uow = InMemoryUnitOfWork(self.store)
+        self.idempotency = InMemoryIdempotencyStore(self.clock)
+        self.professional = catalogue.register_professional(make_professional(), uow=self.uow)
+        self.client = catalogue.register_client(make_client(), uow=self.uow)
+
+    def request(
+        self,
+        hour: int = 10,
+        *,
+        key: str | None = None,
+        client_id: UUID | None = None,
+        professional_id: UUID | None = None,
+        hours: int = 1,
+        days_ahead: int = 0,
+    ) -> CreateBooking:
+        return CreateBooking(
+            client_id=client_id or self.client.id,
+            professional_id=professional_id or self.professional.id,
+            start=at(MONDAY, hour) + timedelta(days=days_ahead),
+            duration=timedelta(hours=hours),
+            idempotency_key=key or new_key(),
+        )
+
+    def book(self, hour: int = 10, **kwargs: object) -> BookingReceipt:
+        return services.create_booking(
+            self.request(hour, **kwargs),  # type: ignore[arg-type]
+            uow=self.uow,
+            payments=self.payments,
+            idempotency=self.idempotency,
+            clock=self.clock,
+        )
+
+    def stored(self, booking_id: UUID) -> Booking:
+        return self.store.bookings[booking_id]
+
+
+@pytest.fixture
+def world() -> World:
+    return World()

@@ -1,0 +1,287 @@
+"""The Calendar aggregate: which slots are free, and which bookings the rules refuse."""
+
+import contextlib
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import uuid4
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from booking.availability import open_periods
+from booking.calendar import Calendar
+from booking.errors import (
+    BookingError,
+    DurationOutOfRange,
+    InThePast,
+    Misaligned,
+    OutsideAvailability,
+    SlotUnavailable,
+    TooFarAhead,
+    TooSoon,
+)
+from booking.events import BookingRequested
+from booking.model import (
+    AvailabilityWindow,
+    Booking,
+    BookingPolicy,
+    BookingStatus,
+    CancellationReason,
+    TimeOff,
+    TravelMode,
+)
+from booking.slot import Slot
+from tests.factories import MONDAY, at, make_professional
+
+HOUR = timedelta(hours=1)
+
+
+def book(
+    calendar: Calendar, start: datetime, duration: timedelta = HOUR, now: datetime = MONDAY
+) -> Booking:
+    return calendar.book(
+        booking_id=uuid4(), client_id=uuid4(), slot=Slot.starting(start, duration), now=now
+    )
+
+
+def test_booking_holds_the_slot_as_pending_with_its_price_and_an_event() -> None:
+    calendar = Calendar(make_professional(hourly_rate_cents=6000), [])
+
+    booking = book(calendar, at(MONDAY, 10), timedelta(minutes=90))
+
+    assert booking.status is BookingStatus.PENDING
+    assert booking.end == at(MONDAY, 11, 30)
+    assert booking.total_price_cents == 9000
+    assert [type(e) for e in booking.events] == [BookingRequested]
+
+
+def test_an_overlapping_booking_is_refused() -> None:
+    calendar = Calendar(make_professional(), [])
+    book(calendar, at(MONDAY, 10), 2 * HOUR)
+
+    with pytest.raises(SlotUnavailable):
+        book(calendar, at(MONDAY, 11))
+
+
+def test_back_to_back_bookings_do_not_conflict_when_there_is_no_buffer() -> None:
+    calendar = Calendar(make_professional(), [])
+
+    book(calendar, at(MONDAY, 10))
+    book(calendar, at(MONDAY, 11))
+    book(calendar, at(MONDAY, 9))
+
+    assert len(calendar.bookings) == 3
+
+
+def test_the_buffer_keeps_time_free_after_each_booking() -> None:
+    pro = make_professional(
+        policy=BookingPolicy(minimum_notice=timedelta(0), buffer=timedelta(minutes=30))
+    )
+    calendar = Calendar(pro, [])
+    book(calendar, at(MONDAY, 10))
+
+    with pytest.raises(SlotUnavailable):
+        book(calendar, at(MONDAY, 11))
+    with pytest.raises(SlotUnavailable):
+        book(calendar, at(MONDAY, 9))  # its own buffer would run into the 10:00 booking
+    book(calendar, at(MONDAY, 11, 30))
+
+
+def test_travellers_block_travel_time_after_each_booking() -> None:
+    pro = make_professional(travel_mode=TravelMode.TRAVEL)  # 30 min travel time by default
+    calendar = Calendar(pro, [])
+
+    booking = book(calendar, at(MONDAY, 10))
+
+    assert booking.blocked == Slot(at(MONDAY, 10), at(MONDAY, 11, 30))
+    with pytest.raises(SlotUnavailable):
+        book(calendar, at(MONDAY, 11))
+
+
+def test_cancelled_bookings_free_their_time() -> None:
+    pro = make_professional()
+    first = book(Calendar(pro, []), at(MONDAY, 10))
+    first.cancel(CancellationReason.CLIENT, MONDAY)
+
+    calendar = Calendar(pro, [first])
+
+    book(calendar, at(MONDAY, 10))
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "error"),
+    [
+        (at(MONDAY, 8), HOUR, OutsideAvailability),
+        (at(MONDAY, 16, 30), HOUR, OutsideAvailability),
+        (at(MONDAY, 10, 15), HOUR, Misaligned),
+        (at(MONDAY, 10), timedelta(minutes=90) + timedelta(minutes=15), Misaligned),
+        (at(MONDAY, 10), timedelta(minutes=30), DurationOutOfRange),
+        (at(MONDAY, 9), timedelta(hours=9), DurationOutOfRange),
+        (MONDAY - timedelta(days=1) + timedelta(hours=10), HOUR, InThePast),
+        (MONDAY + timedelta(days=91, hours=10), HOUR, TooFarAhead),
+    ],
+)
+def test_bookings_breaking_a_rule_are_refused_with_the_rule(
+    start: datetime, duration: timedelta, error: type[Exception]
+) -> None:
+    calendar = Calendar(make_professional(), [])
+
+    with pytest.raises(error):
+        book(calendar, start, duration)
+    assert calendar.bookings == []
+
+
+def test_bookings_need_the_minimum_notice() -> None:
+    pro = make_professional(policy=BookingPolicy(minimum_notice=timedelta(hours=2)))
+    calendar = Calendar(pro, [])
+
+    with pytest.raises(TooSoon):
+        book(calendar, at(MONDAY, 10), now=at(MONDAY, 8, 30))
+    book(calendar, at(MONDAY, 10), now=at(MONDAY, 8))
+
+
+def test_time_off_cannot_be_booked() -> None:
+    pro = make_professional(
+        time_off=(TimeOff(first_day=date(2026, 6, 1), last_day=date(2026, 6, 1)),)
+    )
+    calendar = Calendar(pro, [])
+
+    with pytest.raises(OutsideAvailability):
+        book(calendar, at(MONDAY, 10))
+    book(calendar, at(MONDAY, 10) + timedelta(days=1))
+
+
+def test_a_booking_is_nine_to_five_local_on_a_dst_day() -> None:
+    berlin = make_professional(time_zone="Europe/Berlin")
+    calendar = Calendar(berlin, [])
+    spring_sunday = datetime(2026, 3, 29, tzinfo=UTC)
+    now = spring_sunday - timedelta(days=1)
+
+    book(calendar, spring_sunday.replace(hour=7), now=now)  # 09:00 CEST
+    with pytest.raises(OutsideAvailability):
+        book(calendar, spring_sunday.replace(hour=15), now=now)  # 17:00 CEST
+
+
+def test_free_slots_of_an_empty_day_fill_the_window_on_the_grid() -> None:
+    calendar = Calendar(make_professional(), [])
+    day = Slot(MONDAY, MONDAY + timedelta(days=1))
+
+    slots = calendar.free_slots(day, HOUR, MONDAY)
+
+    assert [s.start for s in slots] == [
+        at(MONDAY, 9) + k * timedelta(minutes=30) for k in range(15)
+    ]
+
+
+def test_free_slots_skip_bookings_and_their_buffers() -> None:
+    pro = make_professional(
+        policy=BookingPolicy(minimum_notice=timedelta(0), buffer=timedelta(minutes=30))
+    )
+    calendar = Calendar(pro, [])
+    book(calendar, at(MONDAY, 12))
+    day = Slot(MONDAY, MONDAY + timedelta(days=1))
+
+    starts = [s.start for s in calendar.free_slots(day, HOUR, MONDAY)]
+
+    assert at(MONDAY, 10, 30) in starts  # ends 11:30, buffer to 12:00
+    assert at(MONDAY, 11) not in starts
+    assert at(MONDAY, 12, 30) not in starts
+    assert at(MONDAY, 13, 30) in starts  # after 12:00-13:00 and its buffer
+
+
+# -- properties ------------------------------------------------------------------------------
+
+zones = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"])
+policies = st.builds(
+    BookingPolicy,
+    granularity=st.sampled_from([timedelta(minutes=m) for m in (15, 30, 60)]),
+    minimum_notice=st.sampled_from([timedelta(0), timedelta(hours=3)]),
+    minimum_duration=st.just(timedelta(hours=1)),
+    buffer=st.sampled_from([timedelta(0), timedelta(minutes=15), timedelta(minutes=45)]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    zone=zones,
+    policy=policies,
+    first_day=st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 20)),
+    now_offset_hours=st.integers(min_value=-24, max_value=72),
+    booked=st.lists(st.tuples(st.integers(0, 6 * 24 * 4), st.integers(4, 12)), max_size=12),
+    duration_quarters=st.sampled_from([4, 6, 8]),
+)
+def test_every_free_slot_is_inside_availability_aligned_future_and_clear_of_bookings(
+    zone: str,
+    policy: BookingPolicy,
+    first_day: date,
+    now_offset_hours: int,
+    booked: list[tuple[int, int]],
+    duration_quarters: int,
+) -> None:
+    pro = make_professional(time_zone=zone, policy=policy, availability=_weekday_windows())
+    start = datetime.combine(first_day, time(0), tzinfo=UTC)
+    span = Slot(start, start + timedelta(days=6))
+    now = start + timedelta(hours=now_offset_hours)
+    calendar = Calendar(pro, [])
+    for quarter, length in booked:  # fill the calendar through the rules, so it is realistic
+        with contextlib.suppress(BookingError):  # the rules refused this one: fine
+            book(
+                calendar,
+                start + quarter * timedelta(minutes=15),
+                length * timedelta(minutes=15),
+                now,
+            )
+    duration = duration_quarters * timedelta(minutes=15)
+    assume(duration % policy.granularity == timedelta(0))
+
+    slots = calendar.free_slots(span, duration, now)
+
+    periods = open_periods(pro.availability, pro.time_off, pro.zone, span)
+    for slot in slots:
+        assert span.contains(slot)
+        assert slot.duration == duration
+        assert slot.start >= now + policy.minimum_notice
+        period = next(p for p in periods if p.slot.contains(slot))
+        assert (slot.start - period.origin) % policy.granularity == timedelta(0)
+        wanted = slot.extended_by(pro.buffer_after_booking)
+        assert not any(b.blocked.overlaps(wanted) for b in calendar.bookings)
+        calendar.check(slot, now)  # and the rules agree that it can be booked
+    assert slots == sorted(slots, key=lambda s: s.start)
+    assert len(set(slots)) == len(slots)
+
+
+def _weekday_windows() -> tuple[AvailabilityWindow, ...]:
+    return (
+        *(AvailabilityWindow(day_of_week=d, start=time(8), end=time(12)) for d in range(5)),
+        *(AvailabilityWindow(day_of_week=d, start=time(13), end=time(18, 30)) for d in range(5)),
+        AvailabilityWindow(day_of_week=5, start=time(1), end=time(4)),  # across DST gaps
+        AvailabilityWindow(day_of_week=6, start=time(0), end=time(0)),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 8 * 4 - 4), st.sampled_from([4, 6, 8]), st.integers(0, 8 * 4 - 4))
+def test_a_free_slot_is_exactly_one_that_the_rules_accept(
+    first: int, quarters: int, probe: int
+) -> None:
+    pro = make_professional(
+        policy=BookingPolicy(minimum_notice=timedelta(0), granularity=timedelta(minutes=15))
+    )
+    calendar = Calendar(pro, [])
+    with contextlib.suppress(OutsideAvailability):
+        book(
+            calendar,
+            at(MONDAY, 9) + first * timedelta(minutes=15),
+            quarters * timedelta(minutes=15),
+        )
+    day = Slot(MONDAY, MONDAY + timedelta(days=1))
+    candidate = Slot.starting(at(MONDAY, 9) + probe * timedelta(minutes=15), HOUR)
+
+    free = candidate in calendar.free_slots(day, HOUR, MONDAY)
+    try:
+        calendar.check(candidate, MONDAY)
+        accepted = True
+    except (SlotUnavailable, OutsideAvailability):
+        accepted = False
+
+    assert free == accepted

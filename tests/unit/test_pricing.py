@@ -1,0 +1,93 @@
+"""Money is integer cents: rate × duration, rounded once half up, plus the travel fee."""
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from booking.model import CancellationReason, TravelMode
+from booking.pricing import price_cents, refund_due_cents
+from tests.factories import make_professional
+
+rates = st.integers(min_value=0, max_value=10_000_00)
+minutes = st.integers(min_value=1, max_value=24 * 60)
+
+
+@given(rates, minutes)
+def test_price_is_the_exact_rate_times_duration_rounded_half_up(rate: int, length: int) -> None:
+    pro = make_professional(hourly_rate_cents=rate)
+
+    price = price_cents(pro, timedelta(minutes=length))
+
+    assert isinstance(price, int)
+    exact_times_60 = rate * length  # the exact price is this / 60 cents
+    assert abs(price * 60 - exact_times_60) <= 30  # within half a cent
+    assert price * 60 - exact_times_60 != -30  # a half is rounded up, never down
+
+
+@given(rates, minutes, minutes)
+def test_price_never_falls_when_the_duration_grows(rate: int, a: int, b: int) -> None:
+    pro = make_professional(hourly_rate_cents=rate)
+    shorter, longer = sorted((a, b))
+
+    assert price_cents(pro, timedelta(minutes=shorter)) <= price_cents(
+        pro, timedelta(minutes=longer)
+    )
+
+
+def test_ninety_minutes_at_sixty_dollars_is_ninety_dollars() -> None:
+    assert price_cents(make_professional(hourly_rate_cents=6000), timedelta(minutes=90)) == 9000
+
+
+def test_a_third_of_a_cent_rounds_down_and_a_half_rounds_up() -> None:
+    assert price_cents(make_professional(hourly_rate_cents=1), timedelta(minutes=20)) == 0
+    assert price_cents(make_professional(hourly_rate_cents=1), timedelta(minutes=30)) == 1
+
+
+@given(rates, minutes, st.integers(min_value=0, max_value=100_00))
+def test_travellers_add_their_travel_fee_once_and_locals_never(
+    rate: int, length: int, fee: int
+) -> None:
+    local = make_professional(hourly_rate_cents=rate, travel_fee_cents=fee)
+    traveller = make_professional(
+        hourly_rate_cents=rate, travel_fee_cents=fee, travel_mode=TravelMode.TRAVEL
+    )
+    duration = timedelta(minutes=length)
+
+    assert price_cents(traveller, duration) == price_cents(local, duration) + fee
+
+
+def test_a_client_cancelling_early_gets_everything_back_and_late_the_policy_share() -> None:
+    pro = make_professional()  # free cancellation 24 h before, 50 % after
+    start = datetime(2026, 6, 10, 9, tzinfo=UTC)
+
+    early = refund_due_cents(
+        paid_cents=9001,
+        start=start,
+        now=start - timedelta(hours=24),
+        reason=CancellationReason.CLIENT,
+        professional=pro,
+    )
+    late = refund_due_cents(
+        paid_cents=9001,
+        start=start,
+        now=start - timedelta(hours=23, minutes=59),
+        reason=CancellationReason.CLIENT,
+        professional=pro,
+    )
+
+    assert early == 9001
+    assert late == 4500  # half, rounded down to the cent
+
+
+def test_a_professional_cancelling_always_refunds_in_full() -> None:
+    start = datetime(2026, 6, 10, 9, tzinfo=UTC)
+    refund = refund_due_cents(
+        paid_cents=9000,
+        start=start,
+        now=start - timedelta(minutes=5),
+        reason=CancellationReason.PROFESSIONAL,
+        professional=make_professional(),
+    )
+
+    assert refund == 9000

@@ -1,0 +1,286 @@
+"""The booking use cases, through the unit of work, with in-memory adapters."""
+
+from datetime import timedelta
+
+import pytest
+
+from booking import services
+from booking.commands import CancelBooking, RecordPaymentFailed, RecordPaymentSucceeded
+from booking.errors import (
+    ClientNotFound,
+    IdempotencyKeyReused,
+    OutsideAvailability,
+    PaymentUnavailable,
+    RequestInProgress,
+    SlotUnavailable,
+)
+from booking.events import BookingCancelled, BookingConfirmed, BookingRequested, RefundIssued
+from booking.model import BookingStatus, CancellationReason
+from tests.unit.conftest import World
+
+
+def pay(world: World, booking_id: object) -> None:
+    intent_id = world.stored(booking_id).payment_intent_id  # type: ignore[arg-type]
+    assert intent_id is not None
+    world.payments.succeed(intent_id)
+    services.record_payment_succeeded(
+        RecordPaymentSucceeded(payment_intent_id=intent_id),
+        uow=world.uow,
+        payments=world.payments,
+        clock=world.clock,
+    )
+
+
+def test_booking_stores_a_pending_hold_with_its_payment_intent(world: World) -> None:
+    receipt = world.book(10)
+
+    stored = world.stored(receipt.booking_id)
+    assert stored.status is BookingStatus.PENDING
+    assert stored.payment_intent_id == receipt.payment_intent_id
+    assert receipt.client_secret is not None
+    intent = world.payments.intents[receipt.payment_intent_id or ""]
+    assert intent.amount_cents == stored.total_price_cents == 6000
+    assert [type(e) for e in world.store.outbox] == [BookingRequested]
+
+
+def test_a_rule_violation_commits_nothing(world: World) -> None:
+    commits_before = world.uow.commits
+
+    with pytest.raises(OutsideAvailability):
+        world.book(20)
+
+    assert world.uow.commits == commits_before
+    assert world.store.bookings == {}
+    assert world.payments.intents == {}
+
+
+def test_leaving_the_unit_of_work_without_commit_rolls_back(world: World) -> None:
+    receipt = world.book(10)
+
+    with world.uow:
+        booking = world.uow.bookings.get(receipt.booking_id)
+        assert booking is not None
+        booking.cancel(CancellationReason.CLIENT, world.clock.now())
+        world.uow.bookings.update(booking)
+
+    assert world.stored(receipt.booking_id).status is BookingStatus.PENDING
+
+
+def test_a_second_booking_of_the_same_time_conflicts(world: World) -> None:
+    world.book(10)
+
+    with pytest.raises(SlotUnavailable):
+        world.book(10)
+
+
+def test_a_retried_request_is_replayed_and_creates_nothing(world: World) -> None:
+    first = world.book(10, key="same")
+
+    again = world.book(10, key="same")
+
+    assert again.replayed and not first.replayed
+    assert again.booking_id == first.booking_id
+    assert again.client_secret == first.client_secret
+    assert len(world.store.bookings) == 1
+    assert len(world.payments.intents) == 1
+
+
+def test_a_retried_request_that_failed_fails_again_as_a_replay(world: World) -> None:
+    with pytest.raises(OutsideAvailability):
+        world.book(20, key="k")
+
+    with pytest.raises(OutsideAvailability) as replayed:
+        world.book(20, key="k")
+
+    assert replayed.value.replayed
+
+
+def test_a_key_reused_for_another_request_is_refused(world: World) -> None:
+    world.book(10, key="same")
+
+    with pytest.raises(IdempotencyKeyReused):
+        world.book(12, key="same")
+    assert len(world.store.bookings) == 1
+
+
+def test_keys_belong_to_one_client(world: World) -> None:
+    from booking import catalogue
+    from tests.factories import make_client
+
+    other = catalogue.register_client(make_client(email="o@example.com"), uow=world.uow)
+    world.book(10, key="same")
+
+    receipt = world.book(12, key="same", client_id=other.id)
+
+    assert not receipt.replayed
+
+
+def test_a_key_still_in_flight_is_refused(world: World) -> None:
+    request = world.request(10, key="busy")
+    world.idempotency.claim(f"client:{world.client.id}", "busy", request.fingerprint())
+
+    with pytest.raises(RequestInProgress):
+        world.book(10, key="busy")
+
+
+def test_an_in_flight_key_abandoned_by_a_crash_lapses_after_its_lease(world: World) -> None:
+    request = world.request(10, key="crashed")
+    world.idempotency.claim(f"client:{world.client.id}", "crashed", request.fingerprint())
+
+    world.clock.advance(timedelta(minutes=2))
+    receipt = world.book(10, key="crashed")
+
+    assert not receipt.replayed
+
+
+def test_keys_expire_after_a_day(world: World) -> None:
+    world.book(10, key="old", days_ahead=3)
+    world.clock.advance(timedelta(hours=24))
+
+    with pytest.raises(SlotUnavailable):  # executed afresh, not replayed
+        world.book(10, key="old", days_ahead=3)
+
+
+def test_an_infrastructure_failure_releases_the_key_so_a_retry_can_succeed(world: World) -> None:
+    world.payments.unavailable = True
+    with pytest.raises(PaymentUnavailable):
+        world.book(10, key="retry-me")
+    [failed] = world.store.bookings.values()
+    assert failed.status is BookingStatus.CANCELLED
+    assert failed.cancellation_reason is CancellationReason.PAYMENT_ERROR
+
+    world.payments.unavailable = False
+    receipt = world.book(10, key="retry-me")
+
+    assert not receipt.replayed
+    assert world.stored(receipt.booking_id).status is BookingStatus.PENDING
+
+
+def test_an_unknown_client_cannot_book(world: World) -> None:
+    from uuid import uuid4
+
+    with pytest.raises(ClientNotFound):
+        world.book(10, client_id=uuid4())
+
+
+def test_a_successful_payment_confirms_the_booking_once(world: World) -> None:
+    receipt = world.book(10)
+
+    pay(world, receipt.booking_id)
+    pay(world, receipt.booking_id)  # the provider redelivers
+
+    assert world.stored(receipt.booking_id).status is BookingStatus.CONFIRMED
+    assert [type(e) for e in world.store.outbox].count(BookingConfirmed) == 1
+
+
+def test_a_declined_payment_cancels_the_hold_and_frees_the_slot(world: World) -> None:
+    receipt = world.book(10)
+    intent_id = receipt.payment_intent_id or ""
+
+    services.record_payment_failed(
+        RecordPaymentFailed(payment_intent_id=intent_id),
+        uow=world.uow,
+        payments=world.payments,
+        clock=world.clock,
+    )
+
+    assert world.stored(receipt.booking_id).cancellation_reason is CancellationReason.PAYMENT_FAILED
+    assert world.payments.intents[intent_id].status == "canceled"
+    world.book(10)  # the slot is free again
+
+
+def test_a_failure_after_a_success_changes_nothing(world: World) -> None:
+    receipt = world.book(10)
+    pay(world, receipt.booking_id)
+
+    services.record_payment_failed(
+        RecordPaymentFailed(payment_intent_id=receipt.payment_intent_id or ""),
+        uow=world.uow,
+        payments=world.payments,
+        clock=world.clock,
+    )
+
+    assert world.stored(receipt.booking_id).status is BookingStatus.CONFIRMED
+
+
+def test_unpaid_holds_expire_and_free_their_slots(world: World) -> None:
+    receipt = world.book(10)
+    world.clock.advance(timedelta(minutes=14))
+    assert services.expire_holds(uow=world.uow, payments=world.payments, clock=world.clock) == []
+
+    world.clock.advance(timedelta(minutes=2))
+    expired = services.expire_holds(uow=world.uow, payments=world.payments, clock=world.clock)
+
+    assert expired == [receipt.booking_id]
+    assert world.stored(receipt.booking_id).cancellation_reason is CancellationReason.HOLD_EXPIRED
+    assert world.payments.intents[receipt.payment_intent_id or ""].status == "canceled"
+
+
+def test_a_payment_arriving_after_the_hold_expired_is_refunded_in_full(world: World) -> None:
+    receipt = world.book(10)
+    world.clock.advance(timedelta(minutes=20))
+    services.expire_holds(uow=world.uow, payments=world.payments, clock=world.clock)
+
+    pay(world, receipt.booking_id)
+
+    stored = world.stored(receipt.booking_id)
+    assert stored.status is BookingStatus.CANCELLED
+    assert stored.refunded_cents == stored.total_price_cents
+    assert world.payments.refunds == [(receipt.payment_intent_id, 6000)]
+    assert RefundIssued in [type(e) for e in world.store.outbox]
+
+
+@pytest.mark.parametrize(("days_ahead", "refund"), [(1, 6000), (0, 3000)])
+def test_a_client_cancelling_a_paid_booking_is_refunded_per_the_policy(
+    world: World, days_ahead: int, refund: int
+) -> None:
+    receipt = world.book(10, days_ahead=days_ahead)  # 34 h or 10 h before the start
+    pay(world, receipt.booking_id)
+
+    services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.CLIENT),
+        uow=world.uow,
+        payments=world.payments,
+        clock=world.clock,
+    )
+
+    assert world.payments.refunds == [(receipt.payment_intent_id, refund)]
+    cancelled = [e for e in world.store.outbox if isinstance(e, BookingCancelled)]
+    assert cancelled[0].was_confirmed
+
+
+def test_a_refund_that_fails_stays_owed_and_is_settled_later_exactly_once(world: World) -> None:
+    receipt = world.book(10)
+    pay(world, receipt.booking_id)
+    world.payments.unavailable = True
+
+    services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.PROFESSIONAL),
+        uow=world.uow,
+        payments=world.payments,
+        clock=world.clock,
+    )
+    assert world.stored(receipt.booking_id).refund_outstanding_cents == 6000
+
+    world.payments.unavailable = False
+    for _ in range(2):
+        services.settle_refund(
+            receipt.booking_id, uow=world.uow, payments=world.payments, clock=world.clock
+        )
+
+    assert world.payments.refunds == [(receipt.payment_intent_id, 6000)]
+    assert world.stored(receipt.booking_id).refund_outstanding_cents == 0
+
+
+def test_cancelling_an_unpaid_hold_cancels_its_intent(world: World) -> None:
+    receipt = world.book(10)
+
+    services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.CLIENT),
+        uow=world.uow,
+        payments=world.payments,
+        clock=world.clock,
+    )
+
+    assert world.payments.intents[receipt.payment_intent_id or ""].status == "canceled"
+    assert world.payments.refunds == []
