@@ -1,0 +1,198 @@
+"""Random sequences of create / pay / fail / cancel / expire / retry across several
+professionals and clients never double-book, never make an illegal transition, and a retried
+request is answered from its first outcome without creating anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from adapters.memory import (
+    InMemoryIdempotencyStore,
+    InMemoryPayments,
+    InMemoryStore,
+    InMemoryUnitOfWork,
+)
+from booking import catalogue, services
+from booking.commands import (
+    CancelBooking,
+    CreateBooking,
+    RecordPaymentFailed,
+    RecordPaymentSucceeded,
+)
+from booking.errors import BookingError
+from booking.model import Booking, BookingPolicy, BookingStatus, CancellationReason
+from booking.receipts import BookingReceipt
+from tests.factories import MONDAY, FixedClock, at, make_client, make_professional
+
+LEGAL = {
+    (BookingStatus.PENDING, BookingStatus.PENDING),
+    (BookingStatus.PENDING, BookingStatus.CONFIRMED),
+    (BookingStatus.PENDING, BookingStatus.CANCELLED),
+    (BookingStatus.CONFIRMED, BookingStatus.CONFIRMED),
+    (BookingStatus.CONFIRMED, BookingStatus.CANCELLED),
+    (BookingStatus.CANCELLED, BookingStatus.CANCELLED),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    request: CreateBooking
+    receipt: BookingReceipt | None
+    error: type[BookingError] | None
+
+
+class BookingMachine(RuleBasedStateMachine):
+    @initialize()
+    def open_the_business(self) -> None:
+        self.clock = FixedClock(MONDAY)
+        self.store = InMemoryStore()
+        self.payments = InMemoryPayments()
+        self.idempotency = InMemoryIdempotencyStore(self.clock, lease=timedelta(days=30))
+        self.uow = InMemoryUnitOfWork(self.store)
+        policy = BookingPolicy(minimum_notice=timedelta(0), buffer=timedelta(minutes=30))
+        self.professionals = [
+            catalogue.register_professional(
+                make_professional(time_zone=zone, policy=policy), uow=self.uow
+            ).id
+            for zone in ("Europe/Berlin", "America/New_York")
+        ]
+        self.clients = [catalogue.register_client(make_client(), uow=self.uow).id for _ in range(2)]
+        self.outcomes: dict[str, Outcome] = {}
+        self.seen_status: dict[UUID, BookingStatus] = {}
+        self.keys = 0
+
+    @rule(
+        pro=st.integers(0, 1),
+        client=st.integers(0, 1),
+        day=st.integers(1, 3),
+        hour=st.integers(0, 23),
+        half=st.booleans(),
+        hours=st.integers(1, 3),
+    )
+    def create(self, pro: int, client: int, day: int, hour: int, half: bool, hours: int) -> None:
+        self.keys += 1
+        request = CreateBooking(
+            client_id=self.clients[client],
+            professional_id=self.professionals[pro],
+            start=at(MONDAY, hour, 30 if half else 0) + timedelta(days=day),
+            duration=timedelta(hours=hours),
+            idempotency_key=f"k{self.keys}",
+        )
+        self.outcomes[request.idempotency_key] = self._attempt(request)
+
+    @precondition(lambda self: bool(self.outcomes))
+    @rule(data=st.data())
+    def retry(self, data: st.DataObject) -> None:
+        key = data.draw(st.sampled_from(sorted(self.outcomes)))
+        first = self.outcomes[key]
+        bookings_before = len(self.store.bookings)
+
+        again = self._attempt(first.request)
+
+        assert len(self.store.bookings) == bookings_before
+        if first.receipt is not None:
+            assert again.receipt is not None and again.receipt.replayed
+            assert again.receipt.booking_id == first.receipt.booking_id
+        else:
+            assert again.error is first.error
+
+    @precondition(lambda self: bool(self.store.bookings))
+    @rule(data=st.data())
+    def pay(self, data: st.DataObject) -> None:
+        booking = self._pick(data)
+        if booking.payment_intent_id is None:
+            return
+        self.payments.succeed(booking.payment_intent_id)
+        services.record_payment_succeeded(
+            RecordPaymentSucceeded(payment_intent_id=booking.payment_intent_id),
+            uow=self.uow,
+            payments=self.payments,
+            clock=self.clock,
+        )
+
+    @precondition(lambda self: bool(self.store.bookings))
+    @rule(data=st.data())
+    def decline(self, data: st.DataObject) -> None:
+        booking = self._pick(data)
+        if booking.payment_intent_id is None:
+            return
+        services.record_payment_failed(
+            RecordPaymentFailed(payment_intent_id=booking.payment_intent_id),
+            uow=self.uow,
+            payments=self.payments,
+            clock=self.clock,
+        )
+
+    @precondition(lambda self: bool(self.store.bookings))
+    @rule(data=st.data(), reason=st.sampled_from(list(CancellationReason)))
+    def cancel(self, data: st.DataObject, reason: CancellationReason) -> None:
+        booking = self._pick(data)
+        try:
+            services.cancel_booking(
+                CancelBooking(booking_id=booking.id, reason=reason),
+                uow=self.uow,
+                payments=self.payments,
+                clock=self.clock,
+            )
+        except BookingError as refused:
+            assert not booking.is_active, refused
+
+    @rule(minutes=st.integers(1, 40))
+    def time_passes_and_holds_expire(self, minutes: int) -> None:
+        self.clock.advance(timedelta(minutes=minutes))
+        services.expire_holds(uow=self.uow, payments=self.payments, clock=self.clock)
+
+    @invariant()
+    def no_professional_is_double_booked(self) -> None:
+        active = [b for b in self.store.bookings.values() if b.is_active]
+        for i, a in enumerate(active):
+            for b in active[i + 1 :]:
+                if a.professional_id == b.professional_id:
+                    assert not a.blocked.overlaps(b.blocked), (a, b)
+
+    @invariant()
+    def every_status_change_is_legal(self) -> None:
+        for booking in self.store.bookings.values():
+            before = self.seen_status.get(booking.id, BookingStatus.PENDING)
+            assert (before, booking.status) in LEGAL
+            self.seen_status[booking.id] = booking.status
+
+    @invariant()
+    def money_only_goes_back_when_it_was_taken(self) -> None:
+        for booking in self.store.bookings.values():
+            assert 0 <= booking.refunded_cents <= booking.refund_due_cents
+            assert booking.refund_due_cents <= booking.total_price_cents
+            if booking.refunded_cents:
+                assert booking.payment_intent_id is not None
+
+    @invariant()
+    def each_booking_came_from_one_successful_request(self) -> None:
+        made = {o.receipt.booking_id for o in self.outcomes.values() if o.receipt}
+        assert made == set(self.store.bookings)
+
+    def _attempt(self, request: CreateBooking) -> Outcome:
+        try:
+            receipt = services.create_booking(
+                request,
+                uow=self.uow,
+                payments=self.payments,
+                idempotency=self.idempotency,
+                clock=self.clock,
+            )
+        except BookingError as error:
+            return Outcome(request, None, type(error))
+        return Outcome(request, receipt, None)
+
+    def _pick(self, data: st.DataObject) -> Booking:
+        booking_id = data.draw(st.sampled_from(sorted(self.store.bookings)))
+        return self.store.bookings[booking_id]
+
+
+BookingMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+test_booking_state_machine = BookingMachine.TestCase
