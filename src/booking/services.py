@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from booking.calendar import Calendar
@@ -40,6 +40,7 @@ from booking.slot import Slot
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 # Answers that a retry with the same key must get again; anything else releases the key.
 _REPLAYABLE_ERRORS = (NotFound, RuleViolation, SlotUnavailable, InvalidInput)
+_HOLD_ATTEMPTS = 3  # bounded retries of the hold transaction after a deadlock between inserts
 
 
 def create_booking(
@@ -78,8 +79,24 @@ def create_booking(
 def _hold_and_open_payment(
     cmd: CreateBooking, uow: UnitOfWork, payments: PaymentGateway, clock: Clock, booking_id: UUID
 ) -> BookingReceipt:
-    now = clock.now()
     slot = Slot.starting(cmd.start, cmd.duration)
+    for attempt in range(1, _HOLD_ATTEMPTS + 1):
+        try:
+            booking = _hold(cmd, slot, uow, clock.now(), booking_id)
+            break
+        except ConcurrentUpdate:
+            # A deadlock or serialization failure between overlapping inserts: the loser's
+            # transaction was rolled back whole, and a fresh check will see the winner.
+            if attempt == _HOLD_ATTEMPTS:
+                raise
+    if booking.status is BookingStatus.CONFIRMED:
+        return BookingReceipt.of(booking, client_secret=None)
+    return _open_payment(booking, uow, payments, clock)
+
+
+def _hold(
+    cmd: CreateBooking, slot: Slot, uow: UnitOfWork, now: datetime, booking_id: UUID
+) -> Booking:
     with uow:
         professional = uow.professionals.get(cmd.professional_id)
         if professional is None:
@@ -99,9 +116,12 @@ def _hold_and_open_payment(
             booking.confirm(now)  # nothing to pay: a free booking is confirmed at once
         uow.bookings.add(booking)
         uow.commit()
-    if booking.status is BookingStatus.CONFIRMED:
-        return BookingReceipt.of(booking, client_secret=None)
+    return booking
 
+
+def _open_payment(
+    booking: Booking, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+) -> BookingReceipt:
     try:
         intent = payments.create_intent(
             booking_id=booking.id,
