@@ -1,0 +1,303 @@
+"""Repositories over one SQLAlchemy ``Connection``, with Core statements.
+
+They implement the ports in ``booking.ports`` and behave like the in-memory ones: ``update``
+compares and bumps ``version`` (optimistic locking), and a storage-level overlap surfaces as
+``SlotUnavailable``. Transactions belong to the unit of work, never to a repository.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Executable,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+
+from adapters.memory import EARTH_RADIUS_KM, great_circle_km
+from adapters.sql import rows
+from adapters.sql.errors import storage_errors
+from adapters.sql.tables import availabilities, bookings, clients, professionals, time_off
+from booking.errors import ConcurrentUpdate, InvalidInput
+from booking.model import (
+    ACTIVE_STATUSES,
+    AvailabilityWindow,
+    Booking,
+    BookingStatus,
+    Client,
+    Location,
+    Professional,
+    TimeOff,
+)
+from booking.ports import BookingQuery, SearchCriteria
+from booking.slot import Slot
+
+_ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
+# The booking writes are built once and take their values at execution: the hot path then
+# skips building and coercing a statement per call.
+_INSERT_BOOKING = insert(bookings)
+_UPDATE_BOOKING = (
+    update(bookings)
+    .where(
+        bookings.c.id == bindparam("expected_id"),
+        bookings.c.version == bindparam("expected_version"),
+    )
+    .values(version=bookings.c.version + 1)
+)
+
+
+class _Repository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def _execute(
+        self, statement: Executable, parameters: rows.Values | Sequence[rows.Values] | None = None
+    ) -> CursorResult[Any]:
+        with storage_errors():
+            return self._connection.execute(statement, parameters)
+
+    def _stale_or_missing(self, table_id: ColumnElement[Any], row_id: UUID) -> Exception:
+        found = self._execute(select(table_id).where(table_id == row_id)).first()
+        if found is None:
+            return InvalidInput(f"{row_id} does not exist")
+        return ConcurrentUpdate("changed by someone else since it was read")
+
+
+class SqlProfessionals(_Repository):
+    def add(self, professional: Professional) -> None:
+        now = datetime.now(UTC)
+        values = rows.professional_values(professional)
+        self._execute(insert(professionals).values(**values, created_at=now, updated_at=now))
+        self._insert_children(professional)
+
+    def get(self, professional_id: UUID) -> Professional | None:
+        row = self._execute(
+            select(professionals).where(professionals.c.id == professional_id)
+        ).mappings().first()
+        return None if row is None else self._with_children([row])[0]
+
+    def update(self, professional: Professional) -> None:
+        values = rows.professional_values(professional)
+        del values["version"]
+        result = self._execute(
+            update(professionals)
+            .where(
+                professionals.c.id == professional.id,
+                professionals.c.version == professional.version,
+            )
+            .values(**values, version=professionals.c.version + 1, updated_at=datetime.now(UTC))
+        )
+        if result.rowcount == 0:
+            raise self._stale_or_missing(professionals.c.id, professional.id)
+        for table in (availabilities, time_off):
+            self._execute(delete(table).where(table.c.professional_id == professional.id))
+        self._insert_children(professional)
+        professional.version += 1
+
+    def search(self, criteria: SearchCriteria) -> list[tuple[Professional, float | None]]:
+        query = select(professionals)
+        if criteria.category is not None:
+            query = query.where(professionals.c.category == criteria.category)
+        if criteria.near is not None and criteria.radius_km is not None:
+            return self._search_near(query, criteria.near, criteria.radius_km, criteria)
+        if criteria.near is not None:  # a point without a radius: no distance, id order
+            query = query.order_by(professionals.c.id)
+        else:
+            query = query.order_by(self._name_order(), professionals.c.id)
+        found = self._execute(query.offset(criteria.offset).limit(criteria.limit)).mappings()
+        return [(pro, None) for pro in self._with_children(list(found))]
+
+    def _search_near(
+        self, query: Select[Any], near: Location, radius_km: float, criteria: SearchCriteria
+    ) -> list[tuple[Professional, float | None]]:
+        # The bounding box narrows the candidates through the (category, lat, lng) index; the
+        # exact great-circle distance then decides, as the in-memory repository does.
+        candidates = self._execute(query.where(_bounding_box(near, radius_km))).mappings()
+        in_range: list[tuple[float, str, rows.Row]] = []
+        for row in candidates:
+            distance = great_circle_km(near.lat, near.lng, row["location_lat"], row["location_lng"])
+            if distance <= radius_km:
+                in_range.append((distance, str(row["id"]), row))
+        in_range.sort(key=lambda found: found[:2])
+        page = in_range[criteria.offset : criteria.offset + criteria.limit]
+        loaded = self._with_children([row for _, _, row in page])
+        return [(pro, distance) for pro, (distance, _, _) in zip(loaded, page, strict=True)]
+
+    def _name_order(self) -> ColumnElement[Any]:
+        # Sort by code point as Python does; PostgreSQL's default collation is locale-aware.
+        if self._connection.dialect.name == "postgresql":
+            return professionals.c.name.collate("C")
+        return professionals.c.name
+
+    def _with_children(self, found: list[rows.Row]) -> list[Professional]:
+        """Professionals from their rows, loading every page's windows and days off at once."""
+        if not found:
+            return []
+        ids = [row["id"] for row in found]
+        windows: defaultdict[UUID, list[AvailabilityWindow]] = defaultdict(list)
+        for row in self._children(availabilities, ids):
+            windows[row["professional_id"]].append(rows.window_from(row))
+        days_off: defaultdict[UUID, list[TimeOff]] = defaultdict(list)
+        for row in self._children(time_off, ids):
+            days_off[row["professional_id"]].append(rows.time_off_from(row))
+        return [
+            rows.professional_from(row, tuple(windows[row["id"]]), tuple(days_off[row["id"]]))
+            for row in found
+        ]
+
+    def _children(self, table: Table, ids: list[UUID]) -> Iterable[rows.Row]:
+        return self._execute(
+            select(table)
+            .where(table.c.professional_id.in_(ids))
+            .order_by(table.c.professional_id, table.c.position)
+        ).mappings()
+
+    def _insert_children(self, professional: Professional) -> None:
+        for table, values in (
+            (availabilities, rows.availability_values(professional)),
+            (time_off, rows.time_off_values(professional)),
+        ):
+            if values:
+                self._execute(insert(table), values)
+
+
+class SqlClients(_Repository):
+    def add(self, client: Client) -> None:
+        now = datetime.now(UTC)
+        self._execute(
+            insert(clients).values(**rows.client_values(client), created_at=now, updated_at=now)
+        )
+
+    def get(self, client_id: UUID) -> Client | None:
+        row = self._execute(select(clients).where(clients.c.id == client_id)).mappings().first()
+        return None if row is None else rows.client_from(row)
+
+    def update(self, client: Client) -> None:
+        result = self._execute(
+            update(clients)
+            .where(clients.c.id == client.id)
+            .values(**rows.client_values(client), updated_at=datetime.now(UTC))
+        )
+        if result.rowcount == 0:
+            raise InvalidInput(f"{client.id} does not exist")
+
+
+class SqlBookings(_Repository):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._seen: dict[int, Booking] = {}
+
+    @property
+    def seen(self) -> list[Booking]:
+        """Bookings added, read by id or updated here: the unit of work takes their events."""
+        return list(self._seen.values())
+
+    def add(self, booking: Booking) -> None:
+        self._execute(_INSERT_BOOKING, rows.booking_values(booking) | {"version": booking.version})
+        self._see(booking)
+
+    def get(self, booking_id: UUID) -> Booking | None:
+        return self._first(bookings.c.id == booking_id)
+
+    def get_by_payment_intent(self, payment_intent_id: str) -> Booking | None:
+        return self._first(bookings.c.payment_intent_id == payment_intent_id)
+
+    def update(self, booking: Booking) -> None:
+        values = rows.booking_values(booking)
+        values |= {"expected_id": values.pop("id"), "expected_version": booking.version}
+        if self._execute(_UPDATE_BOOKING, values).rowcount == 0:
+            raise self._stale_or_missing(bookings.c.id, booking.id)
+        booking.version += 1
+        self._see(booking)
+
+    def active_blocking(self, professional_id: UUID, span: Slot) -> list[Booking]:
+        return self._all(
+            select(bookings).where(
+                bookings.c.professional_id == professional_id,
+                bookings.c.status.in_(_ACTIVE),
+                bookings.c.start_time < span.end,
+                bookings.c.blocked_until > span.start,
+            )
+        )
+
+    def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]:
+        return self._all(
+            select(bookings)
+            .where(
+                bookings.c.status == BookingStatus.PENDING.value,
+                bookings.c.created_at < cutoff,
+            )
+            .order_by(bookings.c.created_at)
+            .limit(limit)
+        )
+
+    def list(self, query: BookingQuery) -> list[Booking]:
+        statement = select(bookings)
+        if query.client_id is not None:
+            statement = statement.where(bookings.c.client_id == query.client_id)
+        if query.professional_id is not None:
+            statement = statement.where(bookings.c.professional_id == query.professional_id)
+        if query.status is not None:
+            statement = statement.where(bookings.c.status == query.status.value)
+        if query.starts_from is not None:
+            statement = statement.where(bookings.c.start_time >= query.starts_from)
+        if query.starts_before is not None:
+            statement = statement.where(bookings.c.start_time < query.starts_before)
+        return self._all(
+            statement.order_by(bookings.c.start_time, bookings.c.id)
+            .offset(query.offset)
+            .limit(query.limit)
+        )
+
+    def _first(self, condition: ColumnElement[bool]) -> Booking | None:
+        row = self._execute(select(bookings).where(condition)).mappings().first()
+        if row is None:
+            return None
+        booking = rows.booking_from(row)
+        self._see(booking)
+        return booking
+
+    def _all(self, query: Select[Any]) -> builtins.list[Booking]:
+        return [rows.booking_from(row) for row in self._execute(query).mappings()]
+
+    def _see(self, booking: Booking) -> None:
+        self._seen[id(booking)] = booking
+
+
+def _bounding_box(near: Location, radius_km: float) -> ColumnElement[bool]:
+    """A lat/lng box holding every point within ``radius_km`` of ``near`` (and a few more)."""
+    angle = radius_km / EARTH_RADIUS_KM  # the radius as an angle at the Earth's centre
+    margin = 1e-6  # degrees: the box may be a little too big, never too small
+    if angle >= math.pi / 2:
+        return true()
+    dlat = math.degrees(angle) + margin
+    lat = professionals.c.location_lat.between(near.lat - dlat, near.lat + dlat)
+    cos_lat = math.cos(math.radians(near.lat))
+    if near.lat + dlat >= 90 or near.lat - dlat <= -90 or math.sin(angle) >= cos_lat:
+        return lat  # the circle reaches a pole: every longitude
+    dlng = math.degrees(math.asin(math.sin(angle) / cos_lat)) + margin
+    west, east = near.lng - dlng, near.lng + dlng
+    lng = professionals.c.location_lng
+    if west < -180:  # the box crosses the antimeridian: two longitude ranges
+        return and_(lat, or_(lng >= west + 360, lng <= east))
+    if east > 180:
+        return and_(lat, or_(lng <= east - 360, lng >= west))
+    return and_(lat, lng.between(west, east))

@@ -1,0 +1,92 @@
+"""The unit of work over SQL: one connection and one transaction per ``with`` block."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import suppress
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, insert
+from sqlalchemy.exc import DBAPIError
+
+from adapters.sql import rows
+from adapters.sql.errors import storage_errors
+from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
+from adapters.sql.tables import outbox
+from booking.events import Event
+from booking.ports import BookingRepository, ClientRepository, ProfessionalRepository
+
+
+class SqlUnitOfWork:
+    """``with uow: ...; uow.commit()``; leaving the block without commit rolls back.
+
+    ``commit()`` writes the events recorded by the bookings this unit of work saw into the
+    ``outbox`` table in the same transaction, so a change and its notifications are stored
+    together or not at all. The object can be entered again for the next transaction.
+    """
+
+    professionals: ProfessionalRepository
+    clients: ClientRepository
+    bookings: BookingRepository
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.committed = False
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        with storage_errors():
+            connection = self.engine.connect()
+            try:
+                connection.begin()  # on SQLite this is BEGIN IMMEDIATE: it waits for writers
+            except BaseException:
+                connection.close()
+                raise
+        self._connection = connection
+        self.professionals = SqlProfessionals(connection)
+        self.clients = SqlClients(connection)
+        self._bookings = SqlBookings(connection)
+        self.bookings = self._bookings
+        self.committed = False
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            # A broken connection cannot roll back, but closing it discards the transaction.
+            with suppress(DBAPIError):
+                if connection.in_transaction():
+                    connection.rollback()
+        finally:
+            connection.close()
+
+    def commit(self) -> None:
+        connection = self._connection
+        if connection is None or self.committed:
+            raise RuntimeError("commit outside of the unit of work")
+        now = datetime.now(UTC)
+        events = [rows.outbox_values(event, now) for event in self.collect_new_events()]
+        with storage_errors():
+            if events:
+                connection.execute(insert(outbox), events)
+            connection.commit()
+        self.committed = True
+
+    def rollback(self) -> None:
+        if self._connection is not None and self._connection.in_transaction():
+            with storage_errors():
+                self._connection.rollback()
+
+    def collect_new_events(self) -> Iterator[Event]:
+        for booking in self._bookings.seen:
+            while booking.events:
+                yield booking.events.pop(0)
