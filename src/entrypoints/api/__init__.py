@@ -1,0 +1,1 @@
+"""The REST API: a Flask app factory with flask-smorest blueprints (``create_app``)."""

@@ -1,0 +1,92 @@
+"""A professional's calendar: weekly availability, days off, and the free slots they leave."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from booking import catalogue
+from booking.model import AvailabilityWindow, Professional, TimeOff
+from entrypoints.accounts import Role
+from entrypoints.api.context import container
+from entrypoints.api.presenters import Body
+from entrypoints.api.professionals import require_editor
+from entrypoints.api.schemas.professionals import (
+    AvailabilitySchema,
+    FreeSlotsSchema,
+    SlotArgsSchema,
+    SlotQuery,
+    TimeOffListSchema,
+)
+from entrypoints.api.security import current_principal, protected
+
+blp = Blueprint(
+    "calendar", __name__, url_prefix="/professionals", description="Availability and slots"
+)
+
+
+@blp.route("/<uuid:professional_id>/availability")
+class Availability(MethodView):
+    @blp.response(200, AvailabilitySchema)
+    def get(self, professional_id: UUID) -> Body:
+        """The weekly windows, in the professional's own time zone."""
+        return _availability(catalogue.get_professional(professional_id, uow=container().uow()))
+
+    @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @blp.arguments(AvailabilitySchema)
+    @blp.response(200, AvailabilitySchema)
+    def put(
+        self, body: dict[str, list[AvailabilityWindow]], professional_id: UUID
+    ) -> Body:
+        """Replace the weekly windows; existing bookings stand."""
+        require_editor(current_principal(), professional_id)
+        pro = catalogue.set_availability(
+            professional_id, tuple(body["windows"]), uow=container().uow()
+        )
+        return _availability(pro)
+
+
+@blp.route("/<uuid:professional_id>/time-off")
+class DaysOff(MethodView):
+    @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @blp.response(200, TimeOffListSchema)
+    def get(self, professional_id: UUID) -> Body:
+        """The days off (private: the reasons are the professional's business)."""
+        require_editor(current_principal(), professional_id)
+        pro = catalogue.get_professional(professional_id, uow=container().uow())
+        return {"days_off": list(pro.time_off)}
+
+    @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @blp.arguments(TimeOffListSchema)
+    @blp.response(200, TimeOffListSchema)
+    def put(self, body: dict[str, list[TimeOff]], professional_id: UUID) -> Body:
+        """Replace the days off; bookings already made on them stand (cancel them if needed)."""
+        require_editor(current_principal(), professional_id)
+        days_off = tuple(body["days_off"])
+        pro = catalogue.set_time_off(professional_id, days_off, uow=container().uow())
+        return {"days_off": list(pro.time_off)}
+
+
+@blp.route("/<uuid:professional_id>/slots")
+class FreeSlots(MethodView):
+    @blp.arguments(SlotArgsSchema, location="query")
+    @blp.response(200, FreeSlotsSchema)
+    def get(self, query: SlotQuery, professional_id: UUID) -> Body:
+        """Bookable slots of ``duration_minutes`` between ``from`` and ``to``, with their price."""
+        app = container()
+        free = catalogue.free_slots(
+            professional_id, query.span, query.duration, uow=app.uow(), clock=app.clock
+        )
+        return {
+            "professional_id": professional_id,
+            "duration_minutes": int(query.duration.total_seconds()) // 60,
+            "price_cents": free.price_cents,
+            "currency": free.currency,
+            "slots": [{"start_time": s.start, "end_time": s.end} for s in free.slots],
+        }
+
+
+def _availability(pro: Professional) -> Body:
+    return {"time_zone": pro.time_zone, "windows": list(pro.availability)}

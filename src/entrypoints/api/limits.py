@@ -1,0 +1,56 @@
+"""Rate limits (flask-limiter): per caller and per endpoint, stricter on login and booking.
+
+The caller is the token's account when a valid token is presented, else the remote address
+(behind a proxy, configure it to set the client address, see docs/deploy.md). Counters live in
+Redis when ``REDIS_URL`` is set, so every API process shares them, else in process memory.
+Over the limit: 429 in the common error shape, with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from jwt import PyJWTError
+
+from booking.errors import BookingError
+from entrypoints.config import Settings
+
+# Endpoints with their own, stricter limit (POST only): (endpoint, rate setting).
+_STRICT = (("auth.Login", "login"), ("bookings.Bookings", "booking"))
+# Stripe retries webhooks from a few addresses: limiting them would only delay confirmations.
+_UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/stripe/webhook")
+
+
+def caller_key() -> str:
+    try:
+        verify_jwt_in_request(optional=True)
+        identity = get_jwt_identity()
+    except (JWTExtendedException, PyJWTError, BookingError):
+        identity = None  # the view answers 401 for a bad token; count it by address meanwhile
+    if identity:
+        return f"account:{identity}"
+    return f"address:{get_remote_address()}"
+
+
+def init_limiter(app: Flask, settings: Settings) -> Limiter:
+    """Attach a limiter to ``app``; call after the blueprints are registered."""
+    limiter = Limiter(
+        caller_key,
+        app=app,
+        default_limits=[settings.rate_limits.default],
+        storage_uri=settings.redis_url or "memory://",
+        key_prefix=f"{settings.redis_prefix}ratelimit",
+        strategy="moving-window",
+        headers_enabled=True,
+        swallow_errors=True,  # Redis down: fail open rather than refuse every request
+        enabled=settings.rate_limits_enabled,
+    )
+    limiter.request_filter(lambda: request.path.startswith(_UNLIMITED_PATHS))
+    for endpoint, which in _STRICT:
+        view = app.view_functions[endpoint]
+        rate = getattr(settings.rate_limits, which)
+        app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(view)
+    return limiter

@@ -1,0 +1,142 @@
+"""Professionals: search, create a profile, read it, change it (guarded by ETag / If-Match)."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from booking import catalogue
+from booking.catalogue import FreeTime
+from booking.errors import ConcurrentUpdate
+from booking.model import Professional
+from booking.ports import SearchCriteria
+from entrypoints.accounts import Role
+from entrypoints.api.context import container
+from entrypoints.api.errors import ApiError
+from entrypoints.api.presenters import Body, professional_body
+from entrypoints.api.schemas.professionals import (
+    NewProfessionalSchema,
+    ProfessionalChangesSchema,
+    ProfessionalPageSchema,
+    ProfessionalSchema,
+    ProfileDraft,
+    Search,
+    SearchArgsSchema,
+)
+from entrypoints.api.security import Principal, current_principal, protected
+
+blp = Blueprint(
+    "professionals", __name__, url_prefix="/professionals", description="Find and manage"
+)
+
+_ETAG_DOC = {"ETag": {"description": "the profile's version", "schema": {"type": "string"}}}
+_IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "the ETag you read: the change is refused (412) if the profile changed since",
+}
+
+
+@blp.route("")
+class Professionals(MethodView):
+    @blp.arguments(SearchArgsSchema, location="query")
+    @blp.response(200, ProfessionalPageSchema)
+    def get(self, search: Search) -> Body:
+        """Search by category and distance, optionally only those free in a time window.
+
+        Ordered by distance when a point is given, else by name.
+        """
+        app = container()
+        criteria = SearchCriteria(
+            category=search.category,
+            near=search.near,
+            radius_km=search.radius_km,
+            limit=search.limit,
+            offset=search.offset,
+        )
+        free = None
+        if search.window is not None:
+            free = FreeTime(span=search.window, duration=search.duration)
+        found = catalogue.search_professionals(criteria, uow=app.uow(), clock=app.clock, free=free)
+        items = [professional_body(pro, distance) for pro, distance in found]
+        return {"items": items, "limit": search.limit, "offset": search.offset}
+
+    @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @blp.arguments(NewProfessionalSchema)
+    @blp.response(201, ProfessionalSchema, headers=_ETAG_DOC)
+    def post(self, draft: ProfileDraft) -> tuple[Body, int, dict[str, str]]:
+        """Create a profile: a professional their own (once), an admin anyone's."""
+        principal = current_principal()
+        app = container()
+        professional_id = principal.user_id if principal.role is Role.PROFESSIONAL else uuid4()
+        if principal.role is Role.PROFESSIONAL and _exists(professional_id):
+            raise ApiError(409, "profile_exists", "you already have a profile: PATCH it")
+        pro = draft.build(professional_id)
+        catalogue.register_professional(pro, uow=app.uow())
+        if principal.role is Role.PROFESSIONAL:
+            app.users.link_professional(principal.user_id, pro.id)
+        headers = {"ETag": _etag(pro), "Location": f"/professionals/{pro.id}"}
+        return professional_body(pro), 201, headers
+
+
+@blp.route("/<uuid:professional_id>")
+class OneProfessional(MethodView):
+    @blp.response(200, ProfessionalSchema, headers=_ETAG_DOC)
+    def get(self, professional_id: UUID) -> tuple[Body, int, dict[str, str]]:
+        """A public profile; its ETag is the version to send back in If-Match."""
+        pro = catalogue.get_professional(professional_id, uow=container().uow())
+        return professional_body(pro), 200, {"ETag": _etag(pro)}
+
+    @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @blp.doc(parameters=[_IF_MATCH])
+    @blp.arguments(ProfessionalChangesSchema)
+    @blp.response(200, ProfessionalSchema, headers=_ETAG_DOC)
+    def patch(
+        self, changes: dict[str, object], professional_id: UUID
+    ) -> tuple[Body, int, dict[str, str]]:
+        """Change your profile (or any, as admin); with If-Match, only if nobody else did."""
+        require_editor(current_principal(), professional_id)
+        expected = _if_match()
+        try:
+            pro = catalogue.update_professional(
+                professional_id, changes, uow=container().uow(), expected_version=expected
+            )
+        except ConcurrentUpdate as error:
+            if expected is None:
+                raise
+            raise ApiError(
+                412, "precondition_failed", "the profile changed since: read it again"
+            ) from error
+        return professional_body(pro), 200, {"ETag": _etag(pro)}
+
+
+def require_editor(principal: Principal, professional_id: UUID) -> None:
+    """Profiles are public, so editing another's is forbidden (403), not hidden (404)."""
+    if not (principal.is_admin or principal.owns_profile(professional_id)):
+        catalogue.get_professional(professional_id, uow=container().uow())  # 404 if none
+        raise ApiError(403, "forbidden", "only the professional or an admin may change this")
+
+
+def _exists(professional_id: UUID) -> bool:
+    uow = container().uow()
+    with uow:
+        return uow.professionals.get(professional_id) is not None
+
+
+def _etag(pro: Professional) -> str:
+    return f'"{pro.version}"'
+
+
+def _if_match() -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.strip()
+    if not (len(tag) >= 3 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit()):
+        raise ApiError(400, "invalid_header", 'If-Match must be an ETag like "3"')
+    return int(tag[1:-1])

@@ -1,0 +1,1 @@
+"""Request and response bodies (marshmallow 4), one module per part of the API."""

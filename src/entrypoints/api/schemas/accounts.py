@@ -1,0 +1,69 @@
+"""Bodies of the account, token, client and health endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+
+class RegisterSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=10, max=256)
+    )
+    role = fields.String(required=True, validate=validate.OneOf(["client", "professional"]))
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    phone = fields.String(load_default="", validate=validate.Length(max=32))
+
+    @validates_schema
+    def clients_have_a_name(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("role") == "client" and not data.get("name"):
+            raise ValidationError("clients need a name", "name")
+
+
+class AccountSchema(Schema):
+    id = fields.UUID(required=True)
+    email = fields.String(required=True)
+    role = fields.String(required=True)
+    client_id = fields.UUID(allow_none=True)
+    professional_id = fields.UUID(allow_none=True)
+
+
+class LoginSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=320))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=256)
+    )
+
+
+class TokensSchema(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String()
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class LogoutSchema(Schema):
+    refresh_token = fields.String(
+        validate=validate.Length(max=4096),
+        metadata={"description": "also revoke this refresh token"},
+    )
+
+
+class ClientSchema(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    phone = fields.String(required=True)
+
+
+class ClientChangesSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    email = fields.Email(validate=validate.Length(max=320))
+    phone = fields.String(validate=validate.Length(max=32))
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    checks = fields.Dict(keys=fields.String(), values=fields.String())

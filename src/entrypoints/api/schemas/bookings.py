@@ -1,0 +1,116 @@
+"""Bodies of the booking endpoints, and the ``Idempotency-Key`` header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from marshmallow import Schema, fields, post_load, validate
+
+from booking.model import BookingStatus
+from entrypoints.api.schemas.common import DURATION_MINUTES, PAGE, StrictInteger, instant
+
+STATUSES = [status.value for status in BookingStatus]
+
+
+class IdempotencyKeySchema(Schema):
+    """The ``Idempotency-Key`` header (IETF draft): 1-255 printable ASCII characters."""
+
+    class Meta:
+        unknown = "exclude"  # every other header
+
+    key = fields.String(
+        required=True,
+        data_key="Idempotency-Key",
+        validate=validate.Regexp(r'^"?[\x21\x23-\x7e][\x20\x21\x23-\x7e]{0,254}"?$'),
+        metadata={"description": "a unique key per booking attempt, e.g. a UUID"},
+    )
+
+    @post_load
+    def unquote(self, data: dict[str, str], **_: Any) -> str:
+        key = data["key"]
+        if len(key) >= 2 and key[0] == key[-1] == '"':  # a structured-field string
+            return key[1:-1]
+        return key.strip('"')
+
+
+class NewBookingSchema(Schema):
+    professional_id = fields.UUID(required=True)
+    start_time = instant(required=True, metadata={"example": "2026-06-01T10:00:00+02:00"})
+    duration_minutes = StrictInteger(required=True, validate=DURATION_MINUTES)
+
+    @post_load
+    def to_request(self, data: dict[str, Any], **_: Any) -> BookingRequest:
+        return BookingRequest(
+            professional_id=data["professional_id"],
+            start=data["start_time"],
+            duration=timedelta(minutes=data["duration_minutes"]),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingRequest:
+    professional_id: UUID
+    start: datetime
+    duration: timedelta
+
+
+class PaymentSchema(Schema):
+    payment_intent_id = fields.String(allow_none=True, required=True)
+    client_secret = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "for the payment form; only in the answer to POST"},
+    )
+
+
+class BookingSchema(Schema):
+    id = fields.UUID(required=True)
+    professional_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    start_time = fields.AwareDateTime(required=True)
+    end_time = fields.AwareDateTime(required=True)
+    total_price_cents = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    payment = fields.Nested(PaymentSchema, required=True)
+    cancellation_reason = fields.String(allow_none=True)
+    refund_due_cents = fields.Integer()
+    refunded_cents = fields.Integer()
+    created_at = fields.AwareDateTime()
+
+
+class BookingListArgsSchema(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    starts_from = instant(data_key="from")
+    starts_before = instant(data_key="to")
+    limit = fields.Integer(load_default=50, validate=PAGE)
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
+
+    @post_load
+    def to_filter(self, data: dict[str, Any], **_: Any) -> BookingFilter:
+        status = data.get("status")
+        return BookingFilter(
+            status=BookingStatus(status) if status else None,
+            starts_from=data.get("starts_from"),
+            starts_before=data.get("starts_before"),
+            limit=data["limit"],
+            offset=data["offset"],
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingFilter:
+    status: BookingStatus | None
+    starts_from: datetime | None
+    starts_before: datetime | None
+    limit: int
+    offset: int
+
+
+class BookingPageSchema(Schema):
+    items = fields.List(fields.Nested(BookingSchema), required=True)
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)

@@ -1,0 +1,43 @@
+"""``POST /stripe/webhook``: Stripe's signed events, verified, deduplicated and applied.
+
+The view verifies the ``Stripe-Signature`` header over the raw body (300 s tolerance) before
+reading anything; a bad or missing signature, a stale timestamp or a malformed payload is a 400
+and changes nothing. A verified event is applied at most once (``adapters.stripe_events``) and
+acknowledged at once: emails and calendar updates follow through the outbox and the worker.
+
+From the container (``current_app.extensions["hourbook"]``) it uses ``settings``, ``engine``,
+``payments`` and ``clock``. Without ``STRIPE_WEBHOOK_SECRET`` (the embedded default) the secret
+is the one the payment simulator signs with, derived from the app's secret key.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from adapters.sql.webhook_events import SqlWebhookInbox
+from adapters.stripe_events import apply_event
+from adapters.stripe_payments import InvalidWebhook, parse_event
+from entrypoints.payments import webhook_secret
+
+logger = logging.getLogger(__name__)
+
+stripe_webhook = Blueprint("stripe_webhook", __name__)
+
+
+@stripe_webhook.post("/stripe/webhook")
+def receive_stripe_event() -> tuple[Response, int]:
+    container = current_app.extensions["hourbook"]
+    payload = request.get_data(cache=False)  # the exact bytes Stripe signed
+    try:
+        event = parse_event(
+            payload, request.headers.get("Stripe-Signature"), webhook_secret(container.settings)
+        )
+    except InvalidWebhook as error:
+        logger.warning("rejected a webhook: %s", error)
+        return jsonify(error={"code": "invalid_webhook", "message": str(error)}), 400
+    inbox = SqlWebhookInbox(container.engine)
+    outcome = apply_event(event, inbox=inbox, payments=container.payments, clock=container.clock)
+    logger.info("stripe event %s (%s): %s", event.id, event.type, outcome)
+    return jsonify(received=True, event_id=event.id, outcome=outcome.value), 200

@@ -1,0 +1,102 @@
+"""The composition root: every adapter is built here, from :class:`Settings`, and nowhere else.
+
+``build(settings)`` is called by the app factory, the worker and the CLI; nothing is
+constructed at import time. Tests call it with their own settings, or build a ``Container`` by
+hand with fakes (the clock in particular).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import redis
+from argon2 import PasswordHasher
+from sqlalchemy import Engine
+
+from adapters.clock import SystemClock
+from adapters.redis_idempotency import RedisIdempotencyStore
+from adapters.redis_revocations import RedisRevokedTokens
+from adapters.sql.engine import make_engine
+from adapters.sql.idempotency import SqlIdempotencyStore
+from adapters.sql.unit_of_work import SqlUnitOfWork
+from adapters.sql.users import SqlRevokedTokens, SqlUsers
+from booking.ports import Clock, IdempotencyStore, PaymentGateway, UnitOfWork
+from entrypoints.config import Environment, Settings
+from entrypoints.payments import make_payments
+
+
+class RevokedTokens(Protocol):
+    """The logout list: token ids that must be refused until they would have expired anyway."""
+
+    def revoke(self, jti: str, expires_at: datetime) -> None: ...
+
+    def is_revoked(self, jti: str) -> bool: ...
+
+
+@dataclass(kw_only=True)
+class Container:
+    """Everything the entrypoints need, built once per process (or per test)."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    payments: PaymentGateway
+    idempotency: IdempotencyStore
+    users: SqlUsers
+    revoked_tokens: RevokedTokens
+    password_hasher: PasswordHasher
+    redis: redis.Redis | None = None
+    uow_factory: Callable[[], UnitOfWork] = field(repr=False)
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work: never share one between requests or threads."""
+        return self.uow_factory()
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def build(settings: Settings, *, clock: Clock | None = None) -> Container:
+    clock = clock if clock is not None else SystemClock()
+    engine = make_engine(settings.database_url)
+    client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+    return Container(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        payments=make_payments(settings),
+        idempotency=make_idempotency(settings, engine, client, clock),
+        users=SqlUsers(engine),
+        revoked_tokens=make_revoked_tokens(settings, engine, client),
+        password_hasher=make_password_hasher(settings),
+        redis=client,
+        uow_factory=lambda: SqlUnitOfWork(engine),
+    )
+
+
+def make_password_hasher(settings: Settings) -> PasswordHasher:
+    """Argon2id, memory-hard (RFC 9106 low-memory profile); cheap only in the test suite."""
+    if settings.env is Environment.TEST:
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()
+
+
+def make_idempotency(
+    settings: Settings, engine: Engine, client: redis.Redis | None, clock: Clock
+) -> IdempotencyStore:
+    if client is not None:
+        return RedisIdempotencyStore(client, clock, prefix=settings.redis_prefix)
+    return SqlIdempotencyStore(engine, clock)
+
+
+def make_revoked_tokens(
+    settings: Settings, engine: Engine, client: redis.Redis | None
+) -> RevokedTokens:
+    if client is not None:
+        return RedisRevokedTokens(client, prefix=settings.redis_prefix)
+    return SqlRevokedTokens(engine)

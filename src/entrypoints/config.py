@@ -1,0 +1,215 @@
+"""Settings read once from the environment, validated, and frozen.
+
+Every value has a safe embedded default for development (a SQLite file in the instance folder,
+an in-memory rate-limit store, a random secret), except where running with a default would be
+insecure: with ``HOURBOOK_ENV=production`` a missing secret or Redis URL refuses to start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from adapters.sql.engine import default_sqlite_url
+
+logger = logging.getLogger(__name__)
+
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable and what it needs."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+    TEST = "test"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimits:
+    """flask-limiter rate strings ("10/minute;100/hour"), per client (JWT identity or address)."""
+
+    default: str = "300/minute"
+    login: str = "10/minute"
+    booking: str = "30/minute"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    env: Environment = Environment.DEVELOPMENT
+    instance_dir: Path = Path("instance")
+    database_url: str = ""
+    redis_url: str | None = None
+    redis_prefix: str = "hourbook:"
+    secret_key: str = ""
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    hold_minutes: int = 15
+    max_body_bytes: int = 64 * 1024
+    rate_limits: RateLimits = RateLimits()
+    rate_limits_enabled: bool = True
+    smtp_url: str | None = None
+    mail_dir: Path = Path("instance/mail")
+    public_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every setting; raise :class:`ConfigError` naming what is wrong."""
+        env = os.environ if environ is None else environ
+        return _Reader(env).settings()
+
+
+_DEFAULT_LIMITS = RateLimits()
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def settings(self) -> Settings:
+        env = self.choice("HOURBOOK_ENV", Environment, Environment.DEVELOPMENT)
+        production = env is Environment.PRODUCTION
+        instance_dir = Path(self.text("HOURBOOK_INSTANCE_DIR") or "instance")
+        redis_url = self.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+        if production and redis_url is None:
+            raise ConfigError(
+                "REDIS_URL is required in production (rate limits, token revocation and"
+                " idempotency must be shared by every API process)"
+            )
+        return Settings(
+            env=env,
+            instance_dir=instance_dir,
+            database_url=self.database_url(instance_dir),
+            redis_url=redis_url,
+            redis_prefix=self.text("HOURBOOK_REDIS_PREFIX") or "hourbook:",
+            secret_key=self.secret(production),
+            access_token_minutes=self.integer("HOURBOOK_ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60),
+            refresh_token_days=self.integer("HOURBOOK_REFRESH_TOKEN_DAYS", 30, 1, 365),
+            stripe_api_key=self.text("STRIPE_API_KEY"),
+            stripe_webhook_secret=self.required_in_production(
+                "STRIPE_WEBHOOK_SECRET", production and bool(self.text("STRIPE_API_KEY"))
+            ),
+            stripe_api_base=self.url("STRIPE_API_BASE", schemes=("http", "https")),
+            hold_minutes=self.integer("HOURBOOK_HOLD_MINUTES", 15, 1, 24 * 60),
+            max_body_bytes=self.integer("HOURBOOK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20),
+            rate_limits=RateLimits(
+                default=self.rate("HOURBOOK_RATE_LIMIT_DEFAULT", _DEFAULT_LIMITS.default),
+                login=self.rate("HOURBOOK_RATE_LIMIT_LOGIN", _DEFAULT_LIMITS.login),
+                booking=self.rate("HOURBOOK_RATE_LIMIT_BOOKING", _DEFAULT_LIMITS.booking),
+            ),
+            rate_limits_enabled=self.flag("HOURBOOK_RATE_LIMITS_ENABLED", default=True),
+            smtp_url=self.url("SMTP_URL", schemes=("smtp", "smtps")),
+            mail_dir=Path(self.text("HOURBOOK_MAIL_DIR") or instance_dir / "mail"),
+            public_url=self.text("HOURBOOK_PUBLIC_URL") or "http://127.0.0.1:8000",
+        )
+
+    # -- single values ------------------------------------------------------------------------
+
+    def text(self, name: str) -> str | None:
+        value = self.environ.get(name, "").strip()
+        return value or None
+
+    def choice(self, name: str, kind: type[Environment], default: Environment) -> Environment:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            return kind(value.lower())
+        except ValueError:
+            allowed = "|".join(member.value for member in kind)
+            raise ConfigError(f"{name} must be one of {allowed}, not {value!r}") from None
+
+    def integer(self, name: str, default: int, minimum: int, maximum: int) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, not {value!r}") from None
+        if not minimum <= number <= maximum:
+            raise ConfigError(f"{name} must be between {minimum} and {maximum}, not {number}")
+        return number
+
+    def flag(self, name: str, *, default: bool) -> bool:
+        value = self.text(name)
+        if value is None:
+            return default
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+    def url(self, name: str, *, schemes: tuple[str, ...]) -> str | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in schemes:
+            raise ConfigError(f"{name} must be a URL starting with {' or '.join(schemes)}://")
+        return value
+
+    def rate(self, name: str, default: str) -> str:
+        value = self.text(name) or default
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(f'{name} must be a rate like "10/minute;100/hour"') from None
+        return value
+
+    def database_url(self, instance_dir: Path) -> str:
+        value = self.text("DATABASE_URL")
+        if value is None:
+            return default_sqlite_url(instance_dir)
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ConfigError("DATABASE_URL is not a valid database URL") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ConfigError("DATABASE_URL must be sqlite:///... or postgresql+psycopg://...")
+        return value
+
+    def secret(self, production: bool) -> str:
+        value = self.text("HOURBOOK_SECRET_KEY")
+        if value is None:
+            if production:
+                raise ConfigError(
+                    "HOURBOOK_SECRET_KEY is required in production: refusing to sign tokens"
+                    " with a made-up key (generate one with"
+                    ' `python -c "import secrets; print(secrets.token_urlsafe(48))"`)'
+                )
+            logger.warning(
+                "HOURBOOK_SECRET_KEY is not set: using a random key, so tokens stop working"
+                " when this process restarts and differ between processes"
+            )
+            return secrets.token_urlsafe(48)
+        if production and len(value) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"HOURBOOK_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
+            )
+        return value
+
+    def required_in_production(self, name: str, required: bool) -> str | None:
+        value = self.text(name)
+        if value is None and required:
+            raise ConfigError(f"{name} is required in production when STRIPE_API_KEY is set")
+        return value

@@ -1,0 +1,72 @@
+"""Settings from the environment: safe defaults in development; unsafe production refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entrypoints.config import ConfigError, Environment, Settings
+
+PRODUCTION = {
+    "HOURBOOK_ENV": "production",
+    "HOURBOOK_SECRET_KEY": "s" * 48,
+    "DATABASE_URL": "postgresql+psycopg://hourbook@db/hourbook",
+    "REDIS_URL": "redis://cache:6379/0",
+}
+
+
+def test_development_runs_on_embedded_defaults(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HOURBOOK_INSTANCE_DIR": str(tmp_path)})
+
+    assert settings.env is Environment.DEVELOPMENT
+    assert settings.database_url == f"sqlite+pysqlite:///{tmp_path.resolve() / 'hourbook.sqlite3'}"
+    assert settings.redis_url is None
+    assert len(settings.secret_key) >= 32
+    assert settings.hold_minutes == 15
+    assert settings.max_body_bytes == 64 * 1024
+
+
+def test_a_complete_production_environment_is_accepted() -> None:
+    settings = Settings.from_env(PRODUCTION)
+
+    assert settings.is_production
+    assert settings.secret_key == "s" * 48
+
+
+@pytest.mark.parametrize("missing", ["HOURBOOK_SECRET_KEY", "REDIS_URL"])
+def test_production_refuses_to_start_without_a_secret_or_redis(missing: str) -> None:
+    environ = {name: value for name, value in PRODUCTION.items() if name != missing}
+
+    with pytest.raises(ConfigError, match=missing):
+        Settings.from_env(environ)
+
+
+def test_production_refuses_a_short_secret() -> None:
+    with pytest.raises(ConfigError, match="at least 32"):
+        Settings.from_env({**PRODUCTION, "HOURBOOK_SECRET_KEY": "short"})
+
+
+def test_production_with_stripe_needs_the_webhook_secret() -> None:
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        Settings.from_env({**PRODUCTION, "STRIPE_API_KEY": "sk_test_x"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HOURBOOK_ENV", "staging"),
+        ("HOURBOOK_HOLD_MINUTES", "soon"),
+        ("HOURBOOK_HOLD_MINUTES", "0"),
+        ("HOURBOOK_MAX_BODY_BYTES", "-1"),
+        ("DATABASE_URL", "mysql://db/hourbook"),
+        ("DATABASE_URL", "not a url"),
+        ("REDIS_URL", "http://cache"),
+        ("HOURBOOK_RATE_LIMIT_LOGIN", "lots"),
+        ("HOURBOOK_RATE_LIMITS_ENABLED", "maybe"),
+        ("STRIPE_API_BASE", "localhost:8420"),
+    ],
+)
+def test_a_malformed_value_is_a_clear_error_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})

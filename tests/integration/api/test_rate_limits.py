@@ -1,0 +1,62 @@
+"""Rate limits: per caller, stricter on login and booking, answered 429 with Retry-After."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from flask.testing import FlaskClient
+
+from entrypoints.api.app import create_app
+from entrypoints.bootstrap import Container
+from entrypoints.config import RateLimits
+from tests.integration.api.support import PASSWORD, Api, error_code
+
+
+@pytest.fixture
+def tight(container: Container) -> FlaskClient:
+    """An app whose login allows 2 attempts a minute and everything else 5."""
+    limits = RateLimits(default="5/minute", login="2/minute", booking="2/minute")
+    settings = replace(container.settings, rate_limits=limits)
+    return create_app(settings, replace(container, settings=settings)).test_client()
+
+
+def test_the_third_login_in_a_minute_is_rate_limited(tight: FlaskClient) -> None:
+    attempt = {"email": "someone@example.com", "password": PASSWORD}
+    first, second = tight.post("/auth/login", json=attempt), tight.post("/auth/login", json=attempt)
+
+    third = tight.post("/auth/login", json=attempt)
+
+    assert first.status_code == second.status_code == 401
+    assert third.status_code == 429
+    assert error_code(third) == "too_many_requests"
+    assert int(third.headers["Retry-After"]) > 0
+
+
+def test_other_endpoints_have_their_own_budget(tight: FlaskClient) -> None:
+    for _ in range(2):
+        tight.post("/auth/login", json={"email": "a@example.com", "password": PASSWORD})
+
+    search = tight.get("/professionals")
+
+    assert search.status_code == 200
+    assert "X-RateLimit-Limit" in search.headers
+
+
+def test_each_account_has_its_own_budget(tight: FlaskClient) -> None:
+    api = Api(tight)
+    first, second = api.register(), api.register()  # registers and logs in from one address
+    for _ in range(5):
+        tight.get("/clients/me", headers=first.headers)
+
+    limited = tight.get("/clients/me", headers=first.headers)
+    other = tight.get("/clients/me", headers=second.headers)
+
+    assert limited.status_code == 429
+    assert other.status_code == 200
+
+
+def test_health_checks_are_never_limited(tight: FlaskClient) -> None:
+    statuses = {tight.get("/healthz").status_code for _ in range(10)}
+
+    assert statuses == {200}

@@ -1,0 +1,114 @@
+"""Logging in, refreshing and logging out; bad tokens of every kind answer 401."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask_jwt_extended import JWTManager, create_access_token
+
+from tests.integration.api.support import PASSWORD, Api, bearer, error_code
+
+
+def test_a_wrong_password_is_refused_like_an_unknown_address(api: Api) -> None:
+    client = api.register()
+
+    wrong = api.client.post("/auth/login", json={"email": client.email, "password": "nope-nope!"})
+    unknown = api.client.post(
+        "/auth/login", json={"email": "ghost@example.com", "password": PASSWORD}
+    )
+
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+
+
+def test_a_request_without_a_token_is_unauthorized(api: Api) -> None:
+    response = api.client.get("/bookings")
+
+    assert response.status_code == 401
+    assert error_code(response) == "missing_token"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_expired_token_is_unauthorized(api: Api, app: Flask) -> None:
+    client = api.register()
+    with app.app_context():
+        expired = create_access_token(
+            identity=client.id, additional_claims={"role": "client"},
+            expires_delta=timedelta(seconds=-1),
+        )
+
+    response = api.client.get("/bookings", headers=bearer(expired))
+
+    assert response.status_code == 401
+    assert error_code(response) == "token_expired"
+
+
+def test_a_tampered_token_is_unauthorized(api: Api) -> None:
+    client = api.register()
+    header, payload, signature = client.token.split(".")
+    tampered = f"{header}.{payload}.{signature[:-4]}AAAA"
+
+    response = api.client.get("/bookings", headers=bearer(tampered))
+
+    assert response.status_code == 401
+    assert error_code(response) == "invalid_token"
+
+
+def test_a_token_signed_with_another_key_is_unauthorized(api: Api) -> None:
+    other = Flask("other")
+    other.config["JWT_SECRET_KEY"] = "someone-else-s-secret-" * 2
+    JWTManager(other)
+    with other.app_context():
+        forged = create_access_token(identity="x", additional_claims={"role": "admin"})
+
+    response = api.client.get("/bookings", headers=bearer(forged))
+
+    assert response.status_code == 401
+
+
+def test_garbage_in_the_authorization_header_is_unauthorized(api: Api) -> None:
+    response = api.client.get("/bookings", headers={"Authorization": "Bearer not.a.jwt"})
+
+    assert response.status_code == 401
+
+
+def test_a_refresh_token_is_not_an_access_token(api: Api) -> None:
+    client = api.register()
+
+    response = api.client.get("/bookings", headers=bearer(client.refresh_token))
+
+    assert response.status_code == 401
+
+
+def test_a_refresh_token_buys_a_new_access_token(api: Api) -> None:
+    client = api.register()
+
+    refreshed = api.client.post("/auth/refresh", headers=bearer(client.refresh_token))
+    used = api.client.get("/clients/me", headers=bearer(refreshed.get_json()["access_token"]))
+
+    assert refreshed.status_code == 200
+    assert used.status_code == 200
+
+
+def test_after_logout_the_access_and_refresh_tokens_are_revoked(api: Api) -> None:
+    client = api.register()
+
+    logout = api.client.post(
+        "/auth/logout", json={"refresh_token": client.refresh_token}, headers=client.headers
+    )
+    access = api.client.get("/clients/me", headers=client.headers)
+    refresh = api.client.post("/auth/refresh", headers=bearer(client.refresh_token))
+
+    assert logout.status_code == 204
+    assert access.status_code == refresh.status_code == 401
+    assert error_code(access) == error_code(refresh) == "token_revoked"
+
+
+def test_logging_out_one_session_leaves_the_others(api: Api) -> None:
+    client = api.register()
+    other_session = api.login(client.email)
+
+    api.client.post("/auth/logout", headers=client.headers)
+
+    assert api.client.get("/clients/me", headers=other_session.headers).status_code == 200
