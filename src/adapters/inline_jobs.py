@@ -1,0 +1,100 @@
+"""The embedded default's job runner: the same jobs, in a background thread, without Redis.
+
+Each tick runs the notification job of every undispatched outbox row and marks the row
+dispatched only after the job succeeded (so a crash re-runs it on restart, and the sent log
+keeps that from doubling emails while the process lives). A row whose job keeps failing is
+retried on later ticks, up to ``max_attempts``, then marked and logged as failed. Periodic jobs
+run when their interval has passed. One process only: for several, use Redis and
+``hourbook worker``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from adapters import jobs
+from adapters.jobs import JobContext
+from adapters.outbox_relay import OutboxRelay
+
+logger = logging.getLogger(__name__)
+
+PERIODIC: tuple[tuple[Callable[[JobContext], int], float], ...] = (
+    (jobs.expire_holds, 60),
+    (jobs.settle_refunds, 300),
+    (jobs.send_reminders, 300),
+    (jobs.purge_expired_records, 3600),
+)
+
+
+class InlineJobRunner:
+    def __init__(
+        self,
+        context: JobContext,
+        *,
+        tick_seconds: float = 1.0,
+        max_attempts: int = 5,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.context = context
+        self.relay = OutboxRelay(context.engine)
+        self.tick_seconds = tick_seconds
+        self.max_attempts = max_attempts
+        self.failed: dict[int, str] = {}  # outbox id -> last error, once given up
+        self._attempts: dict[int, int] = {}
+        self._monotonic = monotonic
+        self._last_run: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="hourbook-jobs", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_pending(self) -> int:
+        """One tick: notifications for the outbox, then whatever periodic job is due."""
+        done = self._notify()
+        for job, every in PERIODIC:
+            last = self._last_run.get(job.__name__)
+            if last is None or self._monotonic() - last >= every:
+                self._last_run[job.__name__] = self._monotonic()
+                self._guarded(job.__name__, lambda job=job: job(self.context))
+        return done
+
+    def _notify(self) -> int:
+        done = 0
+        for outbox_id in self.relay.pending():
+            try:
+                jobs.send_notifications(self.context, outbox_id)
+            except Exception as error:
+                attempts = self._attempts.get(outbox_id, 0) + 1
+                self._attempts[outbox_id] = attempts
+                logger.warning("outbox %s failed (attempt %s): %s", outbox_id, attempts, error)
+                if attempts < self.max_attempts:
+                    continue
+                logger.error("outbox %s given up after %s attempts", outbox_id, attempts)
+                self.failed[outbox_id] = repr(error)
+            self.relay.mark_dispatched(outbox_id)
+            self._attempts.pop(outbox_id, None)
+            done += 1
+        return done
+
+    def _guarded(self, name: str, run: Callable[[], int]) -> None:
+        try:
+            run()
+        except Exception:
+            logger.exception("periodic job %s failed; it runs again next time", name)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._guarded("tick", self.run_pending)
+            self._stop.wait(self.tick_seconds)

@@ -1,0 +1,111 @@
+"""What each verified Stripe event does to bookings, applied at most once per event id.
+
+- ``payment_intent.succeeded`` → ``record_payment_succeeded``: pending → confirmed; a success
+  for a cancelled booking (expired hold, late payment) is refunded in full.
+- ``payment_intent.payment_failed`` / ``payment_intent.canceled`` → ``record_payment_failed``:
+  pending → cancelled, slot freed; after a success it changes nothing.
+- ``charge.refunded`` → logged and marked (refunds we make are recorded when we make them).
+- anything else → acknowledged and ignored.
+
+The view answers 2xx for every outcome here; only a storage outage or a bug answers 5xx, so
+Stripe redelivers exactly when nothing was stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from enum import StrEnum
+
+from adapters.sql.webhook_events import AlreadyProcessed
+from adapters.stripe_payments import StripeEvent
+from adapters.webhook_inbox import WebhookInbox
+from booking import services
+from booking.commands import RecordPaymentFailed, RecordPaymentSucceeded
+from booking.errors import BookingNotFound, ConcurrentUpdate, IllegalTransition, PaymentUnavailable
+from booking.model import Booking
+from booking.ports import Clock, PaymentGateway, UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS = 3  # a concurrent change to the same booking (expiry, cancel) is retried at once
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    UNKNOWN_PAYMENT = "unknown_payment"
+    REJECTED = "rejected"  # a permanent domain refusal, logged for a human
+
+
+Handler = Callable[[StripeEvent, UnitOfWork, PaymentGateway, Clock], Booking]
+
+
+def _succeeded(event: StripeEvent, uow: UnitOfWork, pay: PaymentGateway, clock: Clock) -> Booking:
+    cmd = RecordPaymentSucceeded(
+        payment_intent_id=_intent(event), booking_id=event.booking_id
+    )
+    return services.record_payment_succeeded(cmd, uow=uow, payments=pay, clock=clock)
+
+
+def _failed(event: StripeEvent, uow: UnitOfWork, pay: PaymentGateway, clock: Clock) -> Booking:
+    cmd = RecordPaymentFailed(payment_intent_id=_intent(event), booking_id=event.booking_id)
+    return services.record_payment_failed(cmd, uow=uow, payments=pay, clock=clock)
+
+
+HANDLERS: dict[str, Handler] = {
+    "payment_intent.succeeded": _succeeded,
+    "payment_intent.payment_failed": _failed,
+    "payment_intent.canceled": _failed,
+}
+RECORDED_ONLY = frozenset({"charge.refunded"})
+
+
+def apply_event(
+    event: StripeEvent, *, inbox: WebhookInbox, payments: PaymentGateway, clock: Clock
+) -> Outcome:
+    """Apply one verified event unless it was applied before; say what happened."""
+    if event.type in RECORDED_ONLY:
+        logger.info("stripe %s for %s: %s cents", event.type, event.payment_intent_id,
+                    event.amount_refunded)
+        return Outcome.APPLIED if inbox.record(event.id, event.type) else Outcome.DUPLICATE
+    handler = HANDLERS.get(event.type)
+    if handler is None or event.payment_intent_id is None:
+        return Outcome.IGNORED
+    if inbox.seen(event.id):
+        return Outcome.DUPLICATE
+    for attempt in range(1, ATTEMPTS + 1):
+        uow = inbox.unit_of_work(event.id, event.type)
+        try:
+            handler(event, uow, payments, clock)
+        except AlreadyProcessed:
+            return Outcome.DUPLICATE
+        except ConcurrentUpdate:
+            if attempt == ATTEMPTS:
+                raise
+            continue
+        except BookingNotFound:
+            logger.warning("stripe %s %s: no booking for %s", event.type, event.id, event.object_id)
+            inbox.record(event.id, event.type)
+            return Outcome.UNKNOWN_PAYMENT
+        except IllegalTransition as error:
+            logger.error("stripe %s %s refused: %s", event.type, event.id, error)
+            inbox.record(event.id, event.type)
+            return Outcome.REJECTED
+        except PaymentUnavailable:
+            # Only the refund of a late success gets here, after the booking (with the refund
+            # owed) and the mark were committed: the worker's settle_refunds pays it later.
+            if not inbox.seen(event.id):
+                raise  # nothing was stored after all: let Stripe redeliver
+            logger.warning("refund for %s deferred to the worker", event.payment_intent_id)
+            return Outcome.APPLIED
+        inbox.record(event.id, event.type)  # for handlers that changed nothing
+        return Outcome.APPLIED
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _intent(event: StripeEvent) -> str:
+    if event.payment_intent_id is None:
+        raise ValueError("the event carries no payment intent")
+    return event.payment_intent_id

@@ -1,0 +1,71 @@
+"""Stripe events built and signed in the tests, for what localstripe never sends."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from uuid import UUID, uuid4
+
+import stripe
+
+from adapters.stripe_payments import event_json
+
+
+def intent_event(
+    event_type: str,
+    intent_id: str,
+    *,
+    booking_id: UUID | None = None,
+    amount: int = 6000,
+    event_id: str | None = None,
+) -> bytes:
+    status = {
+        "payment_intent.succeeded": "succeeded",
+        "payment_intent.payment_failed": "requires_payment_method",
+        "payment_intent.canceled": "canceled",
+    }.get(event_type, "processing")
+    data: dict[str, Any] = {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "currency": "usd",
+        "status": status,
+        "metadata": {"booking_id": str(booking_id)} if booking_id else {},
+    }
+    return _event(event_type, data, event_id)
+
+
+def refund_event(intent_id: str, *, amount: int, event_id: str | None = None) -> bytes:
+    data = {
+        "id": f"ch_{uuid4().hex[:24]}",
+        "object": "charge",
+        "amount": amount,
+        "amount_refunded": amount,
+        "payment_intent": intent_id,
+        "refunded": True,
+        "metadata": {},
+    }
+    return _event("charge.refunded", data, event_id)
+
+
+def _event(event_type: str, data: dict[str, Any], event_id: str | None) -> bytes:
+    return event_json(
+        {
+            "id": event_id or f"evt_{uuid4().hex[:24]}",
+            "object": "event",
+            "api_version": "2025-01-27.acacia",
+            "created": int(time.time()),
+            "type": event_type,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "data": {"object": data},
+        }
+    )
+
+
+def sign(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
+    """The ``Stripe-Signature`` header Stripe would send (the SDK's own test helper)."""
+    header: str = stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), secret, timestamp=timestamp
+    )
+    return header

@@ -1,0 +1,99 @@
+"""Which emails each event causes, to whom, and what they say."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from booking import services
+from booking.commands import CancelBooking, RecordPaymentSucceeded
+from booking.events import BookingCancelled, BookingConfirmed, Event, RefundIssued
+from booking.model import CancellationReason
+from booking.notifications import describe_time, emails_for, money
+from booking.receipts import BookingReceipt
+from tests.unit.conftest import World
+
+
+def events_of(world: World) -> list[Event]:
+    return list(world.store.outbox)
+
+
+def confirm(world: World, hour: int = 10) -> BookingReceipt:
+    receipt = world.book(hour)
+    services.record_payment_succeeded(
+        RecordPaymentSucceeded(payment_intent_id=str(receipt.payment_intent_id)),
+        uow=world.uow, payments=world.payments, clock=world.clock,
+    )
+    return receipt
+
+
+def test_a_confirmation_mails_client_and_professional_with_a_calendar_invite(world: World) -> None:
+    confirm(world)
+    confirmed = next(e for e in events_of(world) if isinstance(e, BookingConfirmed))
+
+    emails = emails_for(confirmed, world.uow)
+
+    assert [e.to for e in emails] == [world.client.email, world.professional.email]
+    assert emails[0].subject.startswith("Booking confirmed: Ada Plumber")
+    assert "60.00 USD" in emails[0].body
+    for email in emails:
+        [(filename, mime, text)] = email.attachments
+        assert (filename, mime) == ("booking.ics", "text/calendar")
+        assert "STATUS:CONFIRMED" in text
+
+
+def test_cancelling_a_confirmed_booking_mails_both_and_cancels_the_invite(world: World) -> None:
+    receipt = confirm(world)
+    services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.PROFESSIONAL),
+        uow=world.uow, payments=world.payments, clock=world.clock,
+    )
+    cancelled = next(e for e in events_of(world) if isinstance(e, BookingCancelled))
+
+    emails = emails_for(cancelled, world.uow)
+
+    assert [e.to for e in emails] == [world.client.email, world.professional.email]
+    assert "the professional cancelled it" in emails[0].body
+    assert "You will get 60.00 USD back." in emails[0].body
+    assert all("STATUS:CANCELLED" in e.attachments[0][2] for e in emails)
+
+
+def test_an_expired_hold_mails_only_the_client_and_sends_no_invite(world: World) -> None:
+    world.book(10)
+    world.clock.advance(timedelta(minutes=16))
+    services.expire_holds(uow=world.uow, payments=world.payments, clock=world.clock)
+    cancelled = next(e for e in events_of(world) if isinstance(e, BookingCancelled))
+
+    emails = emails_for(cancelled, world.uow)
+
+    assert [e.to for e in emails] == [world.client.email]
+    assert "it was not paid in time" in emails[0].body and not emails[0].attachments
+
+
+def test_a_refund_mails_the_client(world: World) -> None:
+    receipt = confirm(world)
+    services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.CLIENT),
+        uow=world.uow, payments=world.payments, clock=world.clock,
+    )
+    refund = next(e for e in events_of(world) if isinstance(e, RefundIssued))
+
+    [email] = emails_for(refund, world.uow)
+
+    assert email.to == world.client.email
+    assert email.subject == "Refund issued: 30.00 USD"  # less than 24 h ahead: half back
+
+
+def test_a_requested_booking_sends_nothing(world: World) -> None:
+    world.book(10)
+
+    assert emails_for(events_of(world)[0], world.uow) == []
+
+
+def test_times_are_shown_in_the_professionals_time_zone(world: World) -> None:
+    booking = world.stored(world.book(10).booking_id)
+
+    assert describe_time(booking, world.professional) == "Monday 1 June 2026, 10:00-11:00 (UTC)"
+
+
+def test_money_is_written_with_two_decimals_and_the_currency() -> None:
+    assert money(6005, "eur") == "60.05 EUR"
