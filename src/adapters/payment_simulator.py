@@ -126,13 +126,26 @@ class SimulatedPayments:
         with self._lock:
             return self._get(payment_intent_id).status
 
-    def pay(self, payment_intent_id: str, card: str = "pm_card_visa") -> str:
-        """Confirm the intent with a test card and deliver the signed webhook; the new status."""
+    def pay(
+        self,
+        payment_intent_id: str,
+        card: str = "pm_card_visa",
+        *,
+        client_secret: str | None = None,
+    ) -> str:
+        """Confirm the intent with a test card and deliver the signed webhook; the new status.
+
+        ``client_secret``, when given, must be the intent's, as Stripe.js requires of a browser.
+        """
         if card not in CARDS:
             raise ValueError(f"unknown test card {card!r}; use one of {', '.join(CARDS)}")
         decline = CARDS[card]
         with self._lock:
             intent = self._get(payment_intent_id)
+            if client_secret is not None and not hmac.compare_digest(
+                client_secret, intent.client_secret
+            ):
+                raise PaymentUnavailable(f"no such payment: {payment_intent_id}")
             if intent.status not in ("requires_payment_method", "requires_confirmation"):
                 raise ValueError(f"the payment is {intent.status}; it cannot be paid now")
             intent.status = status = "requires_payment_method" if decline else "succeeded"

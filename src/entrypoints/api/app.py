@@ -19,6 +19,7 @@ from entrypoints.api import (
     errors,
     health,
     professionals,
+    simulator,
     webhooks,
 )
 from entrypoints.api.context import EXTENSION
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         api.register_blueprint(blueprint)
     for plain in (webhooks.stripe_webhook, calendar_feed.calendar_feed):  # not in the API doc
         app.register_blueprint(plain)
+    simulator.register_if_simulated(app)
     errors.register(app)
     init_jwt(app, settings)
     init_limiter(app, settings)

@@ -1,0 +1,74 @@
+"""``POST /simulator/payment_intents/{id}/pay``: the browser's half of a payment, simulated.
+
+With real Stripe, the client's browser confirms the PaymentIntent with its ``client_secret``
+(Stripe.js) and Stripe then calls our webhook. In the embedded default there is no browser and
+no Stripe, so this route plays that part: it pays the intent with a test card and the simulator
+delivers the signed ``payment_intent.*`` event to ``/stripe/webhook``, the production path.
+
+It is registered only when the payment provider is the simulator and never in production, and
+it asks for the intent's ``client_secret``, as Stripe.js does. Not in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, jsonify, request
+
+from adapters.payment_simulator import CARDS, SimulatedPayments
+from booking.errors import PaymentUnavailable
+from entrypoints.api.context import container
+
+simulator = Blueprint("payment_simulator", __name__)
+
+_FIELDS = frozenset({"client_secret", "payment_method"})
+_MAX_SECRET_LENGTH = 200
+
+
+def register_if_simulated(app: Flask) -> None:
+    """Add the route when payments are simulated, outside production."""
+    settings = app.extensions["hourbook"].settings
+    if isinstance(app.extensions["hourbook"].payments, SimulatedPayments) and not (
+        settings.is_production
+    ):
+        app.register_blueprint(simulator)
+
+
+@simulator.post("/simulator/payment_intents/<string:intent_id>/pay")
+def pay(intent_id: str) -> tuple[Response, int]:
+    payments = container().payments
+    if not isinstance(payments, SimulatedPayments):  # swapped after start-up (tests)
+        return _error(404, "not_found", "payments are not simulated")
+    try:
+        client_secret, card = _parse(request.get_json(silent=True))
+    except _BadBody as error:
+        return _error(422, "validation_failed", str(error))
+    try:
+        status = payments.pay(intent_id, card, client_secret=client_secret)
+    except PaymentUnavailable:
+        return _error(404, "not_found", "no such payment intent")
+    except ValueError as error:  # already paid, cancelled, ...
+        return _error(409, "illegal_transition", str(error))
+    return jsonify(id=intent_id, status=status), 200
+
+
+class _BadBody(ValueError):
+    pass
+
+
+def _parse(body: object) -> tuple[str, str]:
+    """``(client_secret, payment_method)`` from the request body, or :class:`_BadBody`."""
+    if not isinstance(body, dict):
+        raise _BadBody("send a JSON object with client_secret and, optionally, payment_method")
+    unknown = set(body) - _FIELDS
+    if unknown:
+        raise _BadBody(f"unknown fields: {', '.join(sorted(unknown))}")
+    secret = body.get("client_secret")
+    if not isinstance(secret, str) or not 0 < len(secret) <= _MAX_SECRET_LENGTH:
+        raise _BadBody("client_secret is required: the one POST /bookings answered")
+    card = body.get("payment_method", "pm_card_visa")
+    if not isinstance(card, str) or card not in CARDS:
+        raise _BadBody(f"payment_method must be one of {', '.join(CARDS)}")
+    return secret, card
+
+
+def _error(status: int, code: str, message: str) -> tuple[Response, int]:
+    return jsonify(error={"code": code, "message": message}), status
