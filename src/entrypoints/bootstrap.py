@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from adapters.clock import SystemClock
 from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.redis_revocations import RedisRevokedTokens
-from adapters.sql.engine import make_engine
+from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlRevokedTokens, SqlUsers
@@ -63,7 +63,7 @@ class Container:
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     clock = clock if clock is not None else SystemClock()
-    engine = make_engine(settings.database_url)
+    engine = make_database(settings)
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     return Container(
         settings=settings,
@@ -77,6 +77,14 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         redis=client,
         uow_factory=lambda: SqlUnitOfWork(engine),
     )
+
+
+def make_database(settings: Settings) -> Engine:
+    """The engine; on the embedded default, its instance folder is made if a fresh machine
+    has none (any other SQLite path must exist: a typo should fail, not grow folders)."""
+    if settings.database_url == default_sqlite_url(settings.instance_dir):
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.database_url)
 
 
 def make_password_hasher(settings: Settings) -> PasswordHasher:

@@ -19,10 +19,9 @@ from collections.abc import Sequence
 from sqlalchemy.exc import OperationalError
 
 from adapters.sql import migrate
-from adapters.sql.engine import make_engine
 from booking.errors import BookingError
 from entrypoints import accounts, demo, seed, walkthrough, worker
-from entrypoints.bootstrap import build
+from entrypoints.bootstrap import build, make_database
 from entrypoints.config import ConfigError, Settings
 
 
@@ -129,7 +128,7 @@ def _demo(args: argparse.Namespace, _: Sequence[str]) -> int:
 
 def _serve(args: argparse.Namespace, _: Sequence[str]) -> int:
     settings = Settings.from_env()  # fail here, once, rather than in every gunicorn worker
-    engine = make_engine(settings.database_url)
+    engine = make_database(settings)
     try:
         migrate.ensure_up_to_date(engine)
     finally:
@@ -151,7 +150,7 @@ def _worker(_: argparse.Namespace, rest: Sequence[str]) -> int:
 
 def _db(args: argparse.Namespace, _: Sequence[str]) -> int:
     settings = Settings.from_env()
-    engine = make_engine(settings.database_url)
+    engine = make_database(settings)
     try:
         if args.db_command == "upgrade":
             migrate.upgrade(engine, args.revision)

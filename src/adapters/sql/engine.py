@@ -41,7 +41,6 @@ def _sqlite_engine(url: str) -> Engine:
     if parsed.database in (None, "", ":memory:"):
         # Each pooled connection would see its own empty database.
         raise ValueError("use a file for SQLite: an in-memory database is not shared")
-    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # a fresh instance folder
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _begin_immediate)

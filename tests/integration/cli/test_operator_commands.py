@@ -138,3 +138,21 @@ def _get_when_up(url: str, server: subprocess.Popen[str]) -> object:
         except OSError:
             time.sleep(0.2)
     pytest.fail("hourbook serve did not answer within 30 s")
+
+
+def test_db_upgrade_on_a_fresh_machine_makes_the_embedded_database(tmp_path: Path) -> None:
+    upgraded = hourbook("db", "upgrade", env=environment(tmp_path), cwd=tmp_path)
+
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "instance" / "hourbook.sqlite3").is_file()
+
+
+def test_a_database_in_a_missing_folder_is_an_error_not_a_new_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "typo" / "db.sqlite3"
+    env = environment(tmp_path, DATABASE_URL=f"sqlite+pysqlite:///{missing}")
+
+    refused = hourbook("db", "upgrade", env=env, cwd=tmp_path)
+
+    assert refused.returncode == 1
+    assert "cannot use the database" in refused.stderr
+    assert not missing.parent.exists()
