@@ -28,6 +28,8 @@ from booking.errors import (
 from booking.events import Event
 from booking.model import Booking, BookingStatus, Client, Professional
 from booking.ports import (
+    IDEMPOTENCY_LEASE,
+    IDEMPOTENCY_TTL,
     BookingQuery,
     Clock,
     Email,
@@ -124,6 +126,13 @@ class InMemoryBookings(_Table[Booking]):
     def get_by_payment_intent(self, payment_intent_id: str) -> Booking | None:
         for booking in self.rows.values():
             if booking.payment_intent_id == payment_intent_id:
+                return self.get(booking.id)
+        return None
+
+    def active_by_idempotency_key(self, client_id: UUID, key: str) -> Booking | None:
+        for booking in self.rows.values():
+            mine = booking.client_id == client_id and booking.idempotency_key == key
+            if mine and booking.is_active:
                 return self.get(booking.id)
         return None
 
@@ -248,8 +257,8 @@ class InMemoryIdempotencyStore:
         self,
         clock: Clock,
         *,
-        ttl: timedelta = timedelta(hours=24),
-        lease: timedelta = timedelta(seconds=60),
+        ttl: timedelta = IDEMPOTENCY_TTL,
+        lease: timedelta = IDEMPOTENCY_LEASE,
     ) -> None:
         self.clock = clock
         self.ttl = ttl

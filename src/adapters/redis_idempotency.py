@@ -21,7 +21,7 @@ from redis.commands.core import Script
 
 from adapters.clock import SystemClock
 from booking.errors import IdempotencyKeyReused, RequestInProgress, StorageUnavailable
-from booking.ports import Clock, StoredResponse
+from booking.ports import IDEMPOTENCY_LEASE, IDEMPOTENCY_TTL, Clock, StoredResponse
 
 _CLAIM = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
@@ -64,8 +64,8 @@ class RedisIdempotencyStore:
         client: redis.Redis,
         clock: Clock | None = None,
         *,
-        ttl: timedelta = timedelta(hours=24),
-        lease: timedelta = timedelta(seconds=60),
+        ttl: timedelta = IDEMPOTENCY_TTL,
+        lease: timedelta = IDEMPOTENCY_LEASE,
         prefix: str = "hourbook:",
     ) -> None:
         if not timedelta(0) < lease <= ttl:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
@@ -55,6 +55,10 @@ class BookingRepository(Protocol):
     def get(self, booking_id: UUID) -> Booking | None: ...
 
     def get_by_payment_intent(self, payment_intent_id: str) -> Booking | None: ...
+
+    def active_by_idempotency_key(self, client_id: UUID, key: str) -> Booking | None:
+        """The client's pending or confirmed booking made with ``key``, if any (at most one)."""
+        ...
 
     def update(self, booking: Booking) -> None:
         """Store changes; raise ConcurrentUpdate if ``booking.version`` is stale, then bump it."""
@@ -146,6 +150,15 @@ class StoredResponse:
     """What an idempotent request answered the first time, as JSON text."""
 
     body: str
+
+
+# How long a key's record lives: a retry within a day is answered, not executed, again.
+IDEMPOTENCY_TTL = timedelta(hours=24)
+# How long an in-flight claim holds its key before another request may take it over. Longer
+# than the slowest request can run (three payment-provider attempts of 20 s, plus the
+# database), so a live request is never taken over; short enough that a crashed one frees
+# its key within minutes.
+IDEMPOTENCY_LEASE = timedelta(minutes=3)
 
 
 class IdempotencyStore(Protocol):

@@ -7,6 +7,7 @@ idempotency key derived from the booking so a retry cannot charge or refund twic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from booking.errors import (
     BookingNotFound,
     ClientNotFound,
     ConcurrentUpdate,
+    IdempotencyKeyReused,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -30,12 +32,15 @@ from booking.errors import (
     ProfessionalNotFound,
     RuleViolation,
     SlotUnavailable,
+    StorageUnavailable,
 )
 from booking.model import Booking, BookingStatus, CancellationReason
 from booking.ports import Clock, IdempotencyStore, PaymentGateway, UnitOfWork
 from booking.pricing import refund_due_cents
 from booking.receipts import BookingReceipt, replay, store_error, store_receipt
 from booking.slot import Slot
+
+logger = logging.getLogger(__name__)
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 # Answers that a retry with the same key must get again; anything else releases the key.
@@ -72,7 +77,12 @@ def create_booking(
     except BaseException:
         idempotency.release(scope, key)
         raise
-    idempotency.complete(scope, key, store_receipt(receipt))
+    try:
+        idempotency.complete(scope, key, store_receipt(receipt))
+    except StorageUnavailable:
+        # The booking stands and the client gets it now. A retry with this key, once the
+        # claim's lease lapses, finds the held booking and answers with it (see _hold).
+        logger.warning("idempotency record for booking %s not stored", receipt.booking_id)
     return receipt
 
 
@@ -98,6 +108,9 @@ def _hold(
     cmd: CreateBooking, slot: Slot, uow: UnitOfWork, now: datetime, booking_id: UUID
 ) -> Booking:
     with uow:
+        earlier = uow.bookings.active_by_idempotency_key(cmd.client_id, cmd.idempotency_key)
+        if earlier is not None:
+            return _resumed(earlier, cmd, slot)
         professional = uow.professionals.get(cmd.professional_id)
         if professional is None:
             raise ProfessionalNotFound("no such professional")
@@ -117,6 +130,17 @@ def _hold(
         uow.bookings.add(booking)
         uow.commit()
     return booking
+
+
+def _resumed(earlier: Booking, cmd: CreateBooking, slot: Slot) -> Booking:
+    """The hold an earlier attempt with this key made before it failed half-way (its payment
+    was never attached, or its answer never stored): finish that one, book nothing new."""
+    if earlier.professional_id != cmd.professional_id or earlier.slot != slot:
+        raise IdempotencyKeyReused("a booking was already made with this idempotency key")
+    if earlier.status is not BookingStatus.PENDING:
+        # Confirmed: that request finished long ago and its record has expired.
+        raise SlotUnavailable("this idempotency key already made a confirmed booking")
+    return earlier
 
 
 def _open_payment(

@@ -14,9 +14,23 @@ from adapters.memory import (
 )
 from booking import catalogue, services
 from booking.commands import CreateBooking
+from booking.errors import StorageUnavailable
 from booking.model import Booking
 from booking.receipts import BookingReceipt
 from tests.factories import MONDAY, FixedClock, at, make_client, make_professional, new_key
+
+
+class FlakyUnitOfWork(InMemoryUnitOfWork):
+    """Fails the commit numbered ``fail_commit_number`` as a database blip would."""
+
+    fail_commit_number: int | None = None
+
+    def commit(self) -> None:
+        if self.commits + 1 == self.fail_commit_number:
+            self.fail_commit_number = None
+            self.rollback()
+            raise StorageUnavailable("the database restarted")
+        super().commit()
 
 
 @dataclass
@@ -28,7 +42,7 @@ class World:
     payments: InMemoryPayments = field(default_factory=InMemoryPayments)
 
     def __post_init__(self) -> None:
-        self.uow = InMemoryUnitOfWork(self.store)
+        self.uow = FlakyUnitOfWork(self.store)
         self.idempotency = InMemoryIdempotencyStore(self.clock)
         self.professional = catalogue.register_professional(make_professional(), uow=self.uow)
         self.client = catalogue.register_client(make_client(), uow=self.uow)

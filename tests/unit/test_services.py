@@ -13,9 +13,11 @@ from booking.errors import (
     PaymentUnavailable,
     RequestInProgress,
     SlotUnavailable,
+    StorageUnavailable,
 )
 from booking.events import BookingCancelled, BookingConfirmed, BookingRequested, RefundIssued
 from booking.model import BookingStatus, CancellationReason
+from booking.ports import IDEMPOTENCY_LEASE
 from tests.unit.conftest import World
 
 
@@ -127,14 +129,15 @@ def test_an_in_flight_key_abandoned_by_a_crash_lapses_after_its_lease(world: Wor
     request = world.request(10, key="crashed")
     world.idempotency.claim(f"client:{world.client.id}", "crashed", request.fingerprint())
 
-    world.clock.advance(timedelta(minutes=2))
+    world.clock.advance(IDEMPOTENCY_LEASE)
     receipt = world.book(10, key="crashed")
 
     assert not receipt.replayed
 
 
 def test_keys_expire_after_a_day(world: World) -> None:
-    world.book(10, key="old", days_ahead=3)
+    first = world.book(10, key="old", days_ahead=3)
+    pay(world, first.booking_id)
     world.clock.advance(timedelta(hours=24))
 
     with pytest.raises(SlotUnavailable):  # executed afresh, not replayed
@@ -284,3 +287,55 @@ def test_cancelling_an_unpaid_hold_cancels_its_intent(world: World) -> None:
 
     assert world.payments.intents[receipt.payment_intent_id or ""].status == "canceled"
     assert world.payments.refunds == []
+
+
+def test_an_answer_that_could_not_be_stored_still_reaches_the_client(world: World) -> None:
+    world.idempotency.complete = broken_store  # type: ignore[method-assign]
+
+    receipt = world.book(10, key="blip")
+
+    assert world.stored(receipt.booking_id).status is BookingStatus.PENDING
+    assert receipt.client_secret is not None
+
+
+def test_a_retry_after_a_lost_answer_gets_the_same_hold_not_a_conflict(world: World) -> None:
+    world.idempotency.complete = broken_store  # type: ignore[method-assign]
+    first = world.book(10, key="blip")
+    del world.idempotency.complete  # the store is back
+    world.clock.advance(IDEMPOTENCY_LEASE)  # the first claim lapses: the retry executes
+
+    again = world.book(10, key="blip")
+
+    assert again.booking_id == first.booking_id
+    assert again.payment_intent_id == first.payment_intent_id
+    assert again.client_secret == first.client_secret
+    assert len(world.store.bookings) == 1
+    assert len(world.payments.intents) == 1
+
+
+def test_a_retry_after_the_payment_could_not_be_attached_finishes_that_hold(world: World) -> None:
+    world.uow.fail_commit_number = world.uow.commits + 2  # the hold commits, the attach fails
+    with pytest.raises(StorageUnavailable):
+        world.book(10, key="half")
+    [held] = world.store.bookings.values()
+    assert held.status is BookingStatus.PENDING and held.payment_intent_id is None
+
+    receipt = world.book(10, key="half")
+
+    assert receipt.booking_id == held.id
+    assert world.stored(held.id).payment_intent_id == receipt.payment_intent_id
+    assert len(world.store.bookings) == 1
+    assert len(world.payments.intents) == 1
+
+
+def test_a_key_whose_hold_is_for_another_time_is_refused(world: World) -> None:
+    world.uow.fail_commit_number = world.uow.commits + 2
+    with pytest.raises(StorageUnavailable):
+        world.book(10, key="half")
+
+    with pytest.raises(IdempotencyKeyReused):
+        world.book(12, key="half")  # the failed first request released the key
+
+
+def broken_store(*_: object) -> None:
+    raise StorageUnavailable("Redis is restarting")

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import idempotency_keys as keys
 from booking.errors import IdempotencyKeyReused, RequestInProgress
-from booking.ports import Clock, StoredResponse
+from booking.ports import IDEMPOTENCY_LEASE, IDEMPOTENCY_TTL, Clock, StoredResponse
 
 _ATTEMPTS = 3  # a record can vanish between our insert and our read (released meanwhile)
 
@@ -28,8 +28,8 @@ class SqlIdempotencyStore:
         engine: Engine,
         clock: Clock,
         *,
-        ttl: timedelta = timedelta(hours=24),
-        lease: timedelta = timedelta(seconds=60),
+        ttl: timedelta = IDEMPOTENCY_TTL,
+        lease: timedelta = IDEMPOTENCY_LEASE,
     ) -> None:
         if not timedelta(0) < lease <= ttl:
             raise ValueError("the lease must be positive and no longer than the TTL")
