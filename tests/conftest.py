@@ -1,0 +1,37 @@
+"""Marks every test by the real services it uses, and reports how many of each ran.
+
+A test that takes a PostgreSQL, Redis or localstripe fixture is marked ``postgres``, ``redis``
+or ``stripe`` (as tests that reach the services another way are marked by hand), so
+``-m postgres`` selects them all, and the summary line shows how many passed against each
+service: CI must show those counts above zero.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+SERVICE_FIXTURES = {
+    "postgres": {"postgres_url", "postgres_admin"},
+    "redis": {"redis_client", "redis_prefix"},
+    "stripe": {"localstripe"},
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for service, fixtures in SERVICE_FIXTURES.items():
+            if used & fixtures and item.get_closest_marker(service) is None:
+                item.add_marker(service)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    passed = terminalreporter.stats.get("passed", [])
+    counts = {
+        service: sum(1 for report in passed if service in report.keywords)
+        for service in SERVICE_FIXTURES
+    }
+    terminalreporter.write_line(
+        "tests that ran against real services: "
+        + ", ".join(f"{service} {count} passed" for service, count in counts.items())
+    )
