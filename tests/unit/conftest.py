@@ -14,22 +14,30 @@ from adapters.memory import (
 )
 from booking import catalogue, services
 from booking.commands import CreateBooking
-from booking.errors import StorageUnavailable
 from booking.model import Booking
 from booking.receipts import BookingReceipt
 from tests.factories import MONDAY, FixedClock, at, make_client, make_professional, new_key
 
 
 class FlakyUnitOfWork(InMemoryUnitOfWork):
-    """Fails the commit numbered ``fail_commit_number`` as a database blip would."""
+    """Fails the next commits with the errors in ``failures``, as a database would."""
 
-    fail_commit_number: int | None = None
+    failures: list[Exception | None]
+
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self.failures = []
+
+    def fail_next_commits(self, *errors: Exception, after: int = 0) -> None:
+        """Let ``after`` commits through, then fail one commit with each error in turn."""
+        self.failures = [*([None] * after), *errors]
 
     def commit(self) -> None:
-        if self.commits + 1 == self.fail_commit_number:
-            self.fail_commit_number = None
-            self.rollback()
-            raise StorageUnavailable("the database restarted")
+        if self.failures:
+            error = self.failures.pop(0)
+            if error is not None:
+                self.rollback()
+                raise error
         super().commit()
 
 

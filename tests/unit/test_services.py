@@ -8,6 +8,7 @@ from booking import services
 from booking.commands import CancelBooking, RecordPaymentFailed, RecordPaymentSucceeded
 from booking.errors import (
     ClientNotFound,
+    ConcurrentUpdate,
     IdempotencyKeyReused,
     OutsideAvailability,
     PaymentUnavailable,
@@ -314,7 +315,7 @@ def test_a_retry_after_a_lost_answer_gets_the_same_hold_not_a_conflict(world: Wo
 
 
 def test_a_retry_after_the_payment_could_not_be_attached_finishes_that_hold(world: World) -> None:
-    world.uow.fail_commit_number = world.uow.commits + 2  # the hold commits, the attach fails
+    world.uow.fail_next_commits(StorageUnavailable("restarting"), after=1)  # the attach fails
     with pytest.raises(StorageUnavailable):
         world.book(10, key="half")
     [held] = world.store.bookings.values()
@@ -329,7 +330,7 @@ def test_a_retry_after_the_payment_could_not_be_attached_finishes_that_hold(worl
 
 
 def test_a_key_whose_hold_is_for_another_time_is_refused(world: World) -> None:
-    world.uow.fail_commit_number = world.uow.commits + 2
+    world.uow.fail_next_commits(StorageUnavailable("restarting"), after=1)
     with pytest.raises(StorageUnavailable):
         world.book(10, key="half")
 
@@ -339,3 +340,23 @@ def test_a_key_whose_hold_is_for_another_time_is_refused(world: World) -> None:
 
 def broken_store(*_: object) -> None:
     raise StorageUnavailable("Redis is restarting")
+
+
+def test_a_hold_that_lost_a_deadlock_is_retried_and_books_once(world: World) -> None:
+    world.uow.fail_next_commits(ConcurrentUpdate("deadlock"), ConcurrentUpdate("deadlock"))
+
+    receipt = world.book(10, key="busy-db")
+
+    assert world.stored(receipt.booking_id).status is BookingStatus.PENDING
+    assert len(world.store.bookings) == 1
+
+
+def test_a_hold_that_keeps_colliding_gives_up_and_frees_its_key(world: World) -> None:
+    world.uow.fail_next_commits(*[ConcurrentUpdate("deadlock")] * 3)
+    with pytest.raises(ConcurrentUpdate):
+        world.book(10, key="busy-db")
+    assert world.store.bookings == {}
+
+    receipt = world.book(10, key="busy-db")  # the key was released: the retry executes
+
+    assert not receipt.replayed
