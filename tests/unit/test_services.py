@@ -360,3 +360,16 @@ def test_a_hold_that_keeps_colliding_gives_up_and_frees_its_key(world: World) ->
     receipt = world.book(10, key="busy-db")  # the key was released: the retry executes
 
     assert not receipt.replayed
+
+
+def test_a_booking_commits_its_hold_and_its_payment_once_each_and_a_replay_nothing(
+    world: World,
+) -> None:
+    before = world.uow.commits
+
+    world.book(10, key="once")
+    after_booking = world.uow.commits
+    world.book(10, key="once")
+
+    assert after_booking - before == 2  # the hold, then the attached payment intent
+    assert world.uow.commits == after_booking
