@@ -48,6 +48,9 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         swallow_errors=True,  # Redis down: fail open rather than refuse every request
         enabled=settings.rate_limits_enabled,
     )
+    # The decorated views hold the limiter only weakly, and a disabled limiter does not
+    # register itself with the app: keep it alive for as long as the app lives.
+    app.extensions["hourbook_limiter"] = limiter
     limiter.request_filter(lambda: request.path.startswith(_UNLIMITED_PATHS))
     for endpoint, which in _STRICT:
         view = app.view_functions[endpoint]

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from entrypoints.api.app import create_app
 from entrypoints.bootstrap import Container
 from entrypoints.config import RateLimits
+from tests.factories import MONDAY, at
 from tests.integration.api.support import PASSWORD, Api, error_code
 
 
@@ -60,3 +61,14 @@ def test_health_checks_are_never_limited(tight: FlaskClient) -> None:
     statuses = {tight.get("/healthz").status_code for _ in range(10)}
 
     assert statuses == {200}
+
+
+def test_with_rate_limits_turned_off_login_and_booking_still_work(container: Container) -> None:
+    settings = replace(container.settings, rate_limits_enabled=False)
+    api = Api(create_app(settings, replace(container, settings=settings)).test_client())
+    _, pro = api.professional()
+    client = api.register()  # logs in too
+
+    for hour in (10, 11, 12):
+        booked = api.book(client, pro["id"], at(MONDAY, hour))
+        assert "X-RateLimit-Limit" not in booked.headers
