@@ -136,6 +136,9 @@ class InMemoryBookings(_Table[Booking]):
                 return self.get(booking.id)
         return None
 
+    def lock_calendar(self, professional_id: UUID) -> None:
+        """Nothing to wait for: commit checks overlaps under the store's lock."""
+
     def active_blocking(self, professional_id: UUID, span: Slot) -> list[Booking]:
         return [
             b

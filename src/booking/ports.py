@@ -68,6 +68,13 @@ class BookingRepository(Protocol):
         """Pending and confirmed bookings whose blocked time (slot + buffer) overlaps ``span``."""
         ...
 
+    def lock_calendar(self, professional_id: UUID) -> None:
+        """Make other writers of this professional's calendar wait until this unit of work
+        ends, so the rules are checked against every booking committed before ours. Storage
+        still refuses an overlap on its own; this turns racing writers into a queue instead
+        of a deadlock."""
+        ...
+
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]: ...
 
     def list(self, query: BookingQuery) -> list[Booking]: ...

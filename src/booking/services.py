@@ -117,6 +117,7 @@ def _hold(
         if uow.clients.get(cmd.client_id) is None:
             raise ClientNotFound("no such client")
         needed = slot.extended_by(professional.buffer_after_booking)
+        uow.bookings.lock_calendar(professional.id)
         calendar = Calendar(professional, uow.bookings.active_blocking(professional.id, needed))
         booking = calendar.book(
             booking_id=booking_id,
@@ -157,9 +158,13 @@ def _open_payment(
         _cancel_quietly(booking.id, CancellationReason.PAYMENT_ERROR, uow, clock)
         raise
     with uow:
-        booking = _get(uow, booking.id)
-        booking.attach_payment(intent.id, clock.now())
-        uow.bookings.update(booking)
+        try:  # the booking as held: one write, no read
+            booking.attach_payment(intent.id, clock.now())
+            uow.bookings.update(booking)
+        except ConcurrentUpdate:  # changed since the hold (an early webhook, an expiry)
+            booking = _get(uow, booking.id)
+            booking.attach_payment(intent.id, clock.now())
+            uow.bookings.update(booking)
         uow.commit()
     if booking.status is not BookingStatus.PENDING:
         # The hold ended while the intent was being made: make sure it is never charged.

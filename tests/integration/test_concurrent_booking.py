@@ -144,3 +144,39 @@ def test_the_exclusion_constraint_decides_a_race_that_every_domain_check_missed(
     assert sorted(outcomes) == ["lost"] * 7 + ["ok"]
     assert active_bookings(engine, professional.id) == 1
     engine.dispose()
+
+
+@pytest.mark.postgres  # on SQLite, BEGIN IMMEDIATE queues every writer of every calendar
+def test_a_writer_of_a_calendar_waits_for_the_one_holding_it_then_sees_its_booking(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url)
+    migrate.upgrade(engine)
+    professional, client = register(engine)
+    other_professional, _ = register(engine)
+    slot = Slot(at(MONDAY, 10), at(MONDAY, 11))
+    first, second, elsewhere = SqlUnitOfWork(engine), SqlUnitOfWork(engine), SqlUnitOfWork(engine)
+    seen_by_second: list[int] = []
+
+    def second_writer() -> None:
+        with second:
+            second.bookings.lock_calendar(professional.id)
+            seen_by_second.append(len(second.bookings.active_blocking(professional.id, slot)))
+
+    with first:
+        first.bookings.lock_calendar(professional.id)
+        calendar = Calendar(professional, first.bookings.active_blocking(professional.id, slot))
+        first.bookings.add(
+            calendar.book(booking_id=uuid4(), client_id=client.id, slot=slot, now=MONDAY)
+        )
+        waiting = threading.Thread(target=second_writer)
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive()  # queued behind the first writer
+        with elsewhere:  # another professional's calendar is not held up
+            elsewhere.bookings.lock_calendar(other_professional.id)
+        first.commit()
+    waiting.join(timeout=30)
+
+    assert seen_by_second == [1]
+    engine.dispose()

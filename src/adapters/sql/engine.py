@@ -30,9 +30,10 @@ def make_engine(url: str) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(url)
     if backend == "postgresql":
-        return create_engine(
-            url, pool_size=5, max_overflow=10, pool_pre_ping=True, pool_recycle=1800
-        )
+        # No pre-ping: it would cost a round trip on every checkout, twice per booking. A
+        # connection the server dropped fails its first statement instead; SQLAlchemy then
+        # discards the whole pool, and the caller's 503 asks the client to retry.
+        return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800)
     raise ValueError(f"unsupported database URL (use sqlite or postgresql+psycopg): {backend}")
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -62,6 +63,8 @@ _UPDATE_BOOKING = (
     )
     .values(version=bookings.c.version + 1)
 )
+# hashtextextended: the 64-bit advisory lock key of a text, so ids need no mapping table.
+_LOCK_CALENDAR = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 class _Repository:
@@ -235,6 +238,14 @@ class SqlBookings(_Repository):
             raise self._stale_or_missing(bookings.c.id, booking.id)
         booking.version += 1
         self._see(booking)
+
+    def lock_calendar(self, professional_id: UUID) -> None:
+        # SQLite's BEGIN IMMEDIATE already serialises every writer. On PostgreSQL, overlapping
+        # inserts would otherwise wait on each other's uncommitted rows in the exclusion index
+        # and deadlock (found only after deadlock_timeout); a transaction-scoped advisory lock
+        # per professional queues them instead, and other professionals are not held up.
+        if self._connection.dialect.name == "postgresql":
+            self._execute(_LOCK_CALENDAR, {"key": f"hourbook:calendar:{professional_id}"})
 
     def active_blocking(self, professional_id: UUID, span: Slot) -> list[Booking]:
         return self._all(
