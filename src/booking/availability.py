@@ -75,11 +75,20 @@ def window_occurrences(
 
 
 def time_off_periods(time_off: Sequence[TimeOff], zone: ZoneInfo, span: Slot) -> list[Slot]:
-    """The time-off days as UTC intervals from local midnight to local midnight."""
+    """The time-off days as UTC intervals from local midnight to local midnight.
+
+    Each is first cut down to the local days that window occurrences in ``span`` can lie on,
+    which changes nothing they subtract, so days off far away cost nothing and even days off
+    running to the last day of the calendar (stored before the API refused them) never
+    overflow.
+    """
+    first, last = _first_and_last_local_day(zone, span)
     found = []
     for off in time_off:
-        start = local_to_utc(off.first_day, time(0), zone)
-        end = local_to_utc(off.last_day + _DAY, time(0), zone)
+        if off.last_day < first or off.first_day > last:
+            continue
+        start = local_to_utc(max(off.first_day, first), time(0), zone)
+        end = local_to_utc(min(off.last_day, last) + _DAY, time(0), zone)
         period = Slot(start, end)
         if period.overlaps(span):
             found.append(period)
@@ -115,9 +124,12 @@ def _subtract(slot: Slot, closed: Sequence[Slot]) -> Iterator[Slot]:
 
 
 def _local_days(zone: ZoneInfo, span: Slot) -> Iterator[date]:
-    # One day of margin each side: a window on the previous local day can reach into the span.
-    day = span.start.astimezone(zone).date() - _DAY
-    last = span.end.astimezone(zone).date() + _DAY
+    day, last = _first_and_last_local_day(zone, span)
     while day <= last:
         yield day
         day += _DAY
+
+
+def _first_and_last_local_day(zone: ZoneInfo, span: Slot) -> tuple[date, date]:
+    # One day of margin each side: a window on the previous local day can reach into the span.
+    return span.start.astimezone(zone).date() - _DAY, span.end.astimezone(zone).date() + _DAY

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from booking.events import Event
 from booking.model import Booking, BookingStatus, Client, Location, Professional
-from booking.slot import Slot
+from booking.slot import Slot, ensure_aware
 
 
 class Clock(Protocol):
@@ -98,6 +98,13 @@ class BookingQuery:
     starts_before: datetime | None = None
     limit: int = 50
     offset: int = 0
+
+    def __post_init__(self) -> None:
+        # In UTC and within the domain's range, so storage never converts an extreme instant.
+        for name in ("starts_from", "starts_before"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, ensure_aware(value, name))
 
 
 class UnitOfWork(Protocol):

@@ -7,14 +7,36 @@ from datetime import UTC, datetime, timedelta
 
 from booking.errors import InvalidInput, NaiveDateTime
 
+# The instants the domain computes with. Python's datetimes end with the years 1 and 9999, and
+# expanding availability looks a local day (plus up to a day of UTC offset) either side of a
+# slot; keeping a year clear of both ends means that arithmetic never overflows. The HTTP edge
+# accepts a much narrower range of years.
+EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
 
 def ensure_aware(value: datetime, name: str = "time") -> datetime:
-    """Return ``value`` in UTC; reject naive datetimes, which have no instant."""
+    """Return ``value`` in UTC; reject naive datetimes, which have no instant, and instants
+    outside ``EARLIEST``-``LATEST``."""
     if not isinstance(value, datetime):
         raise InvalidInput(f"{name} must be a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDateTime(f"{name} must carry a UTC offset or time zone: {value.isoformat()}")
+    # Compared before converting: comparing aware datetimes cannot overflow, converting can
+    # (0001-01-01T00:00+14:00 is in the year 0 in UTC).
+    if not EARLIEST <= value <= LATEST:
+        raise InvalidInput(
+            f"{name} must lie between {EARLIEST.date()} and {LATEST.date()}: {value.isoformat()}"
+        )
     return value.astimezone(UTC)
+
+
+def _later(instant: datetime, delta: timedelta, name: str = "time") -> datetime:
+    """``instant + delta``, or InvalidInput (not OverflowError) past the end of the calendar."""
+    try:
+        return instant + delta
+    except OverflowError:
+        raise InvalidInput(f"{name} must lie before {LATEST.date()}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +60,7 @@ class Slot:
 
     @classmethod
     def starting(cls, start: datetime, duration: timedelta) -> Slot:
-        return cls(start, start + duration)
+        return cls(start, _later(start, duration, "end"))
 
     @property
     def duration(self) -> timedelta:
@@ -57,4 +79,4 @@ class Slot:
 
     def extended_by(self, after: timedelta) -> Slot:
         """This slot with ``after`` more time at its end (a buffer)."""
-        return Slot(self.start, self.end + after)
+        return Slot(self.start, _later(self.end, after, "end"))

@@ -1,12 +1,14 @@
-"""Fields shared by every body: strict integers, money, IANA time zones, aware instants.
+"""Fields shared by every body: strict integers, money, IANA time zones, aware instants, days.
 
 Validation happens at the edge: unknown fields are rejected (marshmallow's default, ``RAISE``),
-instants must carry an offset (``AwareDateTime``: a naive time is a 422), time zones must be
-IANA names, money is integer cents. Bodies load into plain values or domain value objects.
+instants must carry an offset (``AwareDateTime``: a naive time is a 422), instants and days
+must fall in the years 1970 to 2200, time zones must be IANA names, money is integer cents.
+Bodies load into plain values or domain value objects.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -16,6 +18,13 @@ from marshmallow import ValidationError, fields, validate
 MAX_CENTS = 100_000_000  # a million in the currency's main unit: far beyond any hourly rate
 DURATION_MINUTES = validate.Range(min=5, max=24 * 60)
 PAGE = validate.Range(min=1, max=100)
+# Far wider than any booking can need, and far from where Python's datetimes end (years 1 and
+# 9999), where a day or a UTC offset more overflows.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+_YEARS = f"the years {FIRST_DAY.year} to {LAST_DAY.year}"
+_EARLIEST = datetime(FIRST_DAY.year, 1, 1, tzinfo=UTC)
+_LATEST = datetime(LAST_DAY.year + 1, 1, 1, tzinfo=UTC)  # the end of the last year
 
 
 class StrictInteger(fields.Integer):
@@ -48,6 +57,25 @@ def time_zone(**kwargs: Any) -> fields.String:
     return fields.String(validate=_iana_zone, metadata={"example": "Europe/Berlin"}, **kwargs)
 
 
+def _in_supported_years(value: datetime) -> None:
+    # Compared as given: comparing aware datetimes never overflows, converting them can.
+    if not _EARLIEST <= value <= _LATEST:
+        raise ValidationError(f"must be an instant in {_YEARS} (UTC)")
+
+
 def instant(**kwargs: Any) -> fields.AwareDateTime:
-    """An ISO 8601 instant with its UTC offset; naive values are refused."""
-    return fields.AwareDateTime(format="iso", **kwargs)
+    """An ISO 8601 instant with its UTC offset, in the supported years; naive values are refused."""
+    metadata = {"description": f"ISO 8601 with an offset, in {_YEARS}"}
+    metadata.update(kwargs.pop("metadata", {}))
+    return fields.AwareDateTime(
+        format="iso", validate=_in_supported_years, metadata=metadata, **kwargs
+    )
+
+
+def day(**kwargs: Any) -> fields.Date:
+    """An ISO 8601 calendar day in the supported years."""
+    return fields.Date(
+        validate=validate.Range(min=FIRST_DAY, max=LAST_DAY, error=f"must be a day in {_YEARS}"),
+        metadata={"description": f"in {_YEARS}"},
+        **kwargs,
+    )

@@ -23,6 +23,7 @@ from entrypoints.api.schemas.common import (
     PAGE,
     StrictInteger,
     cents,
+    day,
     instant,
     time_zone,
 )
@@ -96,8 +97,8 @@ class AvailabilitySchema(Schema):
 
 
 class TimeOffSchema(Schema):
-    first_day = fields.Date(required=True)
-    last_day = fields.Date(required=True)
+    first_day = day(required=True)
+    last_day = day(required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=200))
 
     @post_load
