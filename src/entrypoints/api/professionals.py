@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from uuid import UUID, uuid4
 
 from flask import request
@@ -32,13 +33,18 @@ blp = Blueprint(
     "professionals", __name__, url_prefix="/professionals", description="Find and manage"
 )
 
+# Our ETags are versions: ASCII digits only (str.isdigit() also takes "٣" and "³"), and at most
+# 18 of them, which fits a 64-bit integer and stays far below int()'s limit on digits.
+_ETAG = re.compile(r'(?P<weak>W/)?"(?P<version>[0-9]{1,18})"')
 _ETAG_DOC = {"ETag": {"description": "the profile's version", "schema": {"type": "string"}}}
 _IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": False,
     "schema": {"type": "string"},
-    "description": "the ETag you read: the change is refused (412) if the profile changed since",
+    "description": (
+        'the ETag you read (like "3"): the change is refused (412) if the profile changed since'
+    ),
 }
 
 
@@ -133,10 +139,15 @@ def _etag(pro: Professional) -> str:
 
 
 def _if_match() -> int | None:
+    """The version ``If-Match`` names; None for no header or ``*`` (any version will do)."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    tag = header.strip()
-    if not (len(tag) >= 3 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit()):
-        raise ApiError(400, "invalid_header", 'If-Match must be an ETag like "3"')
-    return int(tag[1:-1])
+    tag = _ETAG.fullmatch(header.strip())
+    if tag is None:
+        raise ApiError(400, "invalid_header", 'If-Match must be one ETag like "3", or *')
+    if tag["weak"]:  # If-Match compares strongly (RFC 9110, 13.1.1): a weak tag never matches
+        raise ApiError(
+            412, "precondition_failed", 'a weak ETag (W/"…") never matches: send the ETag as read'
+        )
+    return int(tag["version"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.factories import MONDAY, at
 from tests.integration.api.support import Api, error_code
 
@@ -98,6 +100,60 @@ def test_a_patch_with_a_stale_etag_is_refused_and_changes_nothing(api: Api) -> N
     assert lost.status_code == 412
     assert error_code(lost) == "precondition_failed"
     assert api.client.get(f"/professionals/{pro['id']}").get_json()["name"] == "First"
+
+
+@pytest.mark.parametrize(
+    "if_match",
+    [
+        '"' + "9" * 5000 + '"',  # more digits than int() converts
+        '"' + "1" * 19 + '"',  # more than a version can be
+        '"\u0663"',  # ARABIC-INDIC DIGIT THREE: str.isdigit() says yes
+        '"\u00b3"',  # SUPERSCRIPT THREE
+        "1",  # not quoted
+        '"1", "2"',
+        '"-1"',
+        '""',
+        "",
+    ],
+)
+def test_a_malformed_if_match_is_a_bad_header_and_changes_nothing(
+    api: Api, if_match: str
+) -> None:
+    account, pro = api.professional()
+
+    response = api.client.patch(
+        f"/professionals/{pro['id']}", json={"name": "Changed"},
+        headers={**account.headers, "If-Match": if_match},
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_header"
+    assert api.client.get(f"/professionals/{pro['id']}").get_json()["name"] == pro["name"]
+
+
+def test_a_weak_etag_never_matches_if_match_even_for_the_current_version(api: Api) -> None:
+    account, pro = api.professional()
+
+    response = api.client.patch(
+        f"/professionals/{pro['id']}", json={"name": "Changed"},
+        headers={**account.headers, "If-Match": f'W/"{pro["version"]}"'},
+    )
+
+    assert response.status_code == 412
+    assert error_code(response) == "precondition_failed"
+    assert api.client.get(f"/professionals/{pro['id']}").get_json()["name"] == pro["name"]
+
+
+def test_if_match_star_applies_whatever_the_version(api: Api) -> None:
+    account, pro = api.professional()
+
+    response = api.client.patch(
+        f"/professionals/{pro['id']}", json={"name": "Changed"},
+        headers={**account.headers, "If-Match": "*"},
+    )
+
+    assert response.status_code == 200
+    assert response.get_json()["name"] == "Changed"
 
 
 def test_a_patch_rejects_fields_that_are_not_editable(api: Api) -> None:
