@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from uuid import uuid4
 
 import pytest
 from flask.testing import FlaskClient
@@ -11,12 +12,12 @@ from entrypoints.api.app import create_app
 from entrypoints.bootstrap import Container
 from entrypoints.config import RateLimits
 from tests.factories import MONDAY, at
-from tests.integration.api.support import PASSWORD, Api, error_code
+from tests.integration.api.support import PASSWORD, Api, booking_body, error_code
 
 
 @pytest.fixture
 def tight(container: Container) -> FlaskClient:
-    """An app whose login allows 2 attempts a minute and everything else 5."""
+    """An app whose login and booking allow 2 attempts a minute and everything else 5."""
     limits = RateLimits(default="5/minute", login="2/minute", booking="2/minute")
     settings = replace(container.settings, rate_limits=limits)
     return create_app(settings, replace(container, settings=settings)).test_client()
@@ -32,6 +33,31 @@ def test_the_third_login_in_a_minute_is_rate_limited(tight: FlaskClient) -> None
     assert third.status_code == 429
     assert error_code(third) == "too_many_requests"
     assert int(third.headers["Retry-After"]) > 0
+
+
+def test_the_third_booking_in_a_minute_is_rate_limited_and_books_nothing(
+    tight: FlaskClient,
+) -> None:
+    api = Api(tight)
+    _, pro = api.professional()
+    client = api.register()
+    for hour in (10, 12):
+        api.book(client, pro["id"], at(MONDAY, hour))
+
+    third = tight.post(
+        "/bookings",
+        json=booking_body(pro["id"], at(MONDAY, 14)),
+        headers={**client.headers, "Idempotency-Key": str(uuid4())},
+    )
+
+    assert third.status_code == 429  # though the default budget (5) has room left
+    assert error_code(third) == "too_many_requests"
+    assert int(third.headers["Retry-After"]) > 0
+    assert third.headers["X-RateLimit-Limit"] == "2"
+    listed = tight.get("/bookings", headers=client.headers).get_json()
+    assert sorted(item["start_time"] for item in listed["items"]) == [
+        at(MONDAY, 10).isoformat(), at(MONDAY, 12).isoformat()
+    ]
 
 
 def test_other_endpoints_have_their_own_budget(tight: FlaskClient) -> None:
