@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, select
 
 from adapters.event_codec import BadEventPayload, decode_event
+from adapters.request_context import request_id_bound
 from adapters.sent_log import SentLog
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import bookings, outbox, processed_webhook_events
@@ -53,12 +54,22 @@ def send_notifications(ctx: JobContext, outbox_id: int) -> int:
         raise BadEventPayload(f"outbox id must be a positive integer, not {outbox_id!r}")
     with storage_errors(), ctx.engine.connect() as connection:
         row = connection.execute(
-            select(outbox.c.event_type, outbox.c.payload).where(outbox.c.id == outbox_id)
+            select(outbox.c.event_type, outbox.c.payload, outbox.c.request_id).where(
+                outbox.c.id == outbox_id
+            )
         ).first()
     if row is None:
         raise BadEventPayload(f"no outbox row {outbox_id}")
-    event = decode_event(row.event_type, row.payload)
-    return send_once(ctx, f"outbox-{outbox_id}", emails_for(event, ctx.uow()))
+    with request_id_bound(row.request_id):  # this job's log lines carry the causing request's
+        try:
+            event = decode_event(row.event_type, row.payload)
+            sent = send_once(ctx, f"outbox-{outbox_id}", emails_for(event, ctx.uow()))
+        except Exception as error:
+            logger.warning("outbox %s (%s): notifications failed: %r", outbox_id,
+                           row.event_type, error)
+            raise
+        logger.info("outbox %s (%s): %s email(s) sent", outbox_id, row.event_type, sent)
+    return sent
 
 
 def send_once(ctx: JobContext, cause: str, emails: Sequence[Email]) -> int:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+from entrypoints import logs
+
 bind = os.environ.get("HOURBOOK_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("HOURBOOK_WORKERS", str(min(multiprocessing.cpu_count(), 8))))
@@ -30,3 +32,4 @@ forwarded_allow_ips = os.environ.get("HOURBOOK_FORWARDED_ALLOW_IPS", "127.0.0.1"
 accesslog = None  # the app logs every request itself, as JSON with its request id
 errorlog = "-"
 loglevel = os.environ.get("HOURBOOK_LOG_LEVEL", "info")
+logconfig_dict = logs.dict_config(loglevel)  # gunicorn's own lines as JSON too

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -26,6 +27,7 @@ from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
 from booking.ports import Notifier
 from entrypoints.bootstrap import Container, build
 from entrypoints.config import ConfigError, Settings
+from entrypoints.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ def make_job_context(container: Container) -> JobContext:
 
 def run_cron(redis_url: str, queue_name: str) -> None:
     """The child process: RQ's cron scheduler, enqueueing the periodic jobs until stopped."""
+    configure_logging(os.environ.get("HOURBOOK_LOG_LEVEL", "info"))  # a spawned process
     rq_jobs.schedule(redis.Redis.from_url(redis_url), queue_name).start()
 
 
@@ -69,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     parser.add_argument("--no-cron", action="store_true", help="do not run the cron scheduler")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(os.environ.get("HOURBOOK_LOG_LEVEL", "info"))
     try:
         settings = Settings.from_env()
     except ConfigError as error:

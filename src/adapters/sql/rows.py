@@ -193,14 +193,15 @@ def booking_from(row: Row) -> Booking:
 # -- outbox ----------------------------------------------------------------------------------
 
 
-def outbox_values(event: Event, now: datetime) -> Values:
-    """An ``outbox`` row: the event's class name and its fields as JSON."""
+def outbox_values(event: Event, now: datetime, request_id: str | None = None) -> Values:
+    """An ``outbox`` row: the event's class name, its fields as JSON, the causing request."""
     payload = {field.name: _jsonable(getattr(event, field.name)) for field in fields(event)}
     return {
         "event_type": type(event).__name__,
         "payload": json.dumps(payload, sort_keys=True),
         "occurred_at": event.occurred_at,
         "created_at": now.astimezone(UTC),
+        "request_id": request_id,
     }
 
 

@@ -225,6 +225,8 @@ outbox = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("dispatched_at", UtcDateTime, nullable=True),
+    # The request that caused the event (its X-Request-ID), so the job's log lines carry it.
+    Column("request_id", String(64), nullable=True),
     # The dispatcher reads undispatched rows in order; dispatched ones drop out of the index.
     Index(
         "ix_outbox_undispatched",

@@ -11,6 +11,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import DBAPIError
 
+from adapters.request_context import current_request_id
 from adapters.sql import rows
 from adapters.sql.errors import storage_errors
 from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
@@ -24,7 +25,8 @@ class SqlUnitOfWork:
 
     ``commit()`` writes the events recorded by the bookings this unit of work saw into the
     ``outbox`` table in the same transaction, so a change and its notifications are stored
-    together or not at all. The object can be entered again for the next transaction.
+    together or not at all; each row keeps the id of the request being served, if any. The
+    object can be entered again for the next transaction.
     """
 
     professionals: ProfessionalRepository
@@ -73,8 +75,10 @@ class SqlUnitOfWork:
         connection = self._connection
         if connection is None or self.committed:
             raise RuntimeError("commit outside of the unit of work")
-        now = datetime.now(UTC)
-        events = [rows.outbox_values(event, now) for event in self.collect_new_events()]
+        now, request_id = datetime.now(UTC), current_request_id()
+        events = [
+            rows.outbox_values(event, now, request_id) for event in self.collect_new_events()
+        ]
         with storage_errors():
             if events:
                 connection.execute(insert(outbox), events)
