@@ -9,10 +9,13 @@ units of work (docs/architecture.md).
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from booking.availability import OpenPeriod, open_periods
 from booking.errors import (
@@ -25,20 +28,23 @@ from booking.errors import (
     TooSoon,
 )
 from booking.events import BookingRequested
-from booking.model import Booking, Professional
+from booking.model import ACTIVE_STATUSES, AvailabilityWindow, Booking, Professional, TimeOff
 from booking.pricing import price_cents
 from booking.slot import Slot, ensure_aware
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND = timedelta(seconds=1)
+# A blocked interval of time: its start and its end, buffer included.
+Blocked = tuple[datetime, datetime]
+_Instant = TypeVar("_Instant", int, datetime)
 
 
 def _seconds(instant: datetime) -> int:
     return (instant - _EPOCH) // _SECOND
 
 
-def _instant(seconds: int) -> datetime:
-    return _EPOCH + timedelta(seconds=seconds)
+def _seconds_up(instant: datetime) -> int:
+    return -((_EPOCH - instant) // _SECOND)
 
 
 class Calendar:
@@ -46,11 +52,24 @@ class Calendar:
 
     def __init__(self, professional: Professional, bookings: Iterable[Booking]) -> None:
         self.professional = professional
-        self.bookings = [b for b in bookings if b.is_active]
-        starts_ends = sorted(
-            (_seconds(b.blocked.start), _seconds(b.blocked.end)) for b in self.bookings
+        # ``is_active`` and ``blocked`` spelled out: a property call and a Slot per booking
+        # were most of the cost of a calendar with a thousand bookings.
+        self.bookings = [b for b in bookings if b.status in ACTIVE_STATUSES]
+        self._busy_starts, self._busy_ends = _busy(
+            (b.slot.start, b.slot.end + b.buffer) for b in self.bookings
         )
-        self._busy_starts, self._busy_ends = _merge(starts_ends)
+
+    @classmethod
+    def from_blocked(cls, professional: Professional, blocked: Iterable[Blocked]) -> Calendar:
+        """A calendar for queries (``free_slots``, ``check``) from the blocked time alone.
+
+        ``blocked`` holds the start and the end (buffer included) of every active booking whose
+        blocked time touches the window asked about. Its ``bookings`` list is empty: it knows
+        when the professional is busy, not who booked them.
+        """
+        calendar = cls(professional, ())
+        calendar._busy_starts, calendar._busy_ends = _busy(blocked)
+        return calendar
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -59,31 +78,30 @@ class Calendar:
 
         Slots start on the granularity grid of their availability window, respect notice,
         advance and duration limits, avoid time off, and keep the buffer clear of every active
-        booking. The scan jumps over busy intervals instead of stepping through them.
+        booking. The scan goes from gap to gap between busy intervals, so its cost grows with
+        the busy intervals in the span and the slots found, not with the grid positions.
         """
         self._check_duration(duration)
-        policy = self.professional.policy
-        now_s = _seconds(ensure_aware(now, "now"))
-        earliest = max(_seconds(span.start), now_s + _whole_seconds(policy.minimum_notice))
-        latest_start = now_s + _whole_seconds(policy.maximum_advance)
+        pro = self.professional
+        policy = pro.policy
+        now = ensure_aware(now, "now")
         dur = _whole_seconds(duration)
-        blocked = dur + _whole_seconds(self.professional.buffer_after_booking)
+        blocked = dur + _whole_seconds(pro.buffer_after_booking)
         step = _whole_seconds(policy.granularity)
-        span_end = _seconds(span.end)
-        found: list[Slot] = []
-        for period in self._periods(span):
-            origin = _seconds(period.origin)
-            last = min(_seconds(period.slot.end), span_end) - dur
-            last = min(last, latest_start)
-            candidate = _align_up(max(_seconds(period.slot.start), earliest), origin, step)
-            while candidate <= last:
-                clash = self._first_clash(candidate, candidate + blocked)
-                if clash is not None:
-                    candidate = _align_up(clash, origin, step)
-                    continue
-                found.append(Slot(_instant(candidate), _instant(candidate + dur)))
-                candidate += step
-        return found
+        # Rounded inwards, so a fraction of a second never lets in a slot that ``check`` refuses.
+        earliest = max(
+            _seconds_up(span.start), _seconds_up(now) + _whole_seconds(policy.minimum_notice)
+        )
+        latest = min(
+            _seconds(span.end) - dur, _seconds(now) + _whole_seconds(policy.maximum_advance)
+        )
+        runs: list[range] = []
+        for origin, open_start, open_end in _open_seconds(
+            tuple(pro.availability), tuple(pro.time_off), pro.zone, span
+        ):
+            first = _align_up(max(open_start, earliest), origin, step)
+            runs += self._free_runs(first, min(open_end - dur, latest), step, blocked)
+        return _slots_in(runs, duration, policy.granularity)
 
     def check(self, slot: Slot, now: datetime) -> None:
         """Raise the domain error that forbids booking ``slot`` now, if any."""
@@ -151,7 +169,7 @@ class Calendar:
             )
         )
         self.bookings.append(booking)
-        self._insert_busy(_seconds(booking.blocked.start), _seconds(booking.blocked.end))
+        self._insert_busy(_seconds(booking.blocked.start), _seconds_up(booking.blocked.end))
         return booking
 
     # -- internals -------------------------------------------------------------------------
@@ -176,6 +194,26 @@ class Calendar:
         if duration % policy.granularity:
             raise Misaligned(f"duration must be a multiple of {_describe(policy.granularity)}")
 
+    def _free_runs(self, first: int, last: int, step: int, blocked: int) -> list[range]:
+        """Runs of grid positions from ``first`` (on the grid) to ``last`` whose ``blocked``
+        seconds touch no busy interval."""
+        # The busy intervals that can clash: ending after ``first``, starting before the
+        # last slot's buffer ends. Free starts lie in the gaps before, between and after them.
+        begin = bisect_right(self._busy_ends, first)
+        end = bisect_left(self._busy_starts, last + blocked)
+        candidate = first
+        runs: list[range] = []
+        for busy_start, busy_end in zip(
+            self._busy_starts[begin:end], self._busy_ends[begin:end], strict=True
+        ):
+            if candidate + blocked <= busy_start:
+                runs.append(range(candidate, busy_start - blocked + 1, step))
+            if busy_end > candidate:  # on to the first grid position after the busy interval
+                candidate -= (candidate - busy_end) // step * step
+        if candidate <= last:
+            runs.append(range(candidate, last + 1, step))
+        return runs
+
     def _first_clash(self, start: int, end: int) -> int | None:
         """The end of the busy interval that ``[start, end)`` overlaps, or None."""
         index = bisect_right(self._busy_ends, start)
@@ -184,21 +222,83 @@ class Calendar:
         return None
 
     def _insert_busy(self, start: int, end: int) -> None:
-        pairs = sorted([*zip(self._busy_starts, self._busy_ends, strict=True), (start, end)])
+        pairs = [*zip(self._busy_starts, self._busy_ends, strict=True), (start, end)]
         self._busy_starts, self._busy_ends = _merge(pairs)
 
 
-def _merge(pairs: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
-    """Sorted disjoint intervals from sorted ones, so their ends are sorted too."""
-    starts: list[int] = []
-    ends: list[int] = []
-    for start, end in pairs:
-        if ends and start < ends[-1]:
-            ends[-1] = max(ends[-1], end)
-        else:
-            starts.append(start)
-            ends.append(end)
+def _busy(blocked: Iterable[Blocked]) -> tuple[list[int], list[int]]:
+    """Blocked intervals as sorted, disjoint intervals of epoch seconds.
+
+    Merged while still datetimes: a calendar full of back-to-back bookings then converts one
+    pair per run of bookings instead of one per booking. Ends are rounded up, so a fraction of
+    a second of busy time is never offered.
+    """
+    starts, ends = _merge(blocked)
+    return [(start - _EPOCH) // _SECOND for start in starts], [
+        -((_EPOCH - end) // _SECOND) for end in ends
+    ]
+
+
+def _merge(pairs: Iterable[tuple[_Instant, _Instant]]) -> tuple[list[_Instant], list[_Instant]]:
+    """The union of half-open intervals as sorted disjoint ones (so the ends are sorted too).
+
+    Touching intervals are joined: no slot fits between them anyway.
+    """
+    ordered = sorted(pairs)
+    if not ordered:
+        return [], []
+    starts: list[_Instant] = []
+    ends: list[_Instant] = []
+    run_start, run_end = ordered[0]
+    for start, end in ordered:
+        if start > run_end:
+            starts.append(run_start)
+            ends.append(run_end)
+            run_start, run_end = start, end
+        elif end > run_end:
+            run_end = end
+    starts.append(run_start)
+    ends.append(run_end)
     return starts, ends
+
+
+@lru_cache(maxsize=4096)
+def _open_seconds(
+    windows: tuple[AvailabilityWindow, ...],
+    time_off: tuple[TimeOff, ...],
+    zone: ZoneInfo,
+    span: Slot,
+) -> tuple[tuple[int, int, int], ...]:
+    """``open_periods`` as (origin, start, end) epoch seconds, remembered.
+
+    Expanding weekly windows through the time zone is the same work for every professional
+    with the same hours and for every repeat of a query, and a search asks it of each
+    candidate for one span; everything in the key is immutable.
+    """
+    return tuple(
+        (_seconds(period.origin), _seconds(period.slot.start), _seconds(period.slot.end))
+        for period in open_periods(windows, time_off, zone, span)
+    )
+
+
+def _slots_in(runs: list[range], duration: timedelta, step: timedelta) -> list[Slot]:
+    """Slots of ``duration`` starting at each epoch second of ``runs`` (``step`` apart).
+
+    They are built from UTC instants inside an already checked span, with ``duration`` checked
+    positive, so what ``Slot.__init__`` would check for each one holds already; skipping it
+    matters when a month of free slots is hundreds of them.
+    """
+    new, put = object.__new__, object.__setattr__
+    found = []
+    for run in runs:
+        instant = _EPOCH + run.start * _SECOND
+        for _ in run:
+            slot = new(Slot)
+            put(slot, "start", instant)
+            put(slot, "end", instant + duration)
+            found.append(slot)
+            instant += step
+    return found
 
 
 def _align_up(instant: int, origin: int, step: int) -> int:

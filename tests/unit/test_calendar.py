@@ -2,7 +2,7 @@
 
 import contextlib
 from datetime import UTC, date, datetime, time, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import assume, given, settings
@@ -27,6 +27,7 @@ from booking.model import (
     BookingPolicy,
     BookingStatus,
     CancellationReason,
+    Professional,
     TimeOff,
     TravelMode,
 )
@@ -189,6 +190,34 @@ def test_free_slots_skip_bookings_and_their_buffers() -> None:
     assert at(MONDAY, 13, 30) in starts  # after 12:00-13:00 and its buffer
 
 
+def test_a_gap_that_fits_one_slot_and_its_buffer_exactly_is_free() -> None:
+    pro = make_professional(
+        policy=BookingPolicy(minimum_notice=timedelta(0), buffer=timedelta(minutes=30))
+    )
+    calendar = Calendar(pro, [])
+    book(calendar, at(MONDAY, 9))
+    book(calendar, at(MONDAY, 12))  # 10:30 + 1 h + 30 min buffer ends exactly here
+    day = Slot(MONDAY, MONDAY + timedelta(days=1))
+
+    starts = [s.start for s in calendar.free_slots(day, HOUR, MONDAY)]
+
+    assert at(MONDAY, 10, 30) in starts  # 9:00-10:00 plus its buffer ends at 10:30
+    assert at(MONDAY, 10) not in starts
+    assert at(MONDAY, 11) not in starts
+
+
+def test_free_slots_never_start_before_now_even_by_a_microsecond() -> None:
+    calendar = Calendar(make_professional(), [])
+    day = Slot(MONDAY, MONDAY + timedelta(days=1))
+    now = at(MONDAY, 10) + timedelta(microseconds=1)
+
+    slots = calendar.free_slots(day, HOUR, now)
+
+    assert slots[0].start == at(MONDAY, 10, 30)
+    with pytest.raises(InThePast):
+        calendar.check(Slot.starting(at(MONDAY, 10), HOUR), now)
+
+
 # -- properties ------------------------------------------------------------------------------
 
 zones = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"])
@@ -285,3 +314,162 @@ def test_a_free_slot_is_exactly_one_that_the_rules_accept(
         accepted = False
 
     assert free == accepted
+
+
+# -- the fast scan against a brute-force reference -------------------------------------------
+
+MINUTE = timedelta(minutes=1)
+QUARTER = 15 * MINUTE
+
+
+def brute_force_free_slots(
+    pro: Professional, bookings: list[Booking], span: Slot, duration: timedelta, now: datetime
+) -> list[Slot]:
+    """Every grid position of every open period, each tried against every booking."""
+    policy = pro.policy
+    blocked = [b.blocked for b in bookings if b.is_active]
+    found = []
+    for period in open_periods(pro.availability, pro.time_off, pro.zone, span):
+        start = period.origin
+        while start + duration <= period.slot.end:
+            slot = Slot(start, start + duration)
+            wanted = slot.extended_by(pro.buffer_after_booking)
+            if (
+                slot.start >= period.slot.start
+                and span.contains(slot)
+                and now + policy.minimum_notice <= slot.start <= now + policy.maximum_advance
+                and not any(busy.overlaps(wanted) for busy in blocked)
+            ):
+                found.append(slot)
+            start += policy.granularity
+    return found
+
+
+@st.composite
+def weekly_windows(draw: st.DrawFn) -> tuple[AvailabilityWindow, ...]:
+    """Daily hours, plus a few windows on single days that may overlap them or cross DST."""
+    windows = st.tuples(st.integers(0, 95), st.integers(4, 96))
+    daily = draw(windows)
+    extra = draw(st.lists(st.tuples(st.integers(0, 6), windows), max_size=4))
+    found = []
+    for day, (first_quarter, quarters) in [*((d, daily) for d in range(7)), *extra]:
+        end = min(first_quarter + quarters, 96) * 15
+        found.append(
+            AvailabilityWindow(
+                day_of_week=day,
+                start=time(first_quarter // 4, first_quarter % 4 * 15),
+                end=time(0) if end == 24 * 60 else time(end // 60, end % 60),
+            )
+        )
+    return tuple(found)
+
+
+# Instants on the quarter-hour grid or just off it (a microsecond either side of a quarter).
+MICROSECOND = timedelta(microseconds=1)
+off_the_grid = st.sampled_from([timedelta(0), MICROSECOND, -MICROSECOND])
+
+
+@st.composite
+def bookings_around(draw: st.DrawFn, start: datetime, professional_id: UUID) -> list[Booking]:
+    found = []
+    for quarter, quarters, buffer, jitter, status in draw(
+        st.lists(
+            st.tuples(
+                st.integers(-4 * 4, 3 * 24 * 4),
+                st.integers(1, 3 * 4),
+                st.sampled_from([0, 10, 45]),
+                off_the_grid,
+                st.sampled_from(list(BookingStatus)),
+            ),
+            max_size=25,
+        )
+    ):
+        begin = start + quarter * QUARTER + jitter
+        found.append(
+            Booking(
+                id=uuid4(),
+                professional_id=professional_id,
+                client_id=uuid4(),
+                slot=Slot(begin, begin + quarters * QUARTER),
+                buffer=buffer * MINUTE,
+                total_price_cents=1000,
+                currency="usd",
+                created_at=start,
+                updated_at=start,
+                status=status,
+            )
+        )
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.data(),
+    zone=st.sampled_from(
+        ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
+    ),
+    windows=weekly_windows(),
+    granularity=st.sampled_from([15, 30, 60]),
+    notice=st.sampled_from([0, 90]),
+    advance_days=st.sampled_from([90, 2]),
+    buffer=st.sampled_from([0, 15]),
+    travel=st.sampled_from(list(TravelMode)),
+    first_day=st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 24)),
+    days_off=st.lists(st.tuples(st.integers(-2, 4), st.integers(0, 1)), max_size=1),
+    span_quarters=st.tuples(st.integers(0, 4 * 24), st.integers(8 * 4, 3 * 24 * 4)),
+    span_jitter=off_the_grid,
+    now_quarters=st.integers(-24 * 4, 8 * 4),  # from the start of the span
+    now_jitter=off_the_grid,
+    duration_minutes=st.sampled_from([60, 90, 120]),
+)
+def test_free_slots_are_exactly_the_grid_positions_a_brute_force_scan_accepts(
+    data: st.DataObject,
+    zone: str,
+    windows: tuple[AvailabilityWindow, ...],
+    granularity: int,
+    notice: int,
+    advance_days: int,
+    buffer: int,
+    travel: TravelMode,
+    first_day: date,
+    days_off: list[tuple[int, int]],
+    span_quarters: tuple[int, int],
+    span_jitter: timedelta,
+    now_quarters: int,
+    now_jitter: timedelta,
+    duration_minutes: int,
+) -> None:
+    assume(duration_minutes % granularity == 0)
+    pro = make_professional(
+        time_zone=zone,
+        availability=windows,
+        travel_mode=travel,
+        time_off=tuple(
+            TimeOff(
+                first_day=first_day + timedelta(days=skip),
+                last_day=first_day + timedelta(days=skip + length),
+            )
+            for skip, length in days_off
+        ),
+        policy=BookingPolicy(
+            granularity=granularity * MINUTE,
+            minimum_notice=notice * MINUTE,
+            maximum_advance=timedelta(days=advance_days),
+            buffer=buffer * MINUTE,
+        ),
+    )
+    midnight = datetime.combine(first_day, time(0), tzinfo=UTC)
+    first, length = span_quarters
+    span = Slot(midnight + first * QUARTER + span_jitter, midnight + (first + length) * QUARTER)
+    now = span.start - span_jitter + now_quarters * QUARTER + now_jitter
+    bookings = data.draw(bookings_around(midnight, pro.id))
+    duration = duration_minutes * MINUTE
+
+    fast = Calendar(pro, bookings).free_slots(span, duration, now)
+    from_blocked = Calendar.from_blocked(
+        pro, [(b.blocked.start, b.blocked.end) for b in bookings if b.is_active]
+    ).free_slots(span, duration, now)
+
+    expected = brute_force_free_slots(pro, bookings, span, duration, now)
+    assert fast == expected
+    assert from_blocked == expected
