@@ -3,9 +3,9 @@
 Each tick runs the notification job of every undispatched outbox row and marks the row
 dispatched only after the job succeeded (so a crash re-runs it on restart, and the sent log
 keeps that from doubling emails while the process lives). A row whose job keeps failing is
-retried on later ticks, up to ``max_attempts``, then marked and logged as failed. Periodic jobs
-run when their interval has passed. One process only: for several, use Redis and
-``hourbook worker``.
+retried on later ticks, up to ``max_attempts``, then logged and marked failed in the outbox
+(``failed_at``, which the failed-jobs gauge counts). Periodic jobs run when their interval has
+passed. One process only: for several, use Redis and ``hourbook worker``.
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ class InlineJobRunner:
                     continue
                 logger.error("outbox %s given up after %s attempts", outbox_id, attempts)
                 self.failed[outbox_id] = repr(error)
-            self.relay.mark_dispatched(outbox_id)
+                self.relay.mark_failed(outbox_id)
+            else:
+                self.relay.mark_dispatched(outbox_id)
             self._attempts.pop(outbox_id, None)
             done += 1
         return done

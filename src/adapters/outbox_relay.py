@@ -57,6 +57,16 @@ class OutboxRelay:
         with storage_errors(), self.engine.begin() as connection:
             self._mark(connection, [outbox_id])
 
+    def mark_failed(self, outbox_id: int) -> None:
+        """Give the row up: dispatched (no more tries) and failed (counted as a failed job)."""
+        now = datetime.now(UTC)
+        with storage_errors(), self.engine.begin() as connection:
+            connection.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.dispatched_at.is_(None))
+                .values(dispatched_at=now, failed_at=now)
+            )
+
     def _pending(self, connection: Connection, *, lock: bool = True) -> list[int]:
         query = (
             select(outbox.c.id)

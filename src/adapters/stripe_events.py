@@ -63,9 +63,18 @@ RECORDED_ONLY = frozenset({"charge.refunded"})
 
 
 def apply_event(
-    event: StripeEvent, *, inbox: WebhookInbox, payments: PaymentGateway, clock: Clock
+    event: StripeEvent,
+    *,
+    inbox: WebhookInbox,
+    payments: PaymentGateway,
+    clock: Clock,
+    applied: Callable[[Booking], None] | None = None,
 ) -> Outcome:
-    """Apply one verified event unless it was applied before; say what happened."""
+    """Apply one verified event unless it was applied before; say what happened.
+
+    ``applied`` is called with the booking as the event's handler left it (the API counts
+    confirmations and cancellations with it).
+    """
     if event.type in RECORDED_ONLY:
         logger.info("stripe %s for %s: %s cents", event.type, event.payment_intent_id,
                     event.amount_refunded)
@@ -78,7 +87,7 @@ def apply_event(
     for attempt in range(1, ATTEMPTS + 1):
         uow = inbox.unit_of_work(event.id, event.type)
         try:
-            handler(event, uow, payments, clock)
+            booking = handler(event, uow, payments, clock)
         except AlreadyProcessed:
             return Outcome.DUPLICATE
         except ConcurrentUpdate:
@@ -101,6 +110,8 @@ def apply_event(
             logger.warning("refund for %s deferred to the worker", event.payment_intent_id)
             return Outcome.APPLIED
         inbox.record(event.id, event.type)  # for handlers that changed nothing
+        if applied is not None:
+            applied(booking)
         return Outcome.APPLIED
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ class Settings:
     smtp_url: str | None = None
     mail_dir: Path = Path("instance/mail")
     public_url: str = "http://127.0.0.1:8000"
+    metrics_token: str | None = None  # when set, GET /metrics wants "Authorization: Bearer <it>"
 
     @property
     def is_production(self) -> bool:
@@ -119,6 +121,7 @@ class _Reader:
             smtp_url=self.url("SMTP_URL", schemes=("smtp", "smtps")),
             mail_dir=Path(self.text("HOURBOOK_MAIL_DIR") or instance_dir / "mail"),
             public_url=self.text("HOURBOOK_PUBLIC_URL") or "http://127.0.0.1:8000",
+            metrics_token=self.bearer_token("HOURBOOK_METRICS_TOKEN"),
         )
 
     # -- single values ------------------------------------------------------------------------
@@ -174,6 +177,15 @@ class _Reader:
             parse_many(value)
         except ValueError:
             raise ConfigError(f'{name} must be a rate like "10/minute;100/hour"') from None
+        return value
+
+    def bearer_token(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,256}", value):
+            raise ConfigError(
+                f"{name} must be 16-256 letters, digits or -._~+/= (e.g. from"
+                ' `python -c "import secrets; print(secrets.token_urlsafe(32))"`)'
+            )
         return value
 
     def database_url(self, instance_dir: Path) -> str:

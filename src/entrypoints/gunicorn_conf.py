@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
-from entrypoints import logs
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
+
+from entrypoints import logs  # not entrypoints.metrics: prometheus_client must wait (below)
 
 bind = os.environ.get("HOURBOOK_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
@@ -33,3 +38,31 @@ accesslog = None  # the app logs every request itself, as JSON with its request 
 errorlog = "-"
 loglevel = os.environ.get("HOURBOOK_LOG_LEVEL", "info")
 logconfig_dict = logs.dict_config(loglevel)  # gunicorn's own lines as JSON too
+
+# Metrics of several workers must add up (docs/operations.md): each writes its values to files
+# in PROMETHEUS_MULTIPROC_DIR and a scrape adds them. Without one from the operator, a folder of
+# this server's own, set here before anything imports prometheus_client (it reads the variable
+# at import), removed on exit. The folder starts empty and dead workers are forgotten.
+_MADE_METRICS_DIR: str | None = None
+if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _MADE_METRICS_DIR = tempfile.mkdtemp(prefix="hourbook-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _MADE_METRICS_DIR
+
+
+def on_starting(server: Arbiter) -> None:
+    from entrypoints import metrics  # here, not at the top: after the variable is settled
+
+    metrics.clear_multiprocess_dir()
+    if metrics.multiprocess_dir() is not None:
+        server.log.info("metrics of %s workers add up in %s", workers, metrics.multiprocess_dir())
+
+
+def child_exit(server: Arbiter, worker: Worker) -> None:
+    from entrypoints import metrics
+
+    metrics.forget_worker(worker.pid)
+
+
+def on_exit(server: Arbiter) -> None:
+    if _MADE_METRICS_DIR is not None:
+        shutil.rmtree(_MADE_METRICS_DIR, ignore_errors=True)

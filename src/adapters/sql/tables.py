@@ -227,12 +227,21 @@ outbox = Table(
     Column("dispatched_at", UtcDateTime, nullable=True),
     # The request that caused the event (its X-Request-ID), so the job's log lines carry it.
     Column("request_id", String(64), nullable=True),
+    # Set with dispatched_at when the in-process runner gave the row's job up (RQ keeps its
+    # own failed jobs); the failed-jobs gauge counts these rows.
+    Column("failed_at", UtcDateTime, nullable=True),
     # The dispatcher reads undispatched rows in order; dispatched ones drop out of the index.
     Index(
         "ix_outbox_undispatched",
         "id",
         postgresql_where=text("dispatched_at IS NULL"),
         sqlite_where=text("dispatched_at IS NULL"),
+    ),
+    Index(
+        "ix_outbox_failed",
+        "id",
+        postgresql_where=text("failed_at IS NOT NULL"),
+        sqlite_where=text("failed_at IS NOT NULL"),
     ),
 )
 

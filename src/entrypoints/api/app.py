@@ -24,6 +24,7 @@ from entrypoints.api import (
 )
 from entrypoints.api.context import EXTENSION
 from entrypoints.api.limits import init_limiter
+from entrypoints.api.metrics import init_metrics
 from entrypoints.api.request_ids import init_request_ids
 from entrypoints.api.security import SECURITY_SCHEMES, init_jwt
 from entrypoints.bootstrap import Container, build
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.config.update(_flask_config(settings))
     app.extensions[EXTENSION] = container
     init_request_ids(app)  # first: every later hook, and every log line, has the request id
+    init_metrics(app, container)
 
     api = HourbookApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])

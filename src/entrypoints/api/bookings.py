@@ -9,10 +9,11 @@ from flask_smorest import Blueprint
 
 from booking import services
 from booking.commands import CancelBooking, CreateBooking
-from booking.errors import BookingNotFound
+from booking.errors import BookingNotFound, PaymentUnavailable
 from booking.model import Booking, CancellationReason
 from booking.ports import BookingQuery
 from entrypoints.accounts import Role
+from entrypoints.api import outcomes
 from entrypoints.api.context import container
 from entrypoints.api.errors import REPLAYED_HEADER
 from entrypoints.api.presenters import Body, booking_body, receipt_body
@@ -62,9 +63,15 @@ class Bookings(MethodView):
             duration=body.duration,
             idempotency_key=key,
         )
-        receipt = services.create_booking(
-            cmd, uow=app.uow(), payments=app.payments, idempotency=app.idempotency, clock=app.clock
-        )
+        try:
+            receipt = services.create_booking(
+                cmd, uow=app.uow(), payments=app.payments, idempotency=app.idempotency,
+                clock=app.clock,
+            )
+        except PaymentUnavailable:  # the hold was cancelled: its payment could not be opened
+            outcomes.booking_cancelled(CancellationReason.PAYMENT_ERROR)
+            raise
+        outcomes.booking_answered(receipt)
         headers = {REPLAYED_HEADER: "true"} if receipt.replayed else {}
         return receipt_body(receipt), 201, headers
 
@@ -114,6 +121,7 @@ class CancelOne(MethodView):
             payments=app.payments,
             clock=app.clock,
         )
+        outcomes.booking_cancelled(_CANCELLED_BY[principal.role])
         return booking_body(cancelled)
 
 

@@ -28,6 +28,7 @@ from booking.errors import (
     RuleViolation,
     StorageUnavailable,
 )
+from entrypoints.api import outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def error_response(
 
 
 def domain_error(error: BookingError) -> Response:
+    outcomes.booking_refused(error)  # counts double-booking attempts and replays
     status = status_for(error)
     headers = {REPLAYED_HEADER: "true"} if error.replayed else {}
     if status == 503:

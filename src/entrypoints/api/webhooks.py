@@ -13,12 +13,14 @@ is the one the payment simulator signs with, derived from the app's secret key.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from adapters.sql.webhook_events import SqlWebhookInbox
 from adapters.stripe_events import apply_event
 from adapters.stripe_payments import InvalidWebhook, parse_event
+from entrypoints.api import outcomes
 from entrypoints.payments import webhook_secret
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,13 @@ def receive_stripe_event() -> tuple[Response, int]:
         )
     except InvalidWebhook as error:
         logger.warning("rejected a webhook: %s", error)
+        outcomes.webhook_rejected()
         return jsonify(error={"code": "invalid_webhook", "message": str(error)}), 400
     inbox = SqlWebhookInbox(container.engine)
-    outcome = apply_event(event, inbox=inbox, payments=container.payments, clock=container.clock)
+    outcome = apply_event(
+        event, inbox=inbox, payments=container.payments, clock=container.clock,
+        applied=partial(outcomes.booking_after_payment, event.type),
+    )
+    outcomes.webhook_applied(event.type, outcome)
     logger.info("stripe event %s (%s): %s", event.id, event.type, outcome)
     return jsonify(received=True, event_id=event.id, outcome=outcome.value), 200

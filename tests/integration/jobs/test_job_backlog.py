@@ -1,0 +1,51 @@
+"""The job backlog the metrics gauges show: RQ's queue and failed jobs, or the outbox's rows."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from rq import Queue
+from rq.job import Job
+
+from adapters import rq_jobs
+from adapters.inline_jobs import InlineJobRunner
+from adapters.job_backlog import OutboxBacklog, RqBacklog
+from adapters.rq_jobs import OutboxEnqueuer
+from entrypoints.worker import work
+from tests.integration.jobs.conftest import World
+from tests.integration.jobs.test_inline_runner import BrokenMail
+from tests.integration.jobs.test_request_ids_in_jobs import booked_then_confirmed
+
+
+def test_rows_the_inline_runner_gave_up_count_as_failed_jobs(world: World) -> None:
+    booked_then_confirmed(world)
+    world.notifier = BrokenMail()  # type: ignore[assignment]
+    runner = InlineJobRunner(world.context, max_attempts=2)
+    waiting = OutboxBacklog(world.engine).read()
+
+    runner.run_pending()
+    runner.run_pending()
+
+    assert (waiting.queued, waiting.failed) == (2, 0)
+    after = OutboxBacklog(world.engine).read()
+    assert (after.queued, after.failed, after.undispatched) == (0, 1, 0)
+
+
+@pytest.mark.redis
+def test_the_rq_backlog_counts_waiting_and_failed_jobs_and_unrelayed_rows(
+    redis_world: World, shared_redis: redis.Redis, queue_name: str
+) -> None:
+    queue = Queue(queue_name, connection=shared_redis)
+    redis_world.book()  # one row the relay has not handed on yet
+    OutboxEnqueuer(queue)(424242)  # a job for a row that does not exist: it will fail
+    backlog = RqBacklog(redis_world.engine, shared_redis, queue_name)
+    waiting = backlog.read()
+
+    job = Job.fetch(rq_jobs.outbox_job_id(queue_name, 424242), connection=shared_redis)
+    job.retries_left = 0
+    job.save()
+    work(redis_world.context, shared_redis, queue_name, burst=True)
+
+    assert (waiting.queued, waiting.failed, waiting.undispatched) == (1, 0, 1)
+    after = backlog.read()
+    assert (after.queued, after.failed, after.undispatched) == (0, 1, 1)
