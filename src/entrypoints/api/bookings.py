@@ -6,6 +6,7 @@ from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from booking import services
 from booking.commands import CancelBooking, CreateBooking
@@ -76,7 +77,7 @@ class Bookings(MethodView):
         return receipt_body(receipt), 201, headers
 
     @protected()
-    @blp.arguments(BookingListArgsSchema, location="query")
+    @blp.arguments(BookingListArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, BookingPageSchema)
     def get(self, wanted: BookingFilter) -> Body:
         """Your bookings (a client's own, a professional's appointments, everything for admins)."""

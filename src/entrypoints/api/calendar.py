@@ -6,6 +6,7 @@ from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from booking import catalogue
 from booking.model import AvailabilityWindow, Professional, TimeOff
@@ -71,7 +72,7 @@ class DaysOff(MethodView):
 
 @blp.route("/<uuid:professional_id>/slots")
 class FreeSlots(MethodView):
-    @blp.arguments(SlotArgsSchema, location="query")
+    @blp.arguments(SlotArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, FreeSlotsSchema)
     def get(self, query: SlotQuery, professional_id: UUID) -> Body:
         """Bookable slots of ``duration_minutes`` between ``from`` and ``to``, with their price."""

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from booking import catalogue
 from booking.catalogue import FreeTime
@@ -50,7 +51,7 @@ _IF_MATCH = {
 
 @blp.route("")
 class Professionals(MethodView):
-    @blp.arguments(SearchArgsSchema, location="query")
+    @blp.arguments(SearchArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, ProfessionalPageSchema)
     def get(self, search: Search) -> Body:
         """Search by category and distance, optionally only those free in a time window.

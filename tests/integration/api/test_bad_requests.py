@@ -106,6 +106,23 @@ def test_a_naive_time_in_a_query_is_refused(api: Api) -> None:
     assert "from" in response.get_json()["error"]["details"]["query"]
 
 
+@pytest.mark.parametrize("path", ["/professionals", "/bookings", "/professionals/{id}/slots"])
+def test_an_unknown_query_parameter_is_refused_not_ignored(api: Api, path: str) -> None:
+    _, pro = api.professional()
+    client = api.register()
+    query = {"from": "2026-06-01T00:00:00Z", "to": "2026-06-02T00:00:00Z", "duration_minutes": 60}
+
+    response = api.client.get(
+        path.format(id=pro["id"]),
+        query_string={**(query if "slots" in path else {}), "stauts": "pending", "": ""},
+        headers=client.headers,
+    )
+
+    assert response.status_code == 422
+    assert error_code(response) == "validation_failed"
+    assert set(response.get_json()["error"]["details"]["query"]) == {"stauts", ""}
+
+
 def test_a_huge_body_is_refused_before_it_is_read(
     api: Api, booking_request: tuple[dict[str, str], Json]
 ) -> None:
