@@ -105,10 +105,8 @@ class _Reader:
             secret_key=self.secret(production),
             access_token_minutes=self.integer("HOURBOOK_ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60),
             refresh_token_days=self.integer("HOURBOOK_REFRESH_TOKEN_DAYS", 30, 1, 365),
-            stripe_api_key=self.text("STRIPE_API_KEY"),
-            stripe_webhook_secret=self.required_in_production(
-                "STRIPE_WEBHOOK_SECRET", production and bool(self.text("STRIPE_API_KEY"))
-            ),
+            stripe_api_key=self.required_in_production("STRIPE_API_KEY", production),
+            stripe_webhook_secret=self.required_in_production("STRIPE_WEBHOOK_SECRET", production),
             stripe_api_base=self.url("STRIPE_API_BASE", schemes=("http", "https")),
             hold_minutes=self.integer("HOURBOOK_HOLD_MINUTES", 15, 1, 24 * 60),
             max_body_bytes=self.integer("HOURBOOK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20),
@@ -220,8 +218,13 @@ class _Reader:
             )
         return value
 
-    def required_in_production(self, name: str, required: bool) -> str | None:
+    def required_in_production(self, name: str, production: bool) -> str | None:
+        """Stripe's settings: without them payments are simulated in this process's memory,
+        which only the embedded default can use (no other process could see the intents)."""
         value = self.text(name)
-        if value is None and required:
-            raise ConfigError(f"{name} is required in production when STRIPE_API_KEY is set")
+        if value is None and production:
+            raise ConfigError(
+                f"{name} is required in production: the payment simulator is for the"
+                " embedded default only"
+            )
         return value
