@@ -16,6 +16,7 @@ from booking.errors import ConcurrentUpdate
 from booking.model import Professional
 from booking.ports import SearchCriteria
 from entrypoints.accounts import Role
+from entrypoints.api.calendar_feed import feed_path
 from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
 from entrypoints.api.presenters import Body, professional_body
@@ -28,7 +29,13 @@ from entrypoints.api.schemas.professionals import (
     Search,
     SearchArgsSchema,
 )
-from entrypoints.api.security import Principal, current_principal, protected
+from entrypoints.api.security import (
+    OPTIONAL_BEARER,
+    Principal,
+    current_principal,
+    optional_principal,
+    protected,
+)
 
 blp = Blueprint(
     "professionals", __name__, url_prefix="/professionals", description="Find and manage"
@@ -93,11 +100,23 @@ class Professionals(MethodView):
 
 @blp.route("/<uuid:professional_id>")
 class OneProfessional(MethodView):
+    @blp.doc(security=OPTIONAL_BEARER)
     @blp.response(200, ProfessionalSchema, headers=_ETAG_DOC)
     def get(self, professional_id: UUID) -> tuple[Body, int, dict[str, str]]:
-        """A public profile; its ETag is the version to send back in If-Match."""
+        """A public profile; its ETag is the version to send back in If-Match.
+
+        With the professional's own token or an admin's, it also carries
+        ``calendar_feed_url``, the private calendar feed to subscribe to.
+        """
+        principal = optional_principal()
         pro = catalogue.get_professional(professional_id, uow=container().uow())
-        return professional_body(pro), 200, {"ETag": _etag(pro)}
+        body = professional_body(pro)
+        # The answer depends on who asks, and the feed URL is a secret: no shared cache keeps it.
+        headers = {"ETag": _etag(pro), "Vary": "Authorization"}
+        if principal is not None and (principal.is_admin or principal.owns_profile(pro.id)):
+            body["calendar_feed_url"] = _calendar_feed_url(pro.id)
+            headers["Cache-Control"] = "private, no-store"
+        return body, 200, headers
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
     @blp.doc(parameters=[_IF_MATCH])
@@ -133,6 +152,11 @@ def _exists(professional_id: UUID) -> bool:
     uow = container().uow()
     with uow:
         return uow.professionals.get(professional_id) is not None
+
+
+def _calendar_feed_url(professional_id: UUID) -> str:
+    settings = container().settings
+    return settings.public_url.rstrip("/") + feed_path(settings.secret_key, professional_id)
 
 
 def _etag(pro: Professional) -> str:

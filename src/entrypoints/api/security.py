@@ -36,6 +36,7 @@ R = TypeVar("R")
 
 SCHEME = "bearerAuth"
 BEARER = [{SCHEME: []}]
+OPTIONAL_BEARER = [{}, {SCHEME: []}]  # anonymous, or with a token that may show more
 SECURITY_SCHEMES = {SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
 
@@ -60,6 +61,18 @@ def current_principal() -> Principal:
         return Principal(UUID(str(get_jwt_identity())), Role(str(role)))
     except ValueError:
         raise ApiError(401, "invalid_token", "the token does not name an account") from None
+
+
+def optional_principal() -> Principal | None:
+    """The caller of a public view if they sent a token, else None (anonymous).
+
+    A token that is sent must be valid: an expired, tampered or revoked one answers 401 here as
+    everywhere, rather than quietly reading the view as a stranger.
+    """
+    verify_jwt_in_request(optional=True)
+    if get_jwt_identity() is None:
+        return None
+    return current_principal()
 
 
 def protected(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:

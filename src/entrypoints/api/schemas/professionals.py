@@ -175,6 +175,12 @@ class ProfessionalSchema(Schema):
     policy = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())
     version = fields.Integer(required=True)
     distance_km = fields.Float(allow_none=True)
+    calendar_feed_url = fields.Url(
+        metadata={
+            "description": "the private ICS feed to subscribe to in a calendar app; only in"
+            " GET /professionals/{id} by the professional or an admin"
+        }
+    )
 
 
 class ProfessionalPageSchema(Schema):
