@@ -1,11 +1,15 @@
-"""Money is integer cents: rate × duration, rounded once half up, plus the travel fee."""
+"""Money is integer cents in a currency that has them: rate × duration, rounded once half up,
+plus the travel fee."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booking.model import CancellationReason, TravelMode
+from booking.errors import InvalidInput
+from booking.model import SUPPORTED_CURRENCIES, CancellationReason, TravelMode
 from booking.pricing import price_cents, refund_due_cents
 from tests.factories import make_professional
 
@@ -91,3 +95,25 @@ def test_a_professional_cancelling_always_refunds_in_full() -> None:
     )
 
     assert refund == 9000
+
+
+# Currencies whose minor unit is not a hundredth (ISO 4217): integer cents mean nothing there.
+ZERO_DECIMAL = ["bif", "clp", "djf", "gnf", "isk", "jpy", "kmf", "krw", "mga", "pyg", "rwf",
+                "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]
+THREE_DECIMAL = ["bhd", "iqd", "jod", "kwd", "lyd", "omr", "tnd"]
+
+
+def test_no_supported_currency_lacks_cents_or_has_mills() -> None:
+    assert SUPPORTED_CURRENCIES.isdisjoint(ZERO_DECIMAL + THREE_DECIMAL)
+    assert all(re.fullmatch("[a-z]{3}", code) for code in SUPPORTED_CURRENCIES)
+
+
+@pytest.mark.parametrize("currency", ["jpy", "krw", "kwd", "xyz", "USD", "eu", "€"])
+def test_a_professional_cannot_charge_in_an_unsupported_currency(currency: str) -> None:
+    with pytest.raises(InvalidInput, match="not supported"):
+        make_professional(currency=currency)
+
+
+@pytest.mark.parametrize("currency", sorted(SUPPORTED_CURRENCIES))
+def test_every_supported_currency_can_be_charged_in(currency: str) -> None:
+    assert make_professional(currency=currency).currency == currency

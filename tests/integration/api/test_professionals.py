@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import MONDAY, at
-from tests.integration.api.support import Api, error_code
+from tests.integration.api.support import PROFILE, Api, error_code
 
 BERLIN = {"lat": 52.52, "lng": 13.405}
 POTSDAM = {"lat": 52.39, "lng": 13.065}  # about 27 km from Berlin
@@ -232,3 +232,35 @@ def test_slots_of_an_unknown_professional_are_not_found(api: Api) -> None:
 
     assert response.status_code == 404
     assert error_code(response) == "professional_not_found"
+
+
+@pytest.mark.parametrize("currency", ["jpy", "krw", "kwd", "abc", "EUR"])
+def test_a_profile_in_an_unsupported_currency_is_refused_with_the_supported_ones(
+    api: Api, currency: str
+) -> None:
+    account = api.register("professional")
+
+    response = api.client.post(
+        "/professionals", json={**PROFILE, "currency": currency}, headers=account.headers
+    )
+
+    assert response.status_code == 422
+    [reason] = response.get_json()["error"]["details"]["json"]["currency"]
+    assert "not a supported currency" in reason and "eur" in reason and "usd" in reason
+    assert api.client.get(f"/professionals/{account.id}").status_code == 404
+
+
+def test_changing_to_an_unsupported_currency_is_refused_and_changes_nothing(api: Api) -> None:
+    account, pro = api.professional()
+
+    refused = api.client.patch(
+        f"/professionals/{pro['id']}", json={"currency": "jpy"}, headers=account.headers
+    )
+    changed = api.client.patch(
+        f"/professionals/{pro['id']}", json={"currency": "gbp"}, headers=account.headers
+    )
+
+    assert refused.status_code == 422
+    assert changed.status_code == 200
+    assert changed.get_json()["currency"] == "gbp"
+    assert changed.get_json()["version"] == pro["version"] + 1

@@ -10,6 +10,7 @@ from uuid import UUID
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from booking.model import (
+    SUPPORTED_CURRENCIES,
     AvailabilityWindow,
     BookingPolicy,
     Location,
@@ -120,7 +121,13 @@ class _ProfileFields(Schema):
         metadata={"example": "plumbing"},
     )
     hourly_rate_cents = cents()
-    currency = fields.String(validate=validate.Regexp(r"^[a-z]{3}$", error="ISO 4217, lowercase"))
+    currency = fields.String(
+        validate=validate.OneOf(
+            sorted(SUPPORTED_CURRENCIES),
+            error="not a supported currency; use one of {choices} (see docs/pricing.md)",
+        ),
+        metadata={"description": "ISO 4217, lower case, with two decimal places"},
+    )
     time_zone = time_zone()
     location = fields.Nested(LocationSchema)
     travel_mode = fields.Enum(TravelMode, by_value=True)
