@@ -5,6 +5,8 @@ the embedded default (``adapters.inline_jobs``). Every job is idempotent, so a r
 duplicate enqueue or an overlapping run changes nothing the first run did not:
 
 - ``send_notifications``: each email is claimed in the sent log by (cause, recipient) first;
+  then the payment of a hold that ended unpaid is released (``release_payment_after``), which
+  the provider makes idempotent by the booking's key;
 - ``expire_holds``, ``settle_refunds``: the service layer only moves bookings forward;
 - ``send_reminders``: keyed by booking and start time in the sent log;
 - ``purge_expired_records``: deletes what is past its retention.
@@ -49,7 +51,9 @@ class JobContext:
 
 
 def send_notifications(ctx: JobContext, outbox_id: int) -> int:
-    """Send the emails of one outbox event, each at most once; how many were sent now."""
+    """Send the emails of one outbox event, each at most once, then tell the payment provider
+    what the event means for it; how many emails were sent now. Raises (and is retried) while
+    the mail server or the provider cannot be reached."""
     if not isinstance(outbox_id, int) or isinstance(outbox_id, bool) or outbox_id < 1:
         raise BadEventPayload(f"outbox id must be a positive integer, not {outbox_id!r}")
     with storage_errors(), ctx.engine.connect() as connection:
@@ -64,6 +68,9 @@ def send_notifications(ctx: JobContext, outbox_id: int) -> int:
         try:
             event = decode_event(row.event_type, row.payload)
             sent = send_once(ctx, f"outbox-{outbox_id}", emails_for(event, ctx.uow()))
+            services.release_payment_after(
+                event, uow=ctx.uow(), payments=ctx.payments, clock=ctx.clock
+            )
         except Exception as error:
             logger.warning("outbox %s (%s): notifications failed: %r", outbox_id,
                            row.event_type, error)

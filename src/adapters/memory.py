@@ -21,6 +21,7 @@ from booking.errors import (
     ConcurrentUpdate,
     IdempotencyKeyReused,
     InvalidInput,
+    PaymentAlreadySucceeded,
     PaymentUnavailable,
     RequestInProgress,
     SlotUnavailable,
@@ -333,8 +334,9 @@ class InMemoryPayments:
     def cancel_intent(self, payment_intent_id: str, *, idempotency_key: str) -> None:
         self._check_up()
         intent = self.intents[payment_intent_id]
-        if intent.status != "succeeded":
-            intent.status = "canceled"
+        if intent.status == "succeeded":
+            raise PaymentAlreadySucceeded(f"{payment_intent_id} has succeeded; refund it")
+        intent.status = "canceled"
 
     def refund(self, payment_intent_id: str, *, amount_cents: int, idempotency_key: str) -> str:
         self._check_up()

@@ -8,8 +8,9 @@ it exactly as Stripe does (``Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256
 it to the app's ``/stripe/webhook``, so paying in the demo runs the production webhook path.
 
 Intents live in this process's memory: after a restart, holds opened earlier can no longer be
-paid (they expire, as unpaid holds do). Like localstripe, the simulator sends no webhook for
-cancels and refunds, which the app records when it makes them.
+paid (they expire, as unpaid holds do, and cancelling an intent the simulator does not know is a
+no-op). Like localstripe, the simulator sends no webhook for cancels and refunds, which the app
+records when it makes them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.stripe_payments import event_json
-from booking.errors import PaymentUnavailable
+from booking.errors import PaymentAlreadySucceeded, PaymentUnavailable
 from booking.ports import PaymentIntent
 
 logger = logging.getLogger(__name__)
@@ -100,9 +101,11 @@ class SimulatedPayments:
 
     def cancel_intent(self, payment_intent_id: str, *, idempotency_key: str) -> None:
         with self._lock:
-            intent = self._get(payment_intent_id)
+            intent = self._intents.get(payment_intent_id)
+            if intent is None:
+                return  # forgotten in a restart: it can never be paid, as good as cancelled
             if intent.status == "succeeded":
-                raise PaymentUnavailable("a succeeded payment cannot be cancelled; refund it")
+                raise PaymentAlreadySucceeded(f"the payment {payment_intent_id} has succeeded")
             intent.status = "canceled"
 
     def refund(self, payment_intent_id: str, *, amount_cents: int, idempotency_key: str) -> str:

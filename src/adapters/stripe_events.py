@@ -1,14 +1,18 @@
 """What each verified Stripe event does to bookings, applied at most once per event id.
 
 - ``payment_intent.succeeded`` → ``record_payment_succeeded``: pending → confirmed; a success
-  for a cancelled booking (expired hold, late payment) is refunded in full.
+  for a cancelled booking (expired hold, late payment) is owed back in full.
 - ``payment_intent.payment_failed`` / ``payment_intent.canceled`` → ``record_payment_failed``:
   pending → cancelled, slot freed; after a success it changes nothing.
-- ``charge.refunded`` → logged and marked (refunds we make are recorded when we make them).
+- ``charge.refunded`` → ``record_payment_refunded``: the booking's refunded amount rises to the
+  charge's ``amount_refunded`` (a refund made in the dashboard; ours are already recorded).
 - anything else → acknowledged and ignored.
 
-The view answers 2xx for every outcome here; only a storage outage or a bug answers 5xx, so
-Stripe redelivers exactly when nothing was stored.
+Nothing here calls Stripe, so the answer comes as fast as the database: the owed refund is paid
+by the worker's ``settle_refunds``, and the intent of a declined hold is cancelled by the
+worker's job for the booking's ``BookingCancelled`` event. The view answers 2xx for every
+outcome here; only a storage outage or a bug answers 5xx, so Stripe redelivers exactly when
+nothing was stored.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from adapters.sql.webhook_events import AlreadyProcessed
 from adapters.stripe_payments import StripeEvent
 from adapters.webhook_inbox import WebhookInbox
 from booking import services
-from booking.commands import RecordPaymentFailed, RecordPaymentSucceeded
-from booking.errors import BookingNotFound, ConcurrentUpdate, IllegalTransition, PaymentUnavailable
+from booking.commands import RecordPaymentFailed, RecordPaymentRefunded, RecordPaymentSucceeded
+from booking.errors import BookingNotFound, ConcurrentUpdate, IllegalTransition, InvalidInput
 from booking.model import Booking
-from booking.ports import Clock, PaymentGateway, UnitOfWork
+from booking.ports import Clock, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -39,34 +43,44 @@ class Outcome(StrEnum):
     REJECTED = "rejected"  # a permanent domain refusal, logged for a human
 
 
-Handler = Callable[[StripeEvent, UnitOfWork, PaymentGateway, Clock], Booking]
+Handler = Callable[[StripeEvent, UnitOfWork, Clock], Booking]
 
 
-def _succeeded(event: StripeEvent, uow: UnitOfWork, pay: PaymentGateway, clock: Clock) -> Booking:
+def _succeeded(event: StripeEvent, uow: UnitOfWork, clock: Clock) -> Booking:
     cmd = RecordPaymentSucceeded(
         payment_intent_id=_intent(event), booking_id=event.booking_id
     )
-    return services.record_payment_succeeded(cmd, uow=uow, payments=pay, clock=clock)
+    return services.record_payment_succeeded(cmd, uow=uow, clock=clock)
 
 
-def _failed(event: StripeEvent, uow: UnitOfWork, pay: PaymentGateway, clock: Clock) -> Booking:
+def _failed(event: StripeEvent, uow: UnitOfWork, clock: Clock) -> Booking:
     cmd = RecordPaymentFailed(payment_intent_id=_intent(event), booking_id=event.booking_id)
-    return services.record_payment_failed(cmd, uow=uow, payments=pay, clock=clock)
+    return services.record_payment_failed(cmd, uow=uow, clock=clock)
+
+
+def _refunded(event: StripeEvent, uow: UnitOfWork, clock: Clock) -> Booking:
+    if event.amount_refunded is None:
+        raise InvalidInput("a charge.refunded event without amount_refunded")
+    cmd = RecordPaymentRefunded(
+        payment_intent_id=_intent(event),
+        refunded_cents=event.amount_refunded,
+        booking_id=event.booking_id,
+    )
+    return services.record_payment_refunded(cmd, uow=uow, clock=clock)
 
 
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _succeeded,
     "payment_intent.payment_failed": _failed,
     "payment_intent.canceled": _failed,
+    "charge.refunded": _refunded,
 }
-RECORDED_ONLY = frozenset({"charge.refunded"})
 
 
 def apply_event(
     event: StripeEvent,
     *,
     inbox: WebhookInbox,
-    payments: PaymentGateway,
     clock: Clock,
     applied: Callable[[Booking], None] | None = None,
 ) -> Outcome:
@@ -75,10 +89,6 @@ def apply_event(
     ``applied`` is called with the booking as the event's handler left it (the API counts
     confirmations and cancellations with it).
     """
-    if event.type in RECORDED_ONLY:
-        logger.info("stripe %s for %s: %s cents", event.type, event.payment_intent_id,
-                    event.amount_refunded)
-        return Outcome.APPLIED if inbox.record(event.id, event.type) else Outcome.DUPLICATE
     handler = HANDLERS.get(event.type)
     if handler is None or event.payment_intent_id is None:
         return Outcome.IGNORED
@@ -87,7 +97,7 @@ def apply_event(
     for attempt in range(1, ATTEMPTS + 1):
         uow = inbox.unit_of_work(event.id, event.type)
         try:
-            booking = handler(event, uow, payments, clock)
+            booking = handler(event, uow, clock)
         except AlreadyProcessed:
             return Outcome.DUPLICATE
         except ConcurrentUpdate:
@@ -98,17 +108,10 @@ def apply_event(
             logger.warning("stripe %s %s: no booking for %s", event.type, event.id, event.object_id)
             inbox.record(event.id, event.type)
             return Outcome.UNKNOWN_PAYMENT
-        except IllegalTransition as error:
+        except (IllegalTransition, InvalidInput) as error:
             logger.error("stripe %s %s refused: %s", event.type, event.id, error)
             inbox.record(event.id, event.type)
             return Outcome.REJECTED
-        except PaymentUnavailable:
-            # Only the refund of a late success gets here, after the booking (with the refund
-            # owed) and the mark were committed: the worker's settle_refunds pays it later.
-            if not inbox.seen(event.id):
-                raise  # nothing was stored after all: let Stripe redeliver
-            logger.warning("refund for %s deferred to the worker", event.payment_intent_id)
-            return Outcome.APPLIED
         inbox.record(event.id, event.type)  # for handlers that changed nothing
         if applied is not None:
             applied(booking)

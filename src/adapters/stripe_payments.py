@@ -22,7 +22,7 @@ from uuid import UUID
 
 import stripe
 
-from booking.errors import PaymentUnavailable
+from booking.errors import PaymentAlreadySucceeded, PaymentUnavailable
 from booking.ports import PaymentIntent
 
 DEFAULT_TIMEOUT_SECONDS = 20
@@ -67,18 +67,29 @@ class StripeGateway:
         return PaymentIntent(intent.id, str(intent.client_secret), intent.status)
 
     def cancel_intent(self, payment_intent_id: str, *, idempotency_key: str) -> None:
-        """Cancel an unpaid intent; one that is already cancelled counts as done."""
+        """Cancel an unpaid intent; one that is already cancelled counts as done.
+
+        An intent that has succeeded raises :class:`PaymentAlreadySucceeded`, so the caller
+        records that success even if its webhook never arrives.
+        """
         try:
             with _as_domain_errors("cancel the payment"):
                 self._client.v1.payment_intents.cancel(
                     payment_intent_id, options={"idempotency_key": idempotency_key}
                 )
         except PaymentUnavailable as error:
-            # Stripe says ``payment_intent_unexpected_state``; localstripe just "Bad request".
-            if not isinstance(error.__cause__, stripe.InvalidRequestError):
+            # Stripe refuses with ``payment_intent_unexpected_state``, localstripe with a bare
+            # 400; either way the intent's own status says why.
+            refusal = error.__cause__
+            if not isinstance(refusal, stripe.InvalidRequestError):
                 raise
-            if self.status(payment_intent_id) != "canceled":
-                raise  # it succeeded meanwhile: the success webhook decides what happens
+            status = self.status(payment_intent_id)
+            if status == "succeeded":
+                raise PaymentAlreadySucceeded(
+                    f"the payment {payment_intent_id} has already succeeded"
+                ) from refusal
+            if status != "canceled":
+                raise  # processing, say: its own webhook will tell how it ends
 
     def refund(self, payment_intent_id: str, *, amount_cents: int, idempotency_key: str) -> str:
         with _as_domain_errors("refund the payment"):

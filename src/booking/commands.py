@@ -45,3 +45,12 @@ class RecordPaymentSucceeded:
 class RecordPaymentFailed:
     payment_intent_id: str
     booking_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordPaymentRefunded:
+    """The provider reports how much of a payment has been refunded in all (``charge.refunded``)."""
+
+    payment_intent_id: str
+    refunded_cents: int
+    booking_id: UUID | None = None

@@ -118,6 +118,16 @@ class RequestInProgress(Conflict):
     code = "request_in_progress"
 
 
+class PaymentAlreadySucceeded(Conflict):
+    """The provider refused to cancel a payment because it has already succeeded.
+
+    The success is a fact to record (``record_payment_succeeded``), even when its webhook
+    never came: the booking is confirmed if still held, or refunded if it has ended.
+    """
+
+    code = "payment_already_succeeded"
+
+
 # -- A collaborator outside the domain failed (HTTP 502/503) --------------------------------
 
 

@@ -342,5 +342,17 @@ class Booking:
             )
         )
 
+    def take_in_refunded_total(self, total_cents: int, now: datetime) -> None:
+        """The provider reports ``total_cents`` refunded in all, ours or made in its dashboard.
+
+        What is above the refunds already recorded is recorded now (and owed, so the books
+        balance); a report that is not above them is stale or ours, and changes nothing.
+        """
+        _require_int(total_cents, "refunded total")
+        if total_cents <= self.refunded_cents:
+            return
+        self.owe_refund(total_cents)
+        self.record_refund(total_cents - self.refunded_cents, now)
+
     def _touch(self, now: datetime) -> None:
         self.updated_at = ensure_aware(now, "now")

@@ -152,7 +152,13 @@ class PaymentGateway(Protocol):
         """Raise PaymentUnavailable when the provider cannot be reached or refuses."""
         ...
 
-    def cancel_intent(self, payment_intent_id: str, *, idempotency_key: str) -> None: ...
+    def cancel_intent(self, payment_intent_id: str, *, idempotency_key: str) -> None:
+        """Make an unpaid intent unpayable; one already cancelled counts as done.
+
+        Raise PaymentAlreadySucceeded if it has succeeded (a success to record even when its
+        webhook never comes), PaymentUnavailable when the provider cannot be reached or refuses.
+        """
+        ...
 
     def refund(self, payment_intent_id: str, *, amount_cents: int, idempotency_key: str) -> str:
         """Return the provider's refund id."""

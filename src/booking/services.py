@@ -18,6 +18,7 @@ from booking.commands import (
     CancelBooking,
     CreateBooking,
     RecordPaymentFailed,
+    RecordPaymentRefunded,
     RecordPaymentSucceeded,
 )
 from booking.errors import (
@@ -28,12 +29,14 @@ from booking.errors import (
     IllegalTransition,
     InvalidInput,
     NotFound,
+    PaymentAlreadySucceeded,
     PaymentUnavailable,
     ProfessionalNotFound,
     RuleViolation,
     SlotUnavailable,
     StorageUnavailable,
 )
+from booking.events import BookingCancelled, Event
 from booking.model import Booking, BookingStatus, CancellationReason
 from booking.ports import Clock, IdempotencyStore, PaymentGateway, UnitOfWork
 from booking.pricing import refund_due_cents
@@ -174,13 +177,15 @@ def _open_payment(
 
 
 def record_payment_succeeded(
-    cmd: RecordPaymentSucceeded, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+    cmd: RecordPaymentSucceeded, *, uow: UnitOfWork, clock: Clock
 ) -> Booking:
-    """Confirm the booking the payment was for; refund a payment that came too late.
+    """Confirm the booking the payment was for; owe back a payment that came too late.
 
     A success for a booking that was already cancelled (its hold expired, or the client gave
-    up) is refunded in full rather than re-confirmed: the slot may have been given to someone
-    else, and money must never stay with us for a booking that does not exist.
+    up) is owed back in full rather than re-confirmed: the slot may have been given to someone
+    else, and money must never stay with us for a booking that does not exist. The refund is
+    paid by ``settle_refund``, outside this transaction: the worker's ``settle_refunds``, or the
+    caller right after. No call to the provider is made here.
     """
     with uow:
         booking = _find_for_payment(uow, cmd.payment_intent_id, cmd.booking_id)
@@ -192,15 +197,15 @@ def record_payment_succeeded(
             booking.owe_refund(booking.total_price_cents)
         uow.bookings.update(booking)
         uow.commit()
-    if booking.refund_outstanding_cents:
-        return settle_refund(booking.id, uow=uow, payments=payments, clock=clock)
     return booking
 
 
-def record_payment_failed(
-    cmd: RecordPaymentFailed, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
-) -> Booking:
-    """A declined payment ends a pending hold and frees its slot; later, it changes nothing."""
+def record_payment_failed(cmd: RecordPaymentFailed, *, uow: UnitOfWork, clock: Clock) -> Booking:
+    """A declined payment ends a pending hold and frees its slot; later, it changes nothing.
+
+    The intent is cancelled afterwards by ``release_payment_after`` (the worker runs it for the
+    booking's ``BookingCancelled`` event); no call to the provider is made here.
+    """
     with uow:
         booking = _find_for_payment(uow, cmd.payment_intent_id, cmd.booking_id)
         if booking.status is not BookingStatus.PENDING:
@@ -208,8 +213,60 @@ def record_payment_failed(
         booking.cancel(CancellationReason.PAYMENT_FAILED, clock.now())
         uow.bookings.update(booking)
         uow.commit()
-    _cancel_intent_quietly(payments, booking)
     return booking
+
+
+def record_payment_refunded(
+    cmd: RecordPaymentRefunded, *, uow: UnitOfWork, clock: Clock
+) -> Booking:
+    """Take in the provider's total refunded for a payment, so that a refund made outside
+    hourbook (in the provider's dashboard) shows on the booking; ours are already recorded."""
+    with uow:
+        booking = _find_for_payment(uow, cmd.payment_intent_id, cmd.booking_id)
+        if cmd.refunded_cents <= booking.refunded_cents:
+            return booking
+        booking.take_in_refunded_total(cmd.refunded_cents, clock.now())
+        uow.bookings.update(booking)
+        uow.commit()
+    return booking
+
+
+def release_payment(
+    booking_id: UUID, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+) -> Booking:
+    """Make sure a booking cancelled before it was paid can no longer be paid.
+
+    Cancels its intent. If the provider answers that the intent has already succeeded (its
+    webhook is late, or was lost for good), that success is recorded as the webhook would have
+    recorded it: the booking has ended, so the payment is refunded in full. Raises
+    PaymentUnavailable when the provider cannot be reached; running it again is safe. Never
+    for a booking cancelled after it was confirmed: ``cancel_booking`` refunds those.
+    """
+    with uow:
+        booking = _get(uow, booking_id)
+    if booking.status is not BookingStatus.CANCELLED or booking.payment_intent_id is None:
+        return booking
+    try:
+        payments.cancel_intent(
+            booking.payment_intent_id, idempotency_key=f"booking-{booking.id}-cancel"
+        )
+    except PaymentAlreadySucceeded:
+        succeeded = RecordPaymentSucceeded(
+            payment_intent_id=booking.payment_intent_id, booking_id=booking.id
+        )
+        record_payment_succeeded(succeeded, uow=uow, clock=clock)
+        return settle_refund(booking.id, uow=uow, payments=payments, clock=clock)
+    return booking
+
+
+def release_payment_after(
+    event: Event, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+) -> None:
+    """What the payment provider must be told after ``event``: a hold that ended unpaid
+    releases its payment. The worker runs this for every stored event, and retries it while the
+    provider is unreachable, so the release is never lost and no webhook waits on it."""
+    if isinstance(event, BookingCancelled) and not event.was_confirmed:
+        release_payment(event.booking_id, uow=uow, payments=payments, clock=clock)
 
 
 def cancel_booking(
@@ -238,8 +295,7 @@ def cancel_booking(
         uow.bookings.update(booking)
         uow.commit()
     if paid == 0:
-        _cancel_intent_quietly(payments, booking)
-        return booking
+        return _release_payment_now(booking, uow, payments, clock)
     if booking.refund_outstanding_cents:
         try:
             return settle_refund(booking.id, uow=uow, payments=payments, clock=clock)
@@ -279,7 +335,10 @@ def expire_holds(
     hold_time: timedelta = timedelta(minutes=15),
     batch_size: int = 200,
 ) -> list[UUID]:
-    """Cancel pending bookings older than ``hold_time`` and their unpaid intents."""
+    """Cancel pending bookings older than ``hold_time`` and their unpaid intents.
+
+    An intent that turns out to have succeeded (its webhook lost) is refunded in full.
+    """
     cutoff = clock.now() - hold_time
     with uow:
         stale = [b.id for b in uow.bookings.pending_created_before(cutoff, batch_size)]
@@ -295,7 +354,7 @@ def expire_holds(
                 uow.commit()
         except ConcurrentUpdate:
             continue  # the payment landed at the same moment; that outcome stands
-        _cancel_intent_quietly(payments, booking)
+        _release_payment_now(booking, uow, payments, clock)
         expired.append(booking_id)
     return expired
 
@@ -332,6 +391,17 @@ def _cancel_quietly(
             booking.cancel(reason, clock.now())
             uow.bookings.update(booking)
             uow.commit()
+
+
+def _release_payment_now(
+    booking: Booking, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+) -> Booking:
+    # At once, as far as the provider lets us: what fails here is done again by the worker,
+    # which runs release_payment_after for the booking's BookingCancelled event.
+    try:
+        return release_payment(booking.id, uow=uow, payments=payments, clock=clock)
+    except (PaymentUnavailable, ConcurrentUpdate):
+        return booking
 
 
 def _cancel_intent_quietly(payments: PaymentGateway, booking: Booking) -> None:

@@ -48,6 +48,7 @@ class World:
     clock: FixedClock = field(default_factory=FixedClock)
     store: InMemoryStore = field(default_factory=InMemoryStore)
     payments: InMemoryPayments = field(default_factory=InMemoryPayments)
+    worked: int = 0  # outbox events the worker has followed up
 
     def __post_init__(self) -> None:
         self.uow = FlakyUnitOfWork(self.store)
@@ -84,6 +85,21 @@ class World:
 
     def stored(self, booking_id: UUID) -> Booking:
         return self.store.bookings[booking_id]
+
+    def run_worker(self) -> None:
+        """What the worker does next: each new event's payment follow-up, in order (one that
+        fails stays to be retried), then every refund still owed (``settle_refunds``)."""
+        while self.worked < len(self.store.outbox):
+            event = self.store.outbox[self.worked]
+            services.release_payment_after(
+                event, uow=self.uow, payments=self.payments, clock=self.clock
+            )
+            self.worked += 1
+        for booking in list(self.store.bookings.values()):
+            if booking.refund_outstanding_cents:
+                services.settle_refund(
+                    booking.id, uow=self.uow, payments=self.payments, clock=self.clock
+                )
 
 
 @pytest.fixture

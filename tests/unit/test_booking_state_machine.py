@@ -1,9 +1,12 @@
 """Random sequences of create / pay / fail / cancel / expire / retry across several
 professionals and clients never double-book, never make an illegal transition, and a retried
-request is answered from its first outcome without creating anything."""
+request is answered from its first outcome without creating anything. Payments whose webhook is
+lost, provider outages and worker runs mixed in, every succeeded payment still ends confirmed or
+refunded once the provider is back and the worker has run."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -25,7 +28,7 @@ from booking.commands import (
     RecordPaymentFailed,
     RecordPaymentSucceeded,
 )
-from booking.errors import BookingError
+from booking.errors import BookingError, PaymentUnavailable
 from booking.model import Booking, BookingPolicy, BookingStatus, CancellationReason
 from booking.receipts import BookingReceipt
 from tests.factories import MONDAY, FixedClock, at, make_client, make_professional
@@ -66,7 +69,9 @@ class BookingMachine(RuleBasedStateMachine):
         self.outcomes: dict[str, Outcome] = {}
         self.seen_status: dict[UUID, BookingStatus] = {}
         self.keys = 0
+        self.worked = 0  # outbox events the worker has followed up
 
+    @precondition(lambda self: not self.payments.unavailable)  # nobody can book meanwhile
     @rule(
         pro=st.integers(0, 1),
         client=st.integers(0, 1),
@@ -86,7 +91,7 @@ class BookingMachine(RuleBasedStateMachine):
         )
         self.outcomes[request.idempotency_key] = self._attempt(request)
 
-    @precondition(lambda self: bool(self.outcomes))
+    @precondition(lambda self: bool(self.outcomes) and not self.payments.unavailable)
     @rule(data=st.data())
     def retry(self, data: st.DataObject) -> None:
         key = data.draw(st.sampled_from(sorted(self.outcomes)))
@@ -106,15 +111,40 @@ class BookingMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def pay(self, data: st.DataObject) -> None:
         booking = self._pick(data)
-        if booking.payment_intent_id is None:
+        if not self._paid_at_the_provider(booking):
             return
-        self.payments.succeed(booking.payment_intent_id)
         services.record_payment_succeeded(
-            RecordPaymentSucceeded(payment_intent_id=booking.payment_intent_id),
+            RecordPaymentSucceeded(payment_intent_id=str(booking.payment_intent_id)),
             uow=self.uow,
-            payments=self.payments,
             clock=self.clock,
         )
+
+    @precondition(lambda self: bool(self.store.bookings))
+    @rule(data=st.data())
+    def pay_and_the_webhook_is_lost(self, data: st.DataObject) -> None:
+        self._paid_at_the_provider(self._pick(data))
+
+    @rule(down=st.booleans())
+    def the_provider_goes_down_or_comes_back(self, down: bool) -> None:
+        self.payments.unavailable = down
+
+    @rule()
+    def the_worker_runs(self) -> None:
+        """Each new event's follow-up in order (a failed job waits for the next run), then the
+        refunds still owed."""
+        with suppress(PaymentUnavailable):
+            while self.worked < len(self.store.outbox):
+                services.release_payment_after(
+                    self.store.outbox[self.worked],
+                    uow=self.uow, payments=self.payments, clock=self.clock,
+                )
+                self.worked += 1
+        for booking_id, booking in list(self.store.bookings.items()):
+            if booking.refund_outstanding_cents:
+                with suppress(PaymentUnavailable):
+                    services.settle_refund(
+                        booking_id, uow=self.uow, payments=self.payments, clock=self.clock
+                    )
 
     @precondition(lambda self: bool(self.store.bookings))
     @rule(data=st.data())
@@ -125,7 +155,6 @@ class BookingMachine(RuleBasedStateMachine):
         services.record_payment_failed(
             RecordPaymentFailed(payment_intent_id=booking.payment_intent_id),
             uow=self.uow,
-            payments=self.payments,
             clock=self.clock,
         )
 
@@ -175,6 +204,32 @@ class BookingMachine(RuleBasedStateMachine):
     def each_booking_came_from_one_successful_request(self) -> None:
         made = {o.receipt.booking_id for o in self.outcomes.values() if o.receipt}
         assert made == set(self.store.bookings)
+
+    def teardown(self) -> None:
+        if not hasattr(self, "payments"):
+            return  # the run stopped before the business opened
+        self.payments.unavailable = False
+        self.clock.advance(timedelta(hours=1))
+        services.expire_holds(uow=self.uow, payments=self.payments, clock=self.clock)
+        self.the_worker_runs()
+        for booking in self.store.bookings.values():
+            intent = self.payments.intents.get(str(booking.payment_intent_id))
+            if intent is None or intent.status != "succeeded":
+                continue
+            assert booking.status is BookingStatus.CONFIRMED or (
+                booking.refunded_cents == booking.refund_due_cents
+                and (booking.refund_due_cents > 0
+                     or booking.cancellation_reason is CancellationReason.CLIENT)
+            ), booking
+            assert intent.refunded_cents == booking.refunded_cents
+
+    def _paid_at_the_provider(self, booking: Booking) -> bool:
+        """The client pays the booking's intent, if it still takes a payment."""
+        intent = self.payments.intents.get(str(booking.payment_intent_id))
+        if intent is None or intent.status not in ("requires_payment_method", "succeeded"):
+            return False
+        self.payments.succeed(intent.id)
+        return True
 
     def _attempt(self, request: CreateBooking) -> Outcome:
         try:

@@ -21,7 +21,7 @@ def confirm(world: World, hour: int = 10) -> BookingReceipt:
     receipt = world.book(hour)
     services.record_payment_succeeded(
         RecordPaymentSucceeded(payment_intent_id=str(receipt.payment_intent_id)),
-        uow=world.uow, payments=world.payments, clock=world.clock,
+        uow=world.uow, clock=world.clock,
     )
     return receipt
 

@@ -1,9 +1,11 @@
-"""Property: whatever order creates, payments, declines, cancels, expiries and webhook
-(re)deliveries come in, every succeeded payment ends in a confirmed booking or a refund, and no
+"""Property: whatever order creates, payments, declines, cancels, expiries, webhook
+(re)deliveries, lost webhooks, provider outages and worker runs come in, every succeeded payment
+ends in a confirmed booking or a refund, no cancelled booking's intent can still be paid, and no
 professional is ever double-booked."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import uuid4
@@ -22,7 +24,7 @@ from adapters.stripe_payments import StripeEvent
 from adapters.webhook_inbox import InMemoryWebhookInbox
 from booking import catalogue, services
 from booking.commands import CancelBooking, CreateBooking
-from booking.errors import BookingError
+from booking.errors import BookingError, PaymentUnavailable
 from booking.model import BookingStatus, CancellationReason
 from tests.factories import MONDAY, FixedClock, at, make_client, make_professional, new_key
 
@@ -37,6 +39,7 @@ class Shop:
     intents: list[str] = field(default_factory=list)
     in_flight: list[StripeEvent] = field(default_factory=list)  # sent, not yet delivered
     delivered: list[StripeEvent] = field(default_factory=list)
+    worked: int = 0  # outbox events the worker has followed up
 
     def __post_init__(self) -> None:
         self.inbox = InMemoryWebhookInbox(self.store)
@@ -86,8 +89,31 @@ class Shop:
     def redeliver(self, which: int) -> None:
         self._apply(self.delivered[which % len(self.delivered)])
 
+    def lose(self, which: int) -> None:
+        """The provider gave up on a webhook (its retries ran out): it never arrives."""
+        self.in_flight.pop(which % len(self.in_flight))
+
+    def provider_down(self, down: bool) -> None:
+        self.payments.unavailable = down
+
+    def work(self) -> None:
+        """One run of the worker: each new event's follow-up in order (a failed job stays for the
+        next run), then every refund still owed (``settle_refunds``)."""
+        while self.worked < len(self.store.outbox):
+            event_ = self.store.outbox[self.worked]
+            services.release_payment_after(
+                event_, uow=self.uow(), payments=self.payments, clock=self.clock
+            )
+            self.worked += 1
+        for booking in list(self.store.bookings.values()):
+            if booking.refund_outstanding_cents:
+                with suppress(PaymentUnavailable):
+                    services.settle_refund(
+                        booking.id, uow=self.uow(), payments=self.payments, clock=self.clock
+                    )
+
     def _apply(self, event: StripeEvent) -> None:
-        apply_event(event, inbox=self.inbox, payments=self.payments, clock=self.clock)
+        apply_event(event, inbox=self.inbox, clock=self.clock)
 
     def _booking(self, intent_id: str):  # type: ignore[no-untyped-def]
         return next(b for b in self.store.bookings.values() if b.payment_intent_id == intent_id)
@@ -114,6 +140,9 @@ step = st.one_of(
     st.tuples(st.just("expire")),
     st.tuples(st.just("deliver"), st.integers(0, 9)),
     st.tuples(st.just("redeliver"), st.integers(0, 9)),
+    st.tuples(st.just("lose"), st.integers(0, 9)),
+    st.tuples(st.just("provider_down"), st.booleans()),
+    st.tuples(st.just("work")),
 )
 
 
@@ -126,7 +155,8 @@ def test_every_succeeded_payment_ends_confirmed_or_refunded_and_nothing_overlaps
     shop.create(0)
     for name, *args in steps:
         needs = {"pay": shop.intents, "decline": shop.intents, "cancel": shop.intents,
-                 "deliver": shop.in_flight, "redeliver": shop.delivered}.get(str(name), [1])
+                 "deliver": shop.in_flight, "redeliver": shop.delivered,
+                 "lose": shop.in_flight}.get(str(name), [1])
         if not needs:
             continue
         try:
@@ -143,17 +173,28 @@ def test_every_succeeded_payment_ends_confirmed_or_refunded_and_nothing_overlaps
                     shop.deliver(*args)  # type: ignore[arg-type]
                 case "redeliver":
                     shop.redeliver(*args)  # type: ignore[arg-type]
+                case "lose":
+                    shop.lose(*args)  # type: ignore[arg-type]
+                case "provider_down":
+                    shop.provider_down(*args)  # type: ignore[arg-type]
+                case "work":
+                    shop.work()
         except BookingError:
-            pass  # a refused command (slot taken, illegal transition) changes nothing
+            pass  # refused (slot taken, illegal transition) or the provider is down
         shop.check_no_double_booking()
 
-    while shop.in_flight:  # every webhook arrives in the end
+    shop.provider_down(False)  # in the end the provider is back,
+    while shop.in_flight:  # every webhook not lost arrives,
         shop.deliver(0)
+    shop.expire()  # holds whose success was never told end,
+    shop.work()  # and the worker catches up
+
 
     for intent in shop.payments.intents.values():
         booking = shop._booking(intent.id)
         if intent.status != "succeeded":
             assert booking.refunded_cents == 0
+            assert booking.is_active or intent.status == "canceled", (booking, intent)
             continue
         assert booking.status is BookingStatus.CONFIRMED or (
             booking.status is BookingStatus.CANCELLED

@@ -5,11 +5,17 @@ from datetime import timedelta
 import pytest
 
 from booking import services
-from booking.commands import CancelBooking, RecordPaymentFailed, RecordPaymentSucceeded
+from booking.commands import (
+    CancelBooking,
+    RecordPaymentFailed,
+    RecordPaymentRefunded,
+    RecordPaymentSucceeded,
+)
 from booking.errors import (
     ClientNotFound,
     ConcurrentUpdate,
     IdempotencyKeyReused,
+    IllegalTransition,
     OutsideAvailability,
     PaymentUnavailable,
     RequestInProgress,
@@ -27,10 +33,7 @@ def pay(world: World, booking_id: object) -> None:
     assert intent_id is not None
     world.payments.succeed(intent_id)
     services.record_payment_succeeded(
-        RecordPaymentSucceeded(payment_intent_id=intent_id),
-        uow=world.uow,
-        payments=world.payments,
-        clock=world.clock,
+        RecordPaymentSucceeded(payment_intent_id=intent_id), uow=world.uow, clock=world.clock
     )
 
 
@@ -182,15 +185,26 @@ def test_a_declined_payment_cancels_the_hold_and_frees_the_slot(world: World) ->
     intent_id = receipt.payment_intent_id or ""
 
     services.record_payment_failed(
-        RecordPaymentFailed(payment_intent_id=intent_id),
-        uow=world.uow,
-        payments=world.payments,
-        clock=world.clock,
+        RecordPaymentFailed(payment_intent_id=intent_id), uow=world.uow, clock=world.clock
     )
 
     assert world.stored(receipt.booking_id).cancellation_reason is CancellationReason.PAYMENT_FAILED
-    assert world.payments.intents[intent_id].status == "canceled"
     world.book(10)  # the slot is free again
+
+
+def test_a_declined_payment_leaves_cancelling_its_intent_to_the_worker(world: World) -> None:
+    receipt = world.book(10)
+    intent_id = receipt.payment_intent_id or ""
+    world.payments.unavailable = True  # recording the decline must not need the provider
+
+    services.record_payment_failed(
+        RecordPaymentFailed(payment_intent_id=intent_id), uow=world.uow, clock=world.clock
+    )
+    assert world.payments.intents[intent_id].status == "requires_payment_method"
+    world.payments.unavailable = False
+    world.run_worker()
+
+    assert world.payments.intents[intent_id].status == "canceled"
 
 
 def test_a_failure_after_a_success_changes_nothing(world: World) -> None:
@@ -200,11 +214,12 @@ def test_a_failure_after_a_success_changes_nothing(world: World) -> None:
     services.record_payment_failed(
         RecordPaymentFailed(payment_intent_id=receipt.payment_intent_id or ""),
         uow=world.uow,
-        payments=world.payments,
         clock=world.clock,
     )
+    world.run_worker()
 
     assert world.stored(receipt.booking_id).status is BookingStatus.CONFIRMED
+    assert world.payments.refunds == []
 
 
 def test_unpaid_holds_expire_and_free_their_slots(world: World) -> None:
@@ -220,18 +235,133 @@ def test_unpaid_holds_expire_and_free_their_slots(world: World) -> None:
     assert world.payments.intents[receipt.payment_intent_id or ""].status == "canceled"
 
 
-def test_a_payment_arriving_after_the_hold_expired_is_refunded_in_full(world: World) -> None:
+def test_a_payment_arriving_after_the_hold_expired_is_owed_back_then_refunded_in_full(
+    world: World,
+) -> None:
     receipt = world.book(10)
     world.clock.advance(timedelta(minutes=20))
     services.expire_holds(uow=world.uow, payments=world.payments, clock=world.clock)
 
-    pay(world, receipt.booking_id)
+    pay(world, receipt.booking_id)  # what the late webhook records, with no call to the provider
+    assert world.stored(receipt.booking_id).refund_outstanding_cents == 6000
+    assert world.payments.refunds == []
+    world.run_worker()
 
     stored = world.stored(receipt.booking_id)
     assert stored.status is BookingStatus.CANCELLED
     assert stored.refunded_cents == stored.total_price_cents
     assert world.payments.refunds == [(receipt.payment_intent_id, 6000)]
     assert RefundIssued in [type(e) for e in world.store.outbox]
+
+
+def test_a_hold_whose_success_webhook_was_lost_is_refunded_in_full_when_it_expires(
+    world: World,
+) -> None:
+    receipt = world.book(10)
+    world.payments.succeed(receipt.payment_intent_id or "")  # paid; the webhook never comes
+    world.clock.advance(timedelta(minutes=16))
+
+    expired = services.expire_holds(uow=world.uow, payments=world.payments, clock=world.clock)
+
+    stored = world.stored(receipt.booking_id)
+    assert expired == [receipt.booking_id]
+    assert stored.cancellation_reason is CancellationReason.HOLD_EXPIRED
+    assert stored.refunded_cents == stored.refund_due_cents == 6000
+    assert world.payments.refunds == [(receipt.payment_intent_id, 6000)]
+    assert [type(e) for e in world.store.outbox].count(RefundIssued) == 1
+
+
+def test_cancelling_a_hold_whose_payment_succeeded_unseen_refunds_it_in_full(
+    world: World,
+) -> None:
+    receipt = world.book(10, days_ahead=0)  # late: a paid booking would get half back
+    world.payments.succeed(receipt.payment_intent_id or "")
+
+    cancelled = services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.CLIENT),
+        uow=world.uow,
+        payments=world.payments,
+        clock=world.clock,
+    )
+
+    assert cancelled.status is BookingStatus.CANCELLED
+    assert cancelled.refunded_cents == 6000
+    assert world.payments.refunds == [(receipt.payment_intent_id, 6000)]
+
+
+def test_a_release_the_provider_could_not_take_at_expiry_is_done_by_the_worker(
+    world: World,
+) -> None:
+    paid, unpaid = world.book(10), world.book(13)
+    world.payments.succeed(paid.payment_intent_id or "")  # its webhook is lost
+    world.clock.advance(timedelta(minutes=16))
+    world.payments.unavailable = True
+    services.expire_holds(uow=world.uow, payments=world.payments, clock=world.clock)
+    assert world.payments.refunds == []
+    with pytest.raises(PaymentUnavailable):  # the job fails, and is retried later
+        world.run_worker()
+
+    world.payments.unavailable = False
+    world.run_worker()
+    world.run_worker()  # a retried job changes nothing more
+
+    assert world.payments.refunds == [(paid.payment_intent_id, 6000)]
+    assert world.stored(paid.booking_id).refunded_cents == 6000
+    assert world.payments.intents[unpaid.payment_intent_id or ""].status == "canceled"
+
+
+def test_a_refund_made_at_the_provider_is_recorded_once_and_never_lowered(world: World) -> None:
+    receipt = world.book(10)
+    pay(world, receipt.booking_id)
+    intent_id = receipt.payment_intent_id or ""
+
+    for total in (2000, 2000, 6000, 2000):  # a redelivery, then a second refund, then a stale one
+        services.record_payment_refunded(
+            RecordPaymentRefunded(payment_intent_id=intent_id, refunded_cents=total),
+            uow=world.uow,
+            clock=world.clock,
+        )
+
+    stored = world.stored(receipt.booking_id)
+    assert (stored.refund_due_cents, stored.refunded_cents) == (6000, 6000)
+    refunds = [e.amount_cents for e in world.store.outbox if isinstance(e, RefundIssued)]
+    assert refunds == [2000, 4000]
+    assert stored.status is BookingStatus.CONFIRMED  # a refund alone does not cancel
+
+
+def test_the_provider_reporting_our_own_refund_records_nothing_twice(world: World) -> None:
+    receipt = world.book(10)
+    pay(world, receipt.booking_id)
+    services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.PROFESSIONAL),
+        uow=world.uow,
+        payments=world.payments,
+        clock=world.clock,
+    )
+
+    services.record_payment_refunded(
+        RecordPaymentRefunded(payment_intent_id=receipt.payment_intent_id or "",
+                              refunded_cents=6000),
+        uow=world.uow,
+        clock=world.clock,
+    )
+
+    assert world.stored(receipt.booking_id).refunded_cents == 6000
+    assert [type(e) for e in world.store.outbox].count(RefundIssued) == 1
+
+
+def test_a_reported_refund_above_the_price_is_refused(world: World) -> None:
+    receipt = world.book(10)
+    pay(world, receipt.booking_id)
+
+    with pytest.raises(IllegalTransition):
+        services.record_payment_refunded(
+            RecordPaymentRefunded(payment_intent_id=receipt.payment_intent_id or "",
+                                  refunded_cents=6001),
+            uow=world.uow,
+            clock=world.clock,
+        )
+    assert world.stored(receipt.booking_id).refunded_cents == 0
 
 
 @pytest.mark.parametrize(("days_ahead", "refund"), [(1, 6000), (0, 3000)])

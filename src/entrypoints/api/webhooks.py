@@ -3,10 +3,11 @@
 The view verifies the ``Stripe-Signature`` header over the raw body (300 s tolerance) before
 reading anything; a bad or missing signature, a stale timestamp or a malformed payload is a 400
 and changes nothing. A verified event is applied at most once (``adapters.stripe_events``) and
-acknowledged at once: emails and calendar updates follow through the outbox and the worker.
+acknowledged at once: it never calls Stripe itself. Emails, calendar updates, cancelling the
+intent of a declined hold and refunding a late payment follow through the worker.
 
-From the container (``current_app.extensions["hourbook"]``) it uses ``settings``, ``engine``,
-``payments`` and ``clock``. Without ``STRIPE_WEBHOOK_SECRET`` (the embedded default) the secret
+From the container (``current_app.extensions["hourbook"]``) it uses ``settings``, ``engine``
+and ``clock``. Without ``STRIPE_WEBHOOK_SECRET`` (the embedded default) the secret
 is the one the payment simulator signs with, derived from the app's secret key.
 """
 
@@ -42,7 +43,7 @@ def receive_stripe_event() -> tuple[Response, int]:
         return jsonify(error={"code": "invalid_webhook", "message": str(error)}), 400
     inbox = SqlWebhookInbox(container.engine)
     outcome = apply_event(
-        event, inbox=inbox, payments=container.payments, clock=container.clock,
+        event, inbox=inbox, clock=container.clock,
         applied=partial(outcomes.booking_after_payment, event.type),
     )
     outcomes.webhook_applied(event.type, outcome)

@@ -65,7 +65,7 @@ class World:
     def confirm(self, receipt: BookingReceipt) -> None:
         services.record_payment_succeeded(
             RecordPaymentSucceeded(payment_intent_id=str(receipt.payment_intent_id)),
-            uow=self.uow(), payments=self.payments, clock=self.clock,
+            uow=self.uow(), clock=self.clock,
         )
 
     def recipients(self) -> list[str]:

@@ -35,14 +35,18 @@ def intent_event(
     return _event(event_type, data, event_id)
 
 
-def refund_event(intent_id: str, *, amount: int, event_id: str | None = None) -> bytes:
+def refund_event(
+    intent_id: str, *, amount: int, refunded: int | None = None, event_id: str | None = None
+) -> bytes:
+    """``charge.refunded`` for a charge of ``amount``, ``refunded`` of it in all (default: all)."""
+    refunded = amount if refunded is None else refunded
     data = {
         "id": f"ch_{uuid4().hex[:24]}",
         "object": "charge",
         "amount": amount,
-        "amount_refunded": amount,
+        "amount_refunded": refunded,
         "payment_intent": intent_id,
-        "refunded": True,
+        "refunded": refunded == amount,
         "metadata": {},
     }
     return _event("charge.refunded", data, event_id)

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
+import requests
 import stripe
 
+from adapters.sql import migrate
+from adapters.sql.engine import make_engine
 from adapters.stripe_payments import StripeGateway
 from booking import services
 from booking.commands import CancelBooking
-from booking.errors import PaymentUnavailable
+from booking.errors import PaymentAlreadySucceeded, PaymentUnavailable
 from booking.model import BookingStatus, CancellationReason
-from tests.integration.payments.conftest import Shop, wait_until
+from tests.integration.payments.conftest import (
+    PROCESS_ID,
+    WEBHOOK_SECRET,
+    Shop,
+    wait_until,
+)
 
 pytestmark = pytest.mark.stripe
 
@@ -99,6 +108,45 @@ def test_cancelling_a_pending_booking_cancels_its_intent(
 
     intent = stripe_client.v1.payment_intents.retrieve(str(receipt.payment_intent_id))
     assert intent.status == "canceled"
+
+
+def test_cancelling_a_paid_intent_says_it_has_already_succeeded(
+    gateway: StripeGateway, stripe_client: stripe.StripeClient
+) -> None:
+    intent = gateway.create_intent(
+        booking_id=uuid4(), amount_cents=100, currency="usd", idempotency_key=f"k-{uuid4()}"
+    )
+    pay(stripe_client, intent.id, "pm_card_visa")
+
+    with pytest.raises(PaymentAlreadySucceeded):
+        gateway.cancel_intent(intent.id, idempotency_key=f"c-{uuid4()}")
+    assert gateway.status(intent.id) == "succeeded"
+
+
+def test_a_hold_whose_success_webhook_was_lost_is_refunded_at_the_provider_when_it_expires(
+    sqlite_url: str, gateway: StripeGateway, stripe_client: stripe.StripeClient, localstripe: str
+) -> None:
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    shop = Shop(engine, gateway)
+    requests.post(  # this process's events now go nowhere: the success webhook is lost
+        f"{localstripe}/_config/webhooks/hourbook-{PROCESS_ID}",
+        data={"url": "http://127.0.0.1:9/stripe/webhook", "secret": WEBHOOK_SECRET}, timeout=5,
+    ).raise_for_status()
+    receipt = shop.book(days_ahead=4)
+    pay(stripe_client, str(receipt.payment_intent_id), "pm_card_visa")
+    shop.clock.advance(timedelta(minutes=16))
+
+    services.expire_holds(uow=shop.uow, payments=gateway, clock=shop.clock)
+
+    booking = shop.booking(receipt.booking_id)
+    assert booking.cancellation_reason is CancellationReason.HOLD_EXPIRED
+    assert booking.refunded_cents == booking.refund_due_cents == 6000
+    refunds = stripe_client.v1.refunds.list(
+        params={"payment_intent": str(receipt.payment_intent_id)}
+    )
+    assert [refund.amount for refund in refunds.data] == [6000]
+    engine.dispose()
 
 
 def test_cancelling_an_intent_twice_is_not_an_error(gateway: StripeGateway) -> None:

@@ -8,8 +8,14 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 
+from adapters import jobs
+from adapters.jobs import JobContext
+from adapters.memory import InMemoryPayments, ListNotifier
+from adapters.sent_log import InMemorySentLog
 from adapters.sql.tables import bookings, outbox, processed_webhook_events
+from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking import services
+from booking.commands import CancelBooking
 from booking.model import BookingStatus, CancellationReason
 from tests.integration.payments.conftest import WEBHOOK_SECRET, Shop
 from tests.integration.payments.signing import intent_event, refund_event, sign
@@ -23,6 +29,18 @@ def deliver(shop: Shop, payload: bytes) -> tuple[int, dict[str, object]]:
 def outbox_types(engine: sa.Engine) -> list[str]:
     with engine.connect() as connection:
         return list(connection.scalars(sa.select(outbox.c.event_type).order_by(outbox.c.id)))
+
+
+def payments_of(shop: Shop) -> InMemoryPayments:
+    assert isinstance(shop.payments, InMemoryPayments)
+    return shop.payments
+
+
+def job_context(shop: Shop) -> JobContext:
+    return JobContext(
+        engine=shop.engine, uow=lambda: SqlUnitOfWork(shop.engine), payments=shop.payments,
+        notifier=ListNotifier(), clock=shop.clock, sent_log=InMemorySentLog(),
+    )
 
 
 def snapshot(engine: sa.Engine) -> tuple[object, ...]:
@@ -90,17 +108,93 @@ def test_a_failure_after_a_success_changes_nothing(shop: Shop) -> None:
     assert shop.booking(receipt.booking_id).status is BookingStatus.CONFIRMED
 
 
-def test_a_success_after_the_hold_expired_is_refunded_in_full(shop: Shop) -> None:
+def test_a_success_after_the_hold_expired_is_owed_back_and_refunded_by_the_worker(
+    shop: Shop,
+) -> None:
     receipt = shop.book()
     shop.clock.advance(timedelta(minutes=16))
     services.expire_holds(uow=shop.uow, payments=shop.payments, clock=shop.clock)
 
-    deliver(shop, intent_event("payment_intent.succeeded", str(receipt.payment_intent_id)))
+    status, body = deliver(
+        shop, intent_event("payment_intent.succeeded", str(receipt.payment_intent_id))
+    )
+    assert (status, body["outcome"]) == (200, "applied")
+    assert shop.booking(receipt.booking_id).refund_outstanding_cents == 6000
+    assert jobs.settle_refunds(job_context(shop)) == 1
 
     booking = shop.booking(receipt.booking_id)
     assert booking.status is BookingStatus.CANCELLED
     assert booking.refunded_cents == booking.total_price_cents == 6000
-    assert shop.payments.refunds == [(receipt.payment_intent_id, 6000)]  # type: ignore[attr-defined]
+    assert payments_of(shop).refunds == [(receipt.payment_intent_id, 6000)]
+
+
+def test_the_webhook_records_a_decline_and_a_late_success_without_calling_the_provider(
+    shop: Shop,
+) -> None:
+    late = shop.book(hour=12)
+    shop.clock.advance(timedelta(minutes=16))
+    services.expire_holds(uow=shop.uow, payments=shop.payments, clock=shop.clock)
+    declined = shop.book(hour=14)
+    payments_of(shop).unavailable = True  # any call to the provider would fail now
+
+    answers = [
+        deliver(shop, intent_event("payment_intent.payment_failed",
+                                   str(declined.payment_intent_id))),
+        deliver(shop, intent_event("payment_intent.succeeded", str(late.payment_intent_id))),
+    ]
+
+    assert [(status, body["outcome"]) for status, body in answers] == [(200, "applied")] * 2
+    assert shop.booking(declined.booking_id).status is BookingStatus.CANCELLED
+    intent = payments_of(shop).intents[str(declined.payment_intent_id)]
+    assert intent.status == "requires_payment_method"  # the worker cancels it
+    assert shop.booking(late.booking_id).refund_outstanding_cents == 6000  # the worker pays it
+
+
+def test_a_refund_made_in_the_dashboard_shows_on_the_booking_once(shop: Shop) -> None:
+    receipt = shop.book()
+    intent = str(receipt.payment_intent_id)
+    deliver(shop, intent_event("payment_intent.succeeded", intent))
+    payload = refund_event(intent, amount=6000, refunded=2000)
+
+    first = deliver(shop, payload)
+    again = deliver(shop, payload)
+    stale = deliver(shop, refund_event(intent, amount=6000, refunded=1000))
+
+    assert [body["outcome"] for _, body in (first, again, stale)] == [
+        "applied", "duplicate", "applied"]
+    booking = shop.booking(receipt.booking_id)
+    assert (booking.refunded_cents, booking.refund_due_cents) == (2000, 2000)
+    assert booking.status is BookingStatus.CONFIRMED
+    assert outbox_types(shop.engine).count("RefundIssued") == 1
+
+
+def test_a_refund_event_for_our_own_refund_records_nothing_more(shop: Shop) -> None:
+    receipt = shop.book(days_ahead=3)
+    intent = str(receipt.payment_intent_id)
+    deliver(shop, intent_event("payment_intent.succeeded", intent))
+    services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.CLIENT),
+        uow=shop.uow, payments=shop.payments, clock=shop.clock,
+    )
+
+    status, body = deliver(shop, refund_event(intent, amount=6000))
+
+    assert (status, body["outcome"]) == (200, "applied")
+    assert shop.booking(receipt.booking_id).refunded_cents == 6000
+    assert outbox_types(shop.engine).count("RefundIssued") == 1
+
+
+def test_a_refund_event_above_the_price_is_rejected_and_changes_nothing(shop: Shop) -> None:
+    receipt = shop.book()
+    intent = str(receipt.payment_intent_id)
+    deliver(shop, intent_event("payment_intent.succeeded", intent))
+    before = snapshot(shop.engine)
+
+    status, body = deliver(shop, refund_event(intent, amount=9000))
+
+    assert (status, body["outcome"]) == (200, "rejected")
+    rows, outbox_rows, marks = snapshot(shop.engine)
+    assert (rows, outbox_rows, marks) == (before[0], before[1], before[2] + 1)  # only the mark
 
 
 def test_a_success_that_beats_the_attach_finds_its_booking_by_metadata(shop: Shop) -> None:
@@ -115,10 +209,12 @@ def test_a_success_that_beats_the_attach_finds_its_booking_by_metadata(shop: Sho
     assert (booking.status, booking.payment_intent_id) == (BookingStatus.CONFIRMED, "pi_early")
 
 
-def test_a_refund_event_is_acknowledged_and_recorded_once(shop: Shop) -> None:
+def test_a_refund_event_for_an_unknown_payment_is_acknowledged_and_recorded_once(
+    shop: Shop,
+) -> None:
     payload = refund_event("pi_x", amount=3000)
 
-    assert deliver(shop, payload)[1]["outcome"] == "applied"
+    assert deliver(shop, payload)[1]["outcome"] == "unknown_payment"
     assert deliver(shop, payload)[1]["outcome"] == "duplicate"
     assert count_rows(shop.engine, processed_webhook_events) == 1
 
