@@ -7,6 +7,10 @@ it exactly as Stripe does (``Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256
 "<t>.<body>" keyed by the endpoint secret>``) and hands it to a sink; in the demo the sink POSTs
 it to the app's ``/stripe/webhook``, so paying in the demo runs the production webhook path.
 
+A delivery that fails (the app is restarting, answers 5xx) does not lose the event: like
+Stripe, the simulator sends it again in the background with growing delays (``retry_delays``),
+signed afresh each time; the payment itself has succeeded either way.
+
 Intents live in this process's memory: after a restart, holds opened earlier can no longer be
 paid (they expire, as unpaid holds do, and cancelling an intent the simulator does not know is a
 no-op). Like localstripe, the simulator sends no webhook for cancels and refunds, which the app
@@ -22,7 +26,7 @@ import secrets
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -39,7 +43,8 @@ CARDS = {
     "pm_card_chargeCustomerFail": ("card_declined", "Your card was declined."),
 }
 
-Sink = Callable[[bytes, str], None]  # (event body, Stripe-Signature header)
+Sink = Callable[[bytes, str], None]  # (event body, Stripe-Signature header); raises if refused
+RETRY_DELAYS = (1.0, 4.0, 16.0, 64.0, 256.0)  # seconds before each redelivery, as Stripe backs off
 
 
 def simulated_webhook_secret(app_secret: str) -> str:
@@ -69,10 +74,17 @@ class _Intent:
 
 class SimulatedPayments:
     def __init__(
-        self, webhook_secret: str, sink: Sink | None = None, *, now: Callable[[], float] = time.time
+        self,
+        webhook_secret: str,
+        sink: Sink | None = None,
+        *,
+        now: Callable[[], float] = time.time,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
         self.webhook_secret = webhook_secret
         self.sink = sink
+        self.retry_delays = tuple(retry_delays)
+        self.undelivered: list[str] = []  # ids of events given up after every retry
         self._now = now
         self._intents: dict[str, _Intent] = {}
         self._by_key: dict[str, str] = {}
@@ -139,6 +151,8 @@ class SimulatedPayments:
         """Confirm the intent with a test card and deliver the signed webhook; the new status.
 
         ``client_secret``, when given, must be the intent's, as Stripe.js requires of a browser.
+        The webhook is sent once now; if that fails it is retried in the background, and the
+        answer is the intent's status all the same.
         """
         if card not in CARDS:
             raise ValueError(f"unknown test card {card!r}; use one of {', '.join(CARDS)}")
@@ -153,10 +167,33 @@ class SimulatedPayments:
                 raise ValueError(f"the payment is {intent.status}; it cannot be paid now")
             intent.status = status = "requires_payment_method" if decline else "succeeded"
             body = self._event(intent, card, decline)
-        payload = event_json(body)
-        if self.sink is not None:
-            self.sink(payload, signature_header(payload, self.webhook_secret, body["created"]))
+        if self.sink is not None and not self._send(self.sink, body, attempt=1):
+            threading.Thread(
+                target=self._redeliver, args=(self.sink, body), daemon=True,
+                name=f"simulated-webhook-{body['id']}",
+            ).start()
         return status
+
+    def _send(self, sink: Sink, event: dict[str, Any], *, attempt: int) -> bool:
+        """One delivery, signed at the time it is sent (as Stripe signs each attempt)."""
+        payload = event_json(event)
+        try:
+            sink(payload, signature_header(payload, self.webhook_secret, int(self._now())))
+        except Exception as error:  # whatever the endpoint did, the event is kept and retried
+            logger.warning("simulated webhook %s, attempt %s, failed: %r", event["id"], attempt,
+                           error)
+            return False
+        return True
+
+    def _redeliver(self, sink: Sink, event: dict[str, Any]) -> None:
+        for attempt, delay in enumerate(self.retry_delays, start=2):
+            time.sleep(delay)
+            if self._send(sink, event, attempt=attempt):
+                return
+        logger.error("simulated webhook %s given up after %s attempts", event["id"],
+                     len(self.retry_delays) + 1)
+        with self._lock:
+            self.undelivered.append(str(event["id"]))
 
     def _event(
         self, intent: _Intent, card: str, decline: tuple[str, str] | None

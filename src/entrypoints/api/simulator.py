@@ -3,7 +3,9 @@
 With real Stripe, the client's browser confirms the PaymentIntent with its ``client_secret``
 (Stripe.js) and Stripe then calls our webhook. In the embedded default there is no browser and
 no Stripe, so this route plays that part: it pays the intent with a test card and the simulator
-delivers the signed ``payment_intent.*`` event to ``/stripe/webhook``, the production path.
+delivers the signed ``payment_intent.*`` event to ``/stripe/webhook``, the production path. A
+delivery that fails does not fail the payment: the answer is still 200 with the intent's status,
+and the simulator sends the event again in the background, as Stripe does.
 
 It is registered only when the payment provider is the simulator and never in production, and
 it asks for the intent's ``client_secret``, as Stripe.js does. Not in the OpenAPI document.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import urllib.error
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +30,25 @@ def simulator(container: Container, client: FlaskClient) -> SimulatedPayments:
         assert answer.status_code == 200, answer.get_json()
 
     container.payments = SimulatedPayments(webhook_secret(container.settings), sink=deliver)
+    return container.payments
+
+
+@pytest.fixture
+def restarting_app(container: Container, app: Flask) -> SimulatedPayments:
+    """The simulator, whose first delivery finds the app restarting; the retry gets through."""
+    attempts: list[int] = []
+
+    def deliver(payload: bytes, signature: str) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise urllib.error.URLError(ConnectionRefusedError("the app is restarting"))
+        answer = app.test_client().post("/stripe/webhook", data=payload,
+                                        headers={"Stripe-Signature": signature})  # fmt: skip
+        assert answer.status_code == 200, answer.get_json()
+
+    container.payments = SimulatedPayments(
+        webhook_secret(container.settings), sink=deliver, retry_delays=(0.05, 0.5, 2)
+    )
     return container.payments
 
 
@@ -58,6 +79,22 @@ def test_paying_with_the_client_secret_confirms_the_booking_through_the_webhook(
 
     assert answer.status_code == 200
     assert answer.get_json()["status"] == "succeeded"
+    assert status_of(client, booking, headers) == "confirmed"
+
+
+@pytest.mark.usefixtures("restarting_app")
+def test_a_payment_whose_webhook_cannot_be_delivered_yet_answers_its_status_and_confirms_later(
+    api: Api, client: FlaskClient
+) -> None:
+    booking, headers = held_booking(api)
+
+    answer = pay(client, booking, payment_method="pm_card_visa")
+
+    assert (answer.status_code, answer.get_json()["status"]) == (200, "succeeded")
+    for _ in range(100):
+        if status_of(client, booking, headers) == "confirmed":
+            break
+        time.sleep(0.05)
     assert status_of(client, booking, headers) == "confirmed"
 
 
