@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -171,7 +170,7 @@ def _open_payment(
         uow.commit()
     if booking.status is not BookingStatus.PENDING:
         # The hold ended while the intent was being made: make sure it is never charged.
-        _cancel_intent_quietly(payments, booking)
+        _release_payment_now(booking, uow, payments, clock)
         raise IllegalTransition("the hold ended before its payment could be opened")
     return BookingReceipt.of(booking, client_secret=intent.client_secret)
 
@@ -402,14 +401,3 @@ def _release_payment_now(
         return release_payment(booking.id, uow=uow, payments=payments, clock=clock)
     except (PaymentUnavailable, ConcurrentUpdate):
         return booking
-
-
-def _cancel_intent_quietly(payments: PaymentGateway, booking: Booking) -> None:
-    # Best effort: an intent we fail to cancel can still succeed later, and that late success
-    # is refunded by record_payment_succeeded, so no money is kept either way.
-    if booking.payment_intent_id is None:
-        return
-    with suppress(PaymentUnavailable):
-        payments.cancel_intent(
-            booking.payment_intent_id, idempotency_key=f"booking-{booking.id}-cancel"
-        )
