@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from uuid import uuid4
 
 import pytest
 from flask import Flask
 
 from tests.factories import MONDAY, at
-from tests.integration.api.support import PROFILE, Api, Json, booking_body, error_code
+from tests.integration.api.support import (
+    PROFILE,
+    Account,
+    Api,
+    Json,
+    booking_body,
+    error_code,
+)
 
 
 @pytest.fixture
@@ -121,6 +129,68 @@ def test_an_unknown_query_parameter_is_refused_not_ignored(api: Api, path: str) 
     assert response.status_code == 422
     assert error_code(response) == "validation_failed"
     assert set(response.get_json()["error"]["details"]["query"]) == {"stauts", ""}
+
+
+# What PostgreSQL cannot store (NUL) and what no encoder can write (half a surrogate pair).
+UNSTORABLE = ["a\u0000b", "a\ud800b"]
+
+
+@pytest.mark.parametrize("text", UNSTORABLE, ids=["nul", "lone-surrogate"])
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("post", "/auth/register", "name"),
+        ("post", "/auth/register", "password"),
+        ("post", "/auth/register", "email"),
+        ("post", "/auth/login", "email"),
+        ("post", "/auth/login", "password"),
+        ("patch", "/clients/me", "name"),
+        ("post", "/professionals", "name"),
+        ("put", "/professionals/{id}/time-off", "reason"),
+    ],
+)
+def test_text_that_cannot_be_stored_is_refused_and_nothing_is_written(
+    api: Api, text: str, method: str, path: str, field: str
+) -> None:
+    account, pro = api.professional()
+    client = api.register()
+    bodies: dict[str, Json] = {
+        "/auth/register": {"email": "new@example.com", "password": "long enough password",
+                           "role": "client", "name": "New"},
+        "/auth/login": {"email": client.email, "password": "long enough password"},
+        "/clients/me": {"name": "Renamed"},
+        "/professionals": {**PROFILE},
+        "/professionals/{id}/time-off": {
+            "days_off": [{"first_day": "2026-06-02", "last_day": "2026-06-03", "reason": "off"}]
+        },
+    }
+    headers = {"/clients/me": client.headers, "/professionals": api.register("professional")}
+    body = bodies[path]
+    target = body["days_off"][0] if field == "reason" else body
+    target[field] = text
+    who = headers.get(path, account)
+
+    response = api.client.open(
+        path.format(id=pro["id"]), method=method.upper(),
+        data=json.dumps(body), content_type="application/json",  # json.dumps escapes it
+        headers=who.headers if isinstance(who, Account) else who,
+    )
+
+    assert response.status_code == 422, response.get_json()
+    assert error_code(response) == "validation_failed"
+    errors = response.get_json()["error"]["details"]["json"]
+    assert field in (errors["days_off"]["0"] if field == "reason" else errors)
+    assert api.client.get("/clients/me", headers=client.headers).get_json()["name"] == "Cleo Client"
+    days_off = api.client.get(f"/professionals/{pro['id']}/time-off", headers=account.headers)
+    assert days_off.get_json()["days_off"] == []
+
+
+def test_a_search_for_a_category_postgresql_cannot_hold_is_refused(api: Api) -> None:
+    # (A URL cannot carry a lone surrogate: its bytes are decoded with a replacement character.)
+    response = api.client.get("/professionals", query_string={"category": "a\u0000b"})
+
+    assert response.status_code == 422
+    assert "category" in response.get_json()["error"]["details"]["query"]
 
 
 def test_a_huge_body_is_refused_before_it_is_read(

@@ -6,15 +6,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from entrypoints.api.schemas.common import Text
+
 
 class RegisterSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=320))
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=10, max=256)
-    )
+    password = Text(required=True, load_only=True, validate=validate.Length(min=10, max=256))
     role = fields.String(required=True, validate=validate.OneOf(["client", "professional"]))
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    phone = fields.String(load_default="", validate=validate.Length(max=32))
+    name = Text(validate=validate.Length(min=1, max=200))
+    phone = Text(load_default="", validate=validate.Length(max=32))
 
     @validates_schema
     def clients_have_a_name(self, data: dict[str, Any], **_: Any) -> None:
@@ -31,10 +31,8 @@ class AccountSchema(Schema):
 
 
 class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=320))
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=256)
-    )
+    email = Text(required=True, validate=validate.Length(min=1, max=320))
+    password = Text(required=True, load_only=True, validate=validate.Length(min=1, max=256))
 
 
 class TokensSchema(Schema):
@@ -45,7 +43,7 @@ class TokensSchema(Schema):
 
 
 class LogoutSchema(Schema):
-    refresh_token = fields.String(
+    refresh_token = Text(
         validate=validate.Length(max=4096),
         metadata={"description": "also revoke this refresh token"},
     )
@@ -59,9 +57,9 @@ class ClientSchema(Schema):
 
 
 class ClientChangesSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Text(validate=validate.Length(min=1, max=200))
     email = fields.Email(validate=validate.Length(max=320))
-    phone = fields.String(validate=validate.Length(max=32))
+    phone = Text(validate=validate.Length(max=32))
 
 
 class HealthSchema(Schema):

@@ -8,13 +8,15 @@ Bodies load into plain values or domain value objects.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import available_timezones
 
 from marshmallow import ValidationError, fields, validate
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_CENTS = 100_000_000  # a million in the currency's main unit: far beyond any hourly rate
 DURATION_MINUTES = validate.Range(min=5, max=24 * 60)
 PAGE = validate.Range(min=1, max=100)
@@ -37,6 +39,24 @@ class StrictInteger(fields.Integer):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Text(fields.String):
+    """A string with no control characters but tab and line breaks, and no lone surrogates.
+
+    PostgreSQL cannot store NUL at all, and half a UTF-16 pair (JSON's "\\ud800" escape can
+    carry one in) cannot be encoded to be stored anywhere: both used to fail as 500s.
+    """
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "unprintable": "must not contain control characters or lone surrogates"
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        if _UNPRINTABLE.search(text):
+            raise self.make_error("unprintable")
+        return text
 
 
 def cents(**kwargs: Any) -> StrictInteger:

@@ -23,6 +23,7 @@ from entrypoints.api.schemas.common import (
     DURATION_MINUTES,
     PAGE,
     StrictInteger,
+    Text,
     cents,
     day,
     instant,
@@ -100,7 +101,7 @@ class AvailabilitySchema(Schema):
 class TimeOffSchema(Schema):
     first_day = day(required=True)
     last_day = day(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=200))
+    reason = Text(load_default="", validate=validate.Length(max=200))
 
     @post_load
     def to_time_off(self, data: dict[str, Any], **_: Any) -> TimeOff:
@@ -114,7 +115,7 @@ class TimeOffListSchema(Schema):
 
 
 class _ProfileFields(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Text(validate=validate.Length(min=1, max=200))
     email = fields.Email(validate=validate.Length(max=320))
     category = fields.String(
         validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="a lowercase slug"),
@@ -136,7 +137,7 @@ class _ProfileFields(Schema):
 
 
 class NewProfessionalSchema(_ProfileFields):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=320))
     category = fields.String(
         required=True,
@@ -197,7 +198,7 @@ class ProfessionalPageSchema(Schema):
 
 
 class SearchArgsSchema(Schema):
-    category = fields.String(validate=validate.Length(min=1, max=63))
+    category = Text(validate=validate.Length(min=1, max=63))
     lat = fields.Float(validate=validate.Range(min=-90, max=90))
     lng = fields.Float(validate=validate.Range(min=-180, max=180))
     radius_km = fields.Float(validate=validate.Range(min=0, max=20_100, min_inclusive=False))
