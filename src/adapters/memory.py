@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 from uuid import UUID, uuid4
 
+from booking.calendar import Blocked
 from booking.errors import (
     ConcurrentUpdate,
     IdempotencyKeyReused,
@@ -146,6 +147,19 @@ class InMemoryBookings(_Table[Booking]):
             for b in self.rows.values()
             if b.professional_id == professional_id and b.is_active and b.blocked.overlaps(span)
         ]
+
+    def blocked_intervals(self, professional_id: UUID, span: Slot) -> list[Blocked]:
+        return self.blocked_intervals_many([professional_id], span).get(professional_id, [])
+
+    def blocked_intervals_many(
+        self, professional_ids: Sequence[UUID], span: Slot
+    ) -> dict[UUID, list[Blocked]]:
+        wanted = set(professional_ids)
+        found: dict[UUID, list[Blocked]] = {}
+        for b in self.rows.values():
+            if b.professional_id in wanted and b.is_active and b.blocked.overlaps(span):
+                found.setdefault(b.professional_id, []).append((b.blocked.start, b.blocked.end))
+        return found
 
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]:
         pending = [

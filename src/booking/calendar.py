@@ -10,7 +10,7 @@ units of work (docs/architecture.md).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TypeVar
@@ -81,27 +81,12 @@ class Calendar:
         booking. The scan goes from gap to gap between busy intervals, so its cost grows with
         the busy intervals in the span and the slots found, not with the grid positions.
         """
-        self._check_duration(duration)
-        pro = self.professional
-        policy = pro.policy
-        now = ensure_aware(now, "now")
-        dur = _whole_seconds(duration)
-        blocked = dur + _whole_seconds(pro.buffer_after_booking)
-        step = _whole_seconds(policy.granularity)
-        # Rounded inwards, so a fraction of a second never lets in a slot that ``check`` refuses.
-        earliest = max(
-            _seconds_up(span.start), _seconds_up(now) + _whole_seconds(policy.minimum_notice)
-        )
-        latest = min(
-            _seconds(span.end) - dur, _seconds(now) + _whole_seconds(policy.maximum_advance)
-        )
-        runs: list[range] = []
-        for origin, open_start, open_end in _open_seconds(
-            tuple(pro.availability), tuple(pro.time_off), pro.zone, span
-        ):
-            first = _align_up(max(open_start, earliest), origin, step)
-            runs += self._free_runs(first, min(open_end - dur, latest), step, blocked)
-        return _slots_in(runs, duration, policy.granularity)
+        runs = list(self._free_runs_in(span, duration, now))
+        return _slots_in(runs, duration, self.professional.policy.granularity)
+
+    def has_free_slot(self, span: Slot, duration: timedelta, now: datetime) -> bool:
+        """Whether ``free_slots`` would find any, found by stopping at the first."""
+        return next(self._free_runs_in(span, duration, now), None) is not None
 
     def check(self, slot: Slot, now: datetime) -> None:
         """Raise the domain error that forbids booking ``slot`` now, if any."""
@@ -193,6 +178,28 @@ class Calendar:
             )
         if duration % policy.granularity:
             raise Misaligned(f"duration must be a multiple of {_describe(policy.granularity)}")
+
+    def _free_runs_in(self, span: Slot, duration: timedelta, now: datetime) -> Iterator[range]:
+        """The free slots' starts as non-empty runs of epoch seconds, in time order."""
+        self._check_duration(duration)
+        pro = self.professional
+        policy = pro.policy
+        now = ensure_aware(now, "now")
+        dur = _whole_seconds(duration)
+        blocked = dur + _whole_seconds(pro.buffer_after_booking)
+        step = _whole_seconds(policy.granularity)
+        # Rounded inwards, so a fraction of a second never lets in a slot that ``check`` refuses.
+        earliest = max(
+            _seconds_up(span.start), _seconds_up(now) + _whole_seconds(policy.minimum_notice)
+        )
+        latest = min(
+            _seconds(span.end) - dur, _seconds(now) + _whole_seconds(policy.maximum_advance)
+        )
+        for origin, open_start, open_end in _open_seconds(
+            tuple(pro.availability), tuple(pro.time_off), pro.zone, span
+        ):
+            first = _align_up(max(open_start, earliest), origin, step)
+            yield from self._free_runs(first, min(open_end - dur, latest), step, blocked)
 
     def _free_runs(self, first: int, last: int, step: int, blocked: int) -> list[range]:
         """Runs of grid positions from ``first`` (on the grid) to ``last`` whose ``blocked``

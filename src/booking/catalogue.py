@@ -116,7 +116,8 @@ def free_slots(
         raise InvalidInput("search at most 62 days of slots at once")
     with uow:
         professional = _professional(uow, professional_id)
-        calendar = _calendar(uow, professional, span)
+        blocked = uow.bookings.blocked_intervals(professional.id, _needed(span, [professional]))
+    calendar = Calendar.from_blocked(professional, blocked)
     return FreeSlots(
         slots=calendar.free_slots(span, duration, clock.now()),
         price_cents=price_cents(professional, duration),
@@ -129,8 +130,10 @@ def search_professionals(
 ) -> list[tuple[Professional, float | None]]:
     """One page of professionals by category and distance, optionally only those with free time.
 
-    With a free-time filter, candidates are read from storage in batches and checked against
-    their calendars until the page is full, so pages stay consistent with the filter.
+    With a free-time filter, candidates are read from storage in their search order, in
+    batches, with the blocked time of a whole batch in one read, and checked in order until
+    ``offset + limit`` of them have free time; the offset counts only those, so pages stay
+    consistent with the filter.
     """
     if not 0 < criteria.limit <= MAX_PAGE or criteria.offset < 0:
         raise InvalidInput(f"limit must be 1-{MAX_PAGE} and offset not negative")
@@ -144,16 +147,20 @@ def search_professionals(
     now = clock.now()
     wanted = criteria.offset + criteria.limit
     matches: list[tuple[Professional, float | None]] = []
-    batch = replace(criteria, limit=max(MAX_PAGE, criteria.limit), offset=0)
+    # Another round of reads costs as much as reading dozens of professionals too many, so the
+    # first batch is three times what is wanted (enough unless most candidates are busy), and
+    # later ones twice what the share found so far says is missing.
+    batch = replace(criteria, limit=min(3 * wanted, MAX_PAGE), offset=0)
     with uow:
-        while len(matches) < wanted:
+        while True:
             candidates = uow.professionals.search(batch)
-            for professional, distance in candidates:
-                if _has_free_slot(uow, professional, free, now):
-                    matches.append((professional, distance))
-            if len(candidates) < batch.limit:
+            matches += _with_free_time(uow, candidates, free, now, wanted - len(matches))
+            if len(matches) >= wanted or len(candidates) < batch.limit:
                 break
-            batch = replace(batch, offset=batch.offset + batch.limit)
+            read = batch.offset + batch.limit
+            missing = wanted - len(matches)
+            expected = missing * read // max(len(matches), 1)
+            batch = replace(batch, offset=read, limit=min(max(2 * expected, missing), MAX_PAGE))
     return matches[criteria.offset : wanted]
 
 
@@ -186,19 +193,37 @@ def update_client(client_id: UUID, changes: Mapping[str, object], *, uow: UnitOf
     return updated
 
 
-def _has_free_slot(
-    uow: UnitOfWork, professional: Professional, free: FreeTime, now: datetime
-) -> bool:
-    try:
-        slots = _calendar(uow, professional, free.span).free_slots(free.span, free.duration, now)
-    except RuleViolation:  # a duration this professional does not offer
-        return False
-    return bool(slots)
+def _with_free_time(
+    uow: UnitOfWork,
+    candidates: list[tuple[Professional, float | None]],
+    free: FreeTime,
+    now: datetime,
+    wanted: int,
+) -> list[tuple[Professional, float | None]]:
+    """The first ``wanted`` of ``candidates``, in order, with a free slot in ``free``."""
+    if not candidates:
+        return []
+    professionals = [professional for professional, _ in candidates]
+    blocked = uow.bookings.blocked_intervals_many(
+        [professional.id for professional in professionals], _needed(free.span, professionals)
+    )
+    found: list[tuple[Professional, float | None]] = []
+    for professional, distance in candidates:
+        if len(found) == wanted:
+            break
+        calendar = Calendar.from_blocked(professional, blocked.get(professional.id, []))
+        try:
+            if calendar.has_free_slot(free.span, free.duration, now):
+                found.append((professional, distance))
+        except RuleViolation:  # a duration this professional does not offer
+            continue
+    return found
 
 
-def _calendar(uow: UnitOfWork, professional: Professional, span: Slot) -> Calendar:
-    needed = span.extended_by(professional.buffer_after_booking)
-    return Calendar(professional, uow.bookings.active_blocking(professional.id, needed))
+def _needed(span: Slot, professionals: list[Professional]) -> Slot:
+    """The time whose bookings can clash with a slot in ``span``: a slot at its very end
+    keeps the buffer after it free too. More is harmless: those bookings clash with nothing."""
+    return span.extended_by(max(pro.buffer_after_booking for pro in professionals))
 
 
 def _professional(uow: UnitOfWork, professional_id: UUID) -> Professional:

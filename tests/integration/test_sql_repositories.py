@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
 from datetime import UTC, date, time, timedelta, timezone
 from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
 
+from adapters.memory import InMemoryUnitOfWork
 from adapters.sql.unit_of_work import SqlUnitOfWork
+from booking import catalogue
+from booking.catalogue import FreeTime
 from booking.errors import ConcurrentUpdate, InvalidInput
 from booking.model import (
     AvailabilityWindow,
@@ -23,6 +28,15 @@ from booking.model import (
 from booking.ports import BookingQuery, SearchCriteria
 from booking.slot import Slot
 from tests.factories import MONDAY, at, make_client, make_professional
+from tests.unit.test_catalogue_search import (
+    BERLIN,
+    CLOCK,
+    FATES,
+    HOUR,
+    WINDOW,
+    every_free_candidate,
+    store_with,
+)
 
 
 def make_booking(
@@ -301,3 +315,77 @@ def test_search_without_a_point_sorts_by_name_in_code_point_order(engine: sa.Eng
 
     assert [pro.name for pro, _ in found] == sorted(names)
     assert all(distance is None for _, distance in found)
+
+
+def test_blocked_intervals_are_the_blocked_time_of_the_active_blocking_bookings(
+    engine: sa.Engine,
+) -> None:
+    professional, other, client = make_professional(), make_professional(), make_client()
+    kept = [
+        make_booking(professional.id, client.id, 9),  # 15 min buffer: blocks until 10:15
+        make_booking(professional.id, client.id, 11),
+    ]
+    cancelled = make_booking(professional.id, client.id, 13, status=BookingStatus.CANCELLED)
+    others = make_booking(other.id, client.id, 10, buffer=timedelta(0))
+    uow = SqlUnitOfWork(engine)
+    with uow:
+        for pro in (professional, other):
+            uow.professionals.add(pro)
+        uow.clients.add(client)
+        for booking in [*kept, cancelled, others]:
+            uow.bookings.add(booking)
+        uow.commit()
+    span = Slot(at(MONDAY, 10, 10), at(MONDAY, 13, 30))
+
+    with uow:
+        one = uow.bookings.blocked_intervals(professional.id, span)
+        many = uow.bookings.blocked_intervals_many([professional.id, other.id, uuid4()], span)
+        blocking = uow.bookings.active_blocking(professional.id, span)
+        nobody = uow.bookings.blocked_intervals_many([], span)
+
+    assert sorted(one) == sorted((b.blocked.start, b.blocked.end) for b in blocking)
+    assert sorted(one) == [
+        (at(MONDAY, 9), at(MONDAY, 10, 15)),
+        (at(MONDAY, 11), at(MONDAY, 12, 15)),
+    ]
+    assert {pro: sorted(found) for pro, found in many.items()} == {
+        professional.id: sorted(one),
+        other.id: [(at(MONDAY, 10), at(MONDAY, 11))],
+    }
+    assert all(instant.tzinfo is UTC for pair in one for instant in pair)
+    assert nobody == {}
+
+
+def test_a_search_for_free_time_pages_as_checking_every_candidate_does(
+    engine: sa.Engine,
+) -> None:
+    # Professionals around Berlin, some at the very same spot (ties go by id), with calendars
+    # from free to fully booked; more of them than one batch of candidates holds.
+    draw = random.Random(11)
+    spots = range(0, 12_000, 150)
+    store = store_with([(draw.choice(spots), draw.choice(FATES)) for _ in range(140)])
+    client = make_client()
+    uow = SqlUnitOfWork(engine)
+    with uow:
+        uow.clients.add(client)
+        for professional in store.professionals.values():
+            uow.professionals.add(professional)
+        for booking in store.bookings.values():
+            uow.bookings.add(replace(booking, client_id=client.id))
+        uow.commit()
+    free = FreeTime(span=WINDOW, duration=HOUR)
+
+    for offset, limit in [(0, 20), (0, 1), (3, 7), (20, 20), (41, 9), (0, 100)]:
+        criteria = SearchCriteria(
+            category="plumbing", near=BERLIN, radius_km=10, limit=limit, offset=offset
+        )
+        page = catalogue.search_professionals(criteria, uow=uow, clock=CLOCK, free=free)
+        in_memory = catalogue.search_professionals(
+            criteria, uow=InMemoryUnitOfWork(store), clock=CLOCK, free=free
+        )
+
+        expected = every_free_candidate(uow, criteria, free, CLOCK.now())
+        assert [(pro.id, distance) for pro, distance in page] == [
+            (pro.id, distance) for pro, distance in expected
+        ]
+        assert [pro.id for pro, _ in in_memory] == [pro.id for pro, _ in page]

@@ -37,6 +37,7 @@ from adapters.memory import EARTH_RADIUS_KM, great_circle_km
 from adapters.sql import rows
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import availabilities, bookings, clients, professionals, time_off
+from booking.calendar import Blocked
 from booking.errors import ConcurrentUpdate, InvalidInput
 from booking.model import (
     ACTIVE_STATUSES,
@@ -256,6 +257,28 @@ class SqlBookings(_Repository):
                 bookings.c.blocked_until > span.start,
             )
         )
+
+    def blocked_intervals(self, professional_id: UUID, span: Slot) -> builtins.list[Blocked]:
+        return self.blocked_intervals_many([professional_id], span).get(professional_id, [])
+
+    def blocked_intervals_many(
+        self, professional_ids: Sequence[UUID], span: Slot
+    ) -> dict[UUID, builtins.list[Blocked]]:
+        # The same predicate as active_blocking, two columns instead of whole bookings.
+        found: dict[UUID, builtins.list[Blocked]] = {}
+        if not professional_ids:
+            return found
+        query = select(
+            bookings.c.professional_id, bookings.c.start_time, bookings.c.blocked_until
+        ).where(
+            bookings.c.professional_id.in_(professional_ids),
+            bookings.c.status.in_(_ACTIVE),
+            bookings.c.start_time < span.end,
+            bookings.c.blocked_until > span.start,
+        )
+        for row in self._execute(query).all():
+            found.setdefault(row.professional_id, []).append((row.start_time, row.blocked_until))
+        return found
 
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]:
         return self._all(

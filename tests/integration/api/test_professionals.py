@@ -58,6 +58,33 @@ def test_search_for_free_time_leaves_out_the_fully_booked(api: Api) -> None:
     assert [pro["id"] for pro in found["items"]] == [free["id"]]
 
 
+def test_pages_of_a_search_for_free_time_count_only_the_free(api: Api) -> None:
+    client = api.register()
+    made = []
+    for km, busy in [(1, True), (2, False), (3, True), (4, False), (5, False), (6, True)]:
+        spot = {"lat": BERLIN["lat"] + km / 111.2, "lng": BERLIN["lng"]}
+        _, pro = api.professional(category="glazing", location=spot, name=f"{km} km")
+        if busy:
+            api.book(client, pro["id"], at(MONDAY, 10), 60)
+        made.append(pro)
+    search = {
+        "category": "glazing",
+        **BERLIN,
+        "radius_km": 10,
+        "available_from": "2026-06-01T10:00:00+00:00",
+        "available_to": "2026-06-01T11:00:00+00:00",
+        "duration_minutes": 60,
+    }
+
+    first = api.client.get("/professionals", query_string={**search, "limit": 2}).get_json()
+    second = api.client.get(
+        "/professionals", query_string={**search, "limit": 2, "offset": 2}
+    ).get_json()
+
+    assert [pro["name"] for pro in first["items"]] == ["2 km", "4 km"]
+    assert [pro["name"] for pro in second["items"]] == ["5 km"]
+
+
 def test_a_point_without_a_radius_is_refused(api: Api) -> None:
     response = api.client.get("/professionals", query_string={"lat": 52.5, "lng": 13.4})
 
