@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +54,9 @@ from booking.ports import BookingQuery, SearchCriteria
 from booking.slot import Slot
 
 _ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
+_PROFESSIONAL_COLUMNS = [
+    column for column in professionals.c if column.name not in ("created_at", "updated_at")
+]
 # The booking writes are built once and take their values at execution: the hot path then
 # skips building and coercing a statement per call.
 _INSERT_BOOKING = insert(bookings)
@@ -133,14 +137,15 @@ class SqlProfessionals(_Repository):
         self, query: Select[Any], near: Location, radius_km: float, criteria: SearchCriteria
     ) -> list[tuple[Professional, float | None]]:
         # The bounding box narrows the candidates through the (category, lat, lng) index; the
-        # exact great-circle distance then decides, as the in-memory repository does.
-        candidates = self._execute(query.where(_bounding_box(near, radius_km))).mappings()
-        in_range: list[tuple[float, str, rows.Row]] = []
-        for row in candidates:
+        # exact great-circle distance then decides, as the in-memory repository does. The box
+        # holds hundreds in a city, so it reads only the columns a Professional is made of.
+        box = query.with_only_columns(*_PROFESSIONAL_COLUMNS).where(_bounding_box(near, radius_km))
+        in_range: list[tuple[float, UUID, rows.Row]] = []
+        for row in self._execute(box).mappings().all():  # fetched at once, not row by row
             distance = great_circle_km(near.lat, near.lng, row["location_lat"], row["location_lng"])
             if distance <= radius_km:
-                in_range.append((distance, str(row["id"]), row))
-        in_range.sort(key=lambda found: found[:2])
+                in_range.append((distance, row["id"], row))
+        in_range.sort(key=itemgetter(0, 1))  # ties by id: UUIDs order as their text does
         page = in_range[criteria.offset : criteria.offset + criteria.limit]
         loaded = self._with_children([row for _, _, row in page])
         return [(pro, distance) for pro, (distance, _, _) in zip(loaded, page, strict=True)]
@@ -172,7 +177,7 @@ class SqlProfessionals(_Repository):
             select(table)
             .where(table.c.professional_id.in_(ids))
             .order_by(table.c.professional_id, table.c.position)
-        ).mappings()
+        ).mappings().all()
 
     def _insert_children(self, professional: Professional) -> None:
         for table, values in (

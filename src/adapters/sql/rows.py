@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from uuid import UUID
 
 from sqlalchemy import RowMapping
@@ -33,6 +34,7 @@ POLICY_DURATIONS = (
     "granularity", "minimum_notice", "maximum_advance", "minimum_duration", "maximum_duration",
     "buffer", "travel_time", "free_cancellation",
 )
+_POLICY_COLUMNS = tuple(f"{name}_minutes" for name in POLICY_DURATIONS)
 
 
 def minutes(delta: timedelta, name: str) -> int:
@@ -96,9 +98,8 @@ def time_off_values(pro: Professional) -> list[Values]:
 def professional_from(
     row: Row, windows: tuple[AvailabilityWindow, ...], days_off: tuple[TimeOff, ...]
 ) -> Professional:
-    policy = BookingPolicy(
-        late_cancellation_refund_percent=row["late_cancellation_refund_percent"],
-        **{name: timedelta(minutes=row[f"{name}_minutes"]) for name in POLICY_DURATIONS},
+    policy = _policy(
+        row["late_cancellation_refund_percent"], *(row[column] for column in _POLICY_COLUMNS)
     )
     return Professional(
         id=row["id"],
@@ -119,12 +120,28 @@ def professional_from(
 
 
 def window_from(row: Row) -> AvailabilityWindow:
-    return AvailabilityWindow(
-        day_of_week=row["day_of_week"],
-        start=row["start_time"],
-        end=row["end_time"],
-        is_active=bool(row["is_active"]),
+    return _window(row["day_of_week"], row["start_time"], row["end_time"], bool(row["is_active"]))
+
+
+# Policies and weekly windows are frozen values, and most professionals share a few of them
+# (a search reads dozens of professionals, each with a week of windows): each distinct one is
+# built, and checked, once.
+
+
+@lru_cache(maxsize=1024)
+def _policy(late_cancellation_refund_percent: int, *durations_minutes: int) -> BookingPolicy:
+    return BookingPolicy(
+        late_cancellation_refund_percent=late_cancellation_refund_percent,
+        **{
+            name: timedelta(minutes=value)
+            for name, value in zip(POLICY_DURATIONS, durations_minutes, strict=True)
+        },
     )
+
+
+@lru_cache(maxsize=4096)
+def _window(day_of_week: int, start: time, end: time, is_active: bool) -> AvailabilityWindow:
+    return AvailabilityWindow(day_of_week=day_of_week, start=start, end=end, is_active=is_active)
 
 
 def time_off_from(row: Row) -> TimeOff:
