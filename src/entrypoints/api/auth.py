@@ -8,11 +8,11 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_jwt_extended import decode_token, get_jwt, jwt_required
 from flask_jwt_extended.exceptions import JWTExtendedException
-from flask_smorest import Blueprint
 from jwt import PyJWTError
 
 from adapters.sql.users import EmailTaken, User
 from entrypoints import accounts
+from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
 from entrypoints.api.presenters import Body

@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from booking import services
@@ -15,6 +14,7 @@ from booking.model import Booking, CancellationReason
 from booking.ports import BookingQuery
 from entrypoints.accounts import Role
 from entrypoints.api import outcomes
+from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.errors import REPLAYED_HEADER
 from entrypoints.api.presenters import Body, booking_body, receipt_body

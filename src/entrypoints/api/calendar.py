@@ -5,12 +5,12 @@ from __future__ import annotations
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from booking import catalogue
 from booking.model import AvailabilityWindow, Professional, TimeOff
 from entrypoints.accounts import Role
+from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.presenters import Body
 from entrypoints.api.professionals import require_editor

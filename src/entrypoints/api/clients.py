@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from booking import catalogue
 from entrypoints.accounts import Role
+from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.presenters import Body, client_body
 from entrypoints.api.schemas.accounts import ClientChangesSchema, ClientSchema

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
+from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
 from entrypoints.api.presenters import Body

@@ -7,7 +7,6 @@ from uuid import UUID, uuid4
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from booking import catalogue
@@ -16,6 +15,7 @@ from booking.errors import ConcurrentUpdate
 from booking.model import Professional
 from booking.ports import SearchCriteria
 from entrypoints.accounts import Role
+from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.calendar_feed import feed_path
 from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError

@@ -66,6 +66,27 @@ def test_bad_fields_are_unprocessable_and_named(
     assert field in response.get_json()["error"]["details"]["json"]
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 30_000 + "]" * 30_000,  # deeper than the interpreter recurses, in 60 kB
+        '{"duration_minutes": ' + "9" * 5000 + "}",  # longer than int() converts
+    ],
+    ids=["nested-too-deep", "integer-too-long"],
+)
+def test_json_python_cannot_read_is_malformed_not_a_server_error(
+    api: Api, booking_request: tuple[dict[str, str], Json], raw: str
+) -> None:
+    headers, _ = booking_request
+
+    response = api.client.post(
+        "/bookings", data=raw, headers=headers, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "malformed_json"
+
+
 @pytest.mark.parametrize("body", [[], "text", 42, None])
 def test_a_body_that_is_not_an_object_is_refused(
     api: Api, booking_request: tuple[dict[str, str], Json], body: object
