@@ -40,7 +40,7 @@ def pay(intent_id: str) -> tuple[Response, int]:
     if not isinstance(payments, SimulatedPayments):  # swapped after start-up (tests)
         return _error(404, "not_found", "payments are not simulated")
     try:
-        client_secret, card = _parse(request.get_json(silent=True))
+        client_secret, card = _parse(_json_body())
     except _BadBody as error:
         return _error(422, "validation_failed", str(error))
     try:
@@ -54,6 +54,14 @@ def pay(intent_id: str) -> tuple[Response, int]:
 
 class _BadBody(ValueError):
     pass
+
+
+def _json_body() -> object:
+    """The body as JSON, or None if it is not JSON at all; too deep to read is a _BadBody."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:  # silent=True only covers ValueError
+        raise _BadBody("the JSON body is nested too deeply") from None
 
 
 def _parse(body: object) -> tuple[str, str]:

@@ -144,6 +144,24 @@ def test_a_malformed_payment_is_refused_with_the_reason(
 
 
 @pytest.mark.usefixtures("simulator")
+def test_a_body_nested_too_deeply_to_read_is_refused_not_a_crash(
+    api: Api, client: FlaskClient
+) -> None:
+    booking, headers = held_booking(api)
+    intent = booking["payment"]["payment_intent_id"]
+
+    answer = client.post(
+        f"/simulator/payment_intents/{intent}/pay",
+        data="[" * 20_000 + "]" * 20_000,  # under the size limit, over the recursion limit
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 422
+    assert error_code(answer) == "validation_failed"
+    assert status_of(client, booking, headers) == "pending"
+
+
+@pytest.mark.usefixtures("simulator")
 def test_paying_twice_is_a_conflict_and_charges_once(api: Api, client: FlaskClient) -> None:
     booking, _ = held_booking(api)
     pay(client, booking)
