@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 # Settings that would point a child at outside services; each test sets what it means to use.
 _SERVICES = ("DATABASE_URL", "REDIS_URL", "STRIPE_API_KEY", "STRIPE_API_BASE", "SMTP_URL")
@@ -36,3 +41,17 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def get_when_up(url: str, server: subprocess.Popen[str], *, seconds: float = 60) -> object:
+    """The JSON ``url`` answers once ``server`` is up; fails the test if it exits or stays down."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"{server.args} exited: {server.communicate()[0][-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback
+                return json.loads(answer.read())
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"nothing answered {url} within {seconds:.0f} s")

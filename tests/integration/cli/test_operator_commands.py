@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,13 @@ from entrypoints import accounts
 from entrypoints.bootstrap import build
 from entrypoints.config import Environment, Settings
 from entrypoints.seed import CATEGORIES, CITIES, catalogue_of
-from tests.integration.cli.support import environment, free_port, hourbook, sqlite_in
+from tests.integration.cli.support import (
+    environment,
+    free_port,
+    get_when_up,
+    hourbook,
+    sqlite_in,
+)
 
 
 @pytest.fixture
@@ -117,7 +120,7 @@ def test_serve_runs_one_gunicorn_worker_on_the_embedded_default_until_terminated
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
-        health = _get_when_up(f"http://127.0.0.1:{port}/readyz", server)
+        health = get_when_up(f"http://127.0.0.1:{port}/readyz", server)
         assert health == {"status": "ok", "checks": {"database": "ok"}}
     finally:
         server.send_signal(signal.SIGTERM)
@@ -125,19 +128,6 @@ def test_serve_runs_one_gunicorn_worker_on_the_embedded_default_until_terminated
     assert server.returncode == 0, output
     # The embedded default keeps to one process: its jobs and simulated payments live there.
     assert output.count("Booting worker") == 1, output
-
-
-def _get_when_up(url: str, server: subprocess.Popen[str]) -> object:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"hourbook serve exited: {server.communicate()[0][-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback
-                return json.loads(answer.read())
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("hourbook serve did not answer within 30 s")
 
 
 def test_db_upgrade_on_a_fresh_machine_makes_the_embedded_database(tmp_path: Path) -> None:

@@ -6,13 +6,9 @@ import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
-
-from tests.integration.cli.support import environment, free_port
+from tests.integration.cli.support import environment, free_port, get_when_up
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 MARKER = "<!-- walkthrough:"
@@ -37,7 +33,7 @@ def test_the_readme_walkthrough_books_and_pays_with_curl(tmp_path: Path) -> None
         stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+        get_when_up(f"http://127.0.0.1:{port}/healthz", server)
         run = subprocess.run(  # noqa: S603
             ["/bin/bash", "-euo", "pipefail", "-c", walkthrough_script()],
             env=environment(tmp_path, API=f"http://127.0.0.1:{port}"), cwd=tmp_path,
@@ -55,15 +51,3 @@ def test_the_readme_walkthrough_books_and_pays_with_curl(tmp_path: Path) -> None
     assert server.returncode == 0, output
     assert "Stopping." in output
 
-
-def wait_until_up(url: str, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the demo exited: {server.communicate()[0][-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("the demo did not answer within 60 s")
