@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from adapters.clock import SystemClock
 from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.redis_revocations import RedisRevokedTokens
+from adapters.sql.children_cache import ChildrenCache
 from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
@@ -50,10 +51,15 @@ class Container:
     password_hasher: PasswordHasher
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
+    reader_factory: Callable[[], UnitOfWork] = field(repr=False)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work: never share one between requests or threads."""
         return self.uow_factory()
+
+    def reader(self) -> UnitOfWork:
+        """A new unit of work for use cases that only read (it refuses to commit)."""
+        return self.reader_factory()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -64,6 +70,7 @@ class Container:
 def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     clock = clock if clock is not None else SystemClock()
     engine = make_database(settings)
+    children = ChildrenCache()  # one per engine: ids and versions are per database
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     return Container(
         settings=settings,
@@ -75,7 +82,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         revoked_tokens=make_revoked_tokens(settings, engine, client),
         password_hasher=make_password_hasher(settings),
         redis=client,
-        uow_factory=lambda: SqlUnitOfWork(engine),
+        uow_factory=lambda: SqlUnitOfWork(engine, children=children),
+        reader_factory=lambda: SqlUnitOfWork(engine, children=children, read_only=True),
     )
 
 

@@ -61,4 +61,6 @@ def _on_sqlite_connect(dbapi_connection: SqliteConnection, _record: Any) -> None
 
 
 def _begin_immediate(connection: Connection) -> None:
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # a read-only unit of work: each statement on its own, no write lock
     connection.exec_driver_sql("BEGIN IMMEDIATE")

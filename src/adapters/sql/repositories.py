@@ -36,6 +36,7 @@ from sqlalchemy import (
 
 from adapters.memory import EARTH_RADIUS_KM, great_circle_km
 from adapters.sql import rows
+from adapters.sql.children_cache import Children, ChildrenCache
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import availabilities, bookings, clients, professionals, time_off
 from booking.calendar import Blocked
@@ -90,7 +91,13 @@ class _Repository:
 
 
 class SqlProfessionals(_Repository):
+    def __init__(self, connection: Connection, children: ChildrenCache | None = None) -> None:
+        super().__init__(connection)
+        self._cache = children
+        self._written: set[UUID] = set()  # never cached: this transaction may roll back
+
     def add(self, professional: Professional) -> None:
+        self._written.add(professional.id)
         now = datetime.now(UTC)
         values = rows.professional_values(professional)
         self._execute(insert(professionals).values(**values, created_at=now, updated_at=now))
@@ -103,6 +110,7 @@ class SqlProfessionals(_Repository):
         return None if row is None else self._with_children([row])[0]
 
     def update(self, professional: Professional) -> None:
+        self._written.add(professional.id)
         values = rows.professional_values(professional)
         del values["version"]
         result = self._execute(
@@ -158,19 +166,29 @@ class SqlProfessionals(_Repository):
 
     def _with_children(self, found: list[rows.Row]) -> list[Professional]:
         """Professionals from their rows, loading every page's windows and days off at once."""
-        if not found:
-            return []
-        ids = [row["id"] for row in found]
+        known: dict[UUID, Children] = {}
+        if self._cache is not None:
+            for row in found:
+                cached = self._cache.get((row["id"], row["version"]))
+                if cached is not None:
+                    known[row["id"]] = cached
+        missing = [row for row in found if row["id"] not in known]
+        if missing:
+            loaded = self._load_children([row["id"] for row in missing])
+            for row in missing:
+                known[row["id"]] = loaded[row["id"]]
+                if self._cache is not None and row["id"] not in self._written:
+                    self._cache.put((row["id"], row["version"]), loaded[row["id"]])
+        return [rows.professional_from(row, *known[row["id"]]) for row in found]
+
+    def _load_children(self, ids: list[UUID]) -> dict[UUID, Children]:
         windows: defaultdict[UUID, list[AvailabilityWindow]] = defaultdict(list)
         for row in self._children(availabilities, ids):
             windows[row["professional_id"]].append(rows.window_from(row))
         days_off: defaultdict[UUID, list[TimeOff]] = defaultdict(list)
         for row in self._children(time_off, ids):
             days_off[row["professional_id"]].append(rows.time_off_from(row))
-        return [
-            rows.professional_from(row, tuple(windows[row["id"]]), tuple(days_off[row["id"]]))
-            for row in found
-        ]
+        return {id_: (tuple(windows[id_]), tuple(days_off[id_])) for id_ in ids}
 
     def _children(self, table: Table, ids: list[UUID]) -> Iterable[rows.Row]:
         return self._execute(

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.request_context import current_request_id
 from adapters.sql import rows
+from adapters.sql.children_cache import ChildrenCache
 from adapters.sql.errors import storage_errors
 from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
 from adapters.sql.tables import outbox
@@ -33,8 +34,15 @@ class SqlUnitOfWork:
     clients: ClientRepository
     bookings: BookingRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, *, children: ChildrenCache | None = None, read_only: bool = False
+    ) -> None:
         self.engine = engine
+        self.children = children  # shared by the units of work of one process, if given
+        # Read-only: each statement runs on its own (autocommit), which saves the BEGIN and
+        # ROLLBACK round trips and SQLite's write lock; statements may see later commits than
+        # the ones before them, which no read-only use case minds. commit() is refused.
+        self.read_only = read_only
         self.committed = False
         self._connection: Connection | None = None
 
@@ -42,12 +50,15 @@ class SqlUnitOfWork:
         with storage_errors():
             connection = self.engine.connect()
             try:
-                connection.begin()  # on SQLite this is BEGIN IMMEDIATE: it waits for writers
+                if self.read_only:
+                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                else:
+                    connection.begin()  # on SQLite this is BEGIN IMMEDIATE: waits for writers
             except BaseException:
                 connection.close()
                 raise
         self._connection = connection
-        self.professionals = SqlProfessionals(connection)
+        self.professionals = SqlProfessionals(connection, self.children)
         self.clients = SqlClients(connection)
         self._bookings = SqlBookings(connection)
         self.bookings = self._bookings
@@ -75,6 +86,8 @@ class SqlUnitOfWork:
         connection = self._connection
         if connection is None or self.committed:
             raise RuntimeError("commit outside of the unit of work")
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         now, request_id = datetime.now(UTC), current_request_id()
         events = [
             rows.outbox_values(event, now, request_id) for event in self.collect_new_events()

@@ -33,7 +33,9 @@ class Availability(MethodView):
     @blp.response(200, AvailabilitySchema)
     def get(self, professional_id: UUID) -> Body:
         """The weekly windows, in the professional's own time zone."""
-        return _availability(catalogue.get_professional(professional_id, uow=container().uow()))
+        return _availability(
+            catalogue.get_professional(professional_id, uow=container().reader())
+        )
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
     @blp.arguments(AvailabilitySchema)
@@ -56,7 +58,7 @@ class DaysOff(MethodView):
     def get(self, professional_id: UUID) -> Body:
         """The days off (private: the reasons are the professional's business)."""
         require_editor(current_principal(), professional_id)
-        pro = catalogue.get_professional(professional_id, uow=container().uow())
+        pro = catalogue.get_professional(professional_id, uow=container().reader())
         return {"days_off": list(pro.time_off)}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
@@ -78,7 +80,7 @@ class FreeSlots(MethodView):
         """Bookable slots of ``duration_minutes`` between ``from`` and ``to``, with their price."""
         app = container()
         free = catalogue.free_slots(
-            professional_id, query.span, query.duration, uow=app.uow(), clock=app.clock
+            professional_id, query.span, query.duration, uow=app.reader(), clock=app.clock
         )
         return {
             "professional_id": professional_id,

@@ -76,7 +76,9 @@ class Professionals(MethodView):
         free = None
         if search.window is not None:
             free = FreeTime(span=search.window, duration=search.duration)
-        found = catalogue.search_professionals(criteria, uow=app.uow(), clock=app.clock, free=free)
+        found = catalogue.search_professionals(
+            criteria, uow=app.reader(), clock=app.clock, free=free
+        )
         items = [professional_body(pro, distance) for pro, distance in found]
         return {"items": items, "limit": search.limit, "offset": search.offset}
 
@@ -109,7 +111,7 @@ class OneProfessional(MethodView):
         ``calendar_feed_url``, the private calendar feed to subscribe to.
         """
         principal = optional_principal()
-        pro = catalogue.get_professional(professional_id, uow=container().uow())
+        pro = catalogue.get_professional(professional_id, uow=container().reader())
         body = professional_body(pro)
         # The answer depends on who asks, and the feed URL is a secret: no shared cache keeps it.
         headers = {"ETag": _etag(pro), "Vary": "Authorization"}
