@@ -133,7 +133,12 @@ WHERE professional_id = %s AND status IN ('confirmed', 'pending')
 """
 
 
-def run(database: Database, uow: Callable[[], UnitOfWork], start: datetime) -> SlotResults:
+def run(
+    database: Database,
+    uow: Callable[[], UnitOfWork],
+    reader: Callable[[], UnitOfWork],
+    start: datetime,
+) -> SlotResults:
     calendar, span, now = filled_calendar(start)
     pro = calendar.professional
     store(calendar, uow())
@@ -141,7 +146,7 @@ def run(database: Database, uow: Callable[[], UnitOfWork], start: datetime) -> S
     if fast != naive_free_slots(calendar, span, DURATION, now):
         raise RuntimeError("the domain and the naive scan disagree on the free slots")
     clock = FixedClock(now)
-    served = catalogue.free_slots(pro.id, span, DURATION, uow=uow(), clock=clock)
+    served = catalogue.free_slots(pro.id, span, DURATION, uow=reader(), clock=clock)
     if served.slots != fast:
         raise RuntimeError("the service layer found other free slots than the domain")
 
@@ -149,7 +154,7 @@ def run(database: Database, uow: Callable[[], UnitOfWork], start: datetime) -> S
         Calendar(pro, calendar.bookings).free_slots(span, DURATION, now)
 
     def service() -> None:
-        catalogue.free_slots(pro.id, span, DURATION, uow=uow(), clock=clock)
+        catalogue.free_slots(pro.id, span, DURATION, uow=reader(), clock=clock)
 
     with database.connect() as connection:
 
