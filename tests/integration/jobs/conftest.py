@@ -30,8 +30,6 @@ from tests.integration.conftest import service_unavailable
 from tests.integration.payments.conftest import free_port
 from tests.integration.support import register, request
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
-
 
 @dataclass
 class World:
@@ -81,14 +79,9 @@ def world(engine: sa.Engine) -> World:
 
 
 @pytest.fixture
-def shared_redis() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        service_unavailable("Redis", "start it with `redis-server --daemonize yes`", error)
-    yield client
-    client.close()
+def shared_redis(redis_client: redis.Redis) -> redis.Redis:
+    """The Redis that RQ and its worker share (the integration suite's own client)."""
+    return redis_client
 
 
 @pytest.fixture
