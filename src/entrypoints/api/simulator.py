@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from adapters.payment_simulator import CARDS, SimulatedPayments
 from booking.errors import PaymentUnavailable
 from entrypoints.api.context import container
+from entrypoints.api.errors import error_response
 
 simulator = Blueprint("payment_simulator", __name__)
 
@@ -35,21 +36,21 @@ def register_if_simulated(app: Flask) -> None:
 
 
 @simulator.post("/simulator/payment_intents/<string:intent_id>/pay")
-def pay(intent_id: str) -> tuple[Response, int]:
+def pay(intent_id: str) -> Response:
     payments = container().payments
     if not isinstance(payments, SimulatedPayments):  # swapped after start-up (tests)
-        return _error(404, "not_found", "payments are not simulated")
+        return error_response(404, "not_found", "payments are not simulated")
     try:
         client_secret, card = _parse(_json_body())
     except _BadBody as error:
-        return _error(422, "validation_failed", str(error))
+        return error_response(422, "validation_failed", str(error))
     try:
         status = payments.pay(intent_id, card, client_secret=client_secret)
     except PaymentUnavailable:
-        return _error(404, "not_found", "no such payment intent")
+        return error_response(404, "not_found", "no such payment intent")
     except ValueError as error:  # already paid, cancelled, ...
-        return _error(409, "illegal_transition", str(error))
-    return jsonify(id=intent_id, status=status), 200
+        return error_response(409, "illegal_transition", str(error))
+    return jsonify(id=intent_id, status=status)
 
 
 class _BadBody(ValueError):
@@ -79,6 +80,3 @@ def _parse(body: object) -> tuple[str, str]:
         raise _BadBody(f"payment_method must be one of {', '.join(CARDS)}")
     return secret, card
 
-
-def _error(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify(error={"code": code, "message": message}), status

@@ -22,6 +22,7 @@ from adapters.sql.webhook_events import SqlWebhookInbox
 from adapters.stripe_events import apply_event
 from adapters.stripe_payments import InvalidWebhook, parse_event
 from entrypoints.api import outcomes
+from entrypoints.api.errors import error_response
 from entrypoints.payments import webhook_secret
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def receive_stripe_event() -> tuple[Response, int]:
     except InvalidWebhook as error:
         logger.warning("rejected a webhook: %s", error)
         outcomes.webhook_rejected()
-        return jsonify(error={"code": "invalid_webhook", "message": str(error)}), 400
+        return error_response(400, "invalid_webhook", str(error)), 400
     inbox = SqlWebhookInbox(container.engine)
     outcome = apply_event(
         event, inbox=inbox, clock=container.clock,
