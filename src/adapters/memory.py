@@ -17,8 +17,9 @@ from types import TracebackType
 from typing import Generic, Self, TypeVar
 from uuid import UUID, uuid4
 
-from booking.calendar import Blocked
+from booking.calendar import Blocked, Calendar
 from booking.errors import (
+    ClientNotFound,
     ConcurrentUpdate,
     IdempotencyKeyReused,
     InvalidInput,
@@ -125,6 +126,10 @@ class InMemoryClients(_Table[Client]):
 
 
 class InMemoryBookings(_Table[Booking]):
+    def __init__(self, rows: dict[UUID, Booking], professionals: InMemoryProfessionals) -> None:
+        super().__init__(rows)
+        self.professionals = professionals
+
     def get_by_payment_intent(self, payment_intent_id: str) -> Booking | None:
         for booking in self.rows.values():
             if booking.payment_intent_id == payment_intent_id:
@@ -138,8 +143,13 @@ class InMemoryBookings(_Table[Booking]):
                 return self.get(booking.id)
         return None
 
-    def lock_calendar(self, professional_id: UUID) -> None:
+    def lock_calendar(self, professional_id: UUID, around: Slot) -> Calendar | None:
         """Nothing to wait for: commit checks overlaps under the store's lock."""
+        professional = self.professionals.get(professional_id)
+        if professional is None:
+            return None
+        span = around.extended_by(professional.buffer_after_booking)
+        return Calendar(professional, self.active_blocking(professional_id, span))
 
     def active_blocking(self, professional_id: UUID, span: Slot) -> list[Booking]:
         return [
@@ -195,7 +205,9 @@ class InMemoryUnitOfWork:
         with self.store.lock:
             self.professionals = InMemoryProfessionals(copy.deepcopy(self.store.professionals))
             self.clients = InMemoryClients(copy.deepcopy(self.store.clients))
-            self.bookings = InMemoryBookings(copy.deepcopy(self.store.bookings))
+            self.bookings = InMemoryBookings(
+                copy.deepcopy(self.store.bookings), self.professionals
+            )
         self._open = True
         return self
 
@@ -212,6 +224,7 @@ class InMemoryUnitOfWork:
             raise RuntimeError("commit outside of the unit of work")
         with self.store.lock:
             self._check_versions()
+            self._check_new_bookings()
             self._check_no_overlap()
             for table, target in (
                 (self.professionals, self.store.professionals),
@@ -240,6 +253,23 @@ class InMemoryUnitOfWork:
                 committed = self.store.__dict__[_name(table)].get(row_id)
                 if committed is not None and committed.version != table.loaded_versions[row_id]:
                     raise ConcurrentUpdate("changed by someone else since it was read")
+
+    def _check_new_bookings(self) -> None:
+        # What the foreign key and the unique (client, idempotency key) index refuse.
+        for booking_id in self.bookings.added:
+            mine = self.bookings.rows[booking_id]
+            if mine.client_id not in self.store.clients and mine.client_id not in self.clients.rows:
+                raise ClientNotFound("no such client")
+            if mine.idempotency_key is None or not mine.is_active:
+                continue
+            for other in self.store.bookings.values():
+                if (
+                    other.id != mine.id
+                    and other.client_id == mine.client_id
+                    and other.idempotency_key == mine.idempotency_key
+                    and other.is_active
+                ):
+                    raise IdempotencyKeyReused("a booking was already made with this key")
 
     def _check_no_overlap(self) -> None:
         # What the database's exclusion constraint (PostgreSQL) or trigger (SQLite) enforces.

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from booking.calendar import Blocked
+from booking.calendar import Blocked, Calendar
 from booking.events import Event
 from booking.model import Booking, BookingStatus, Client, Location, Professional
 from booking.slot import Slot, ensure_aware
@@ -50,7 +50,10 @@ class ClientRepository(Protocol):
 
 class BookingRepository(Protocol):
     def add(self, booking: Booking) -> None:
-        """Store a new booking. Raise SlotUnavailable if storage itself finds an overlap."""
+        """Store a new booking. Raise ClientNotFound if its client does not exist,
+        IdempotencyKeyReused if the client has another live booking made with its key, and
+        SlotUnavailable if storage itself finds an overlap; any of them may instead be raised
+        by ``commit()``."""
         ...
 
     def get(self, booking_id: UUID) -> Booking | None: ...
@@ -80,11 +83,15 @@ class BookingRepository(Protocol):
         """``blocked_intervals`` of several professionals at once; those with none are absent."""
         ...
 
-    def lock_calendar(self, professional_id: UUID) -> None:
-        """Make other writers of this professional's calendar wait until this unit of work
+    def lock_calendar(self, professional_id: UUID, around: Slot) -> Calendar | None:
+        """The professional's calendar, to book ``around``: the professional with (at least)
+        every active booking that could clash with a booking of ``around`` and its buffer.
+        None if there is no such professional.
+
+        It is read after making other writers of this calendar wait until this unit of work
         ends, so the rules are checked against every booking committed before ours. Storage
-        still refuses an overlap on its own; this turns racing writers into a queue instead
-        of a deadlock."""
+        still refuses an overlap on its own; the lock turns racing writers into a queue
+        instead of a deadlock."""
         ...
 
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]: ...

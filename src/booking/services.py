@@ -22,7 +22,6 @@ from booking.commands import (
 )
 from booking.errors import (
     BookingNotFound,
-    ClientNotFound,
     ConcurrentUpdate,
     IdempotencyKeyReused,
     IllegalTransition,
@@ -110,17 +109,12 @@ def _hold(
     cmd: CreateBooking, slot: Slot, uow: UnitOfWork, now: datetime, booking_id: UUID
 ) -> Booking:
     with uow:
-        earlier = uow.bookings.active_by_idempotency_key(cmd.client_id, cmd.idempotency_key)
+        calendar = uow.bookings.lock_calendar(cmd.professional_id, slot)
+        if calendar is None:
+            raise ProfessionalNotFound("no such professional")
+        earlier = _made_with_key(calendar, cmd)
         if earlier is not None:
             return _resumed(earlier, cmd, slot)
-        professional = uow.professionals.get(cmd.professional_id)
-        if professional is None:
-            raise ProfessionalNotFound("no such professional")
-        if uow.clients.get(cmd.client_id) is None:
-            raise ClientNotFound("no such client")
-        needed = slot.extended_by(professional.buffer_after_booking)
-        uow.bookings.lock_calendar(professional.id)
-        calendar = Calendar(professional, uow.bookings.active_blocking(professional.id, needed))
         booking = calendar.book(
             booking_id=booking_id,
             client_id=cmd.client_id,
@@ -130,9 +124,21 @@ def _hold(
         )
         if booking.total_price_cents == 0:
             booking.confirm(now)  # nothing to pay: a free booking is confirmed at once
+        # Storage refuses an unknown client (ClientNotFound) and a key that already made
+        # another live booking (IdempotencyKeyReused): checking first would cost reads that
+        # almost never find anything.
         uow.bookings.add(booking)
         uow.commit()
     return booking
+
+
+def _made_with_key(calendar: Calendar, cmd: CreateBooking) -> Booking | None:
+    """The hold an earlier attempt with this key made for the same time, if the calendar has
+    it: one for another time or professional is refused by storage's unique key instead."""
+    for booking in calendar.bookings:
+        if booking.client_id == cmd.client_id and booking.idempotency_key == cmd.idempotency_key:
+            return booking
+    return None
 
 
 def _resumed(earlier: Booking, cmd: CreateBooking, slot: Slot) -> Booking:

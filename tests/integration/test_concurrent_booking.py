@@ -160,12 +160,13 @@ def test_a_writer_of_a_calendar_waits_for_the_one_holding_it_then_sees_its_booki
 
     def second_writer() -> None:
         with second:
-            second.bookings.lock_calendar(professional.id)
-            seen_by_second.append(len(second.bookings.active_blocking(professional.id, slot)))
+            calendar = second.bookings.lock_calendar(professional.id, slot)
+            assert calendar is not None
+            seen_by_second.append(len(calendar.bookings))
 
     with first:
-        first.bookings.lock_calendar(professional.id)
-        calendar = Calendar(professional, first.bookings.active_blocking(professional.id, slot))
+        calendar = first.bookings.lock_calendar(professional.id, slot)
+        assert calendar is not None
         first.bookings.add(
             calendar.book(booking_id=uuid4(), client_id=client.id, slot=slot, now=MONDAY)
         )
@@ -174,7 +175,7 @@ def test_a_writer_of_a_calendar_waits_for_the_one_holding_it_then_sees_its_booki
         waiting.join(timeout=0.5)
         assert waiting.is_alive()  # queued behind the first writer
         with elsewhere:  # another professional's calendar is not held up
-            elsewhere.bookings.lock_calendar(other_professional.id)
+            assert elsewhere.bookings.lock_calendar(other_professional.id, slot) is not None
         first.commit()
     waiting.join(timeout=30)
 

@@ -133,8 +133,8 @@ def test_the_offset_counts_only_professionals_with_free_time() -> None:
 class CountingBookings(InMemoryBookings):
     """Bookings that remember how the calendars were read."""
 
-    def __init__(self, rows: dict[UUID, Booking], reads: list[str]) -> None:
-        super().__init__(rows)
+    def __init__(self, bookings: InMemoryBookings, reads: list[str]) -> None:
+        super().__init__(bookings.rows, bookings.professionals)
         self.reads = reads
 
     def active_blocking(self, professional_id: UUID, span: Slot) -> list[Booking]:
@@ -155,7 +155,7 @@ class CountingUnitOfWork(InMemoryUnitOfWork):
 
     def __enter__(self) -> CountingUnitOfWork:
         super().__enter__()
-        self.bookings = CountingBookings(self.bookings.rows, self.reads)
+        self.bookings = CountingBookings(self.bookings, self.reads)
         return self
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from booking.errors import (
     BookingError,
+    ClientNotFound,
     ConcurrentUpdate,
     IdempotencyKeyReused,
     InvalidInput,
@@ -21,6 +22,9 @@ OVERLAP_MESSAGE = "booking_overlap"  # raised by the SQLite triggers
 # PostgreSQL names the index; SQLite lists its columns ("bookings.client_id, bookings.idem...").
 _IDEMPOTENCY_INDEX = "uq_bookings_client_id_idempotency_key"
 _IDEMPOTENCY_COLUMN = "bookings.idempotency_key"
+# PostgreSQL names the foreign key; SQLite only says "FOREIGN KEY constraint failed", and
+# SqlBookings.add then looks the client up itself.
+_BOOKING_CLIENT_KEY = "fk_bookings_client_id_clients"
 _EXCLUSION_VIOLATION = "23P01"
 _RETRYABLE_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 # Connection exceptions, insufficient resources, operator intervention (shutdown, starting up).
@@ -54,6 +58,8 @@ def translate(error: DBAPIError) -> BookingError | None:
     if isinstance(error, IntegrityError):
         if _constraint(error) == _IDEMPOTENCY_INDEX or _IDEMPOTENCY_COLUMN in str(error.orig):
             return IdempotencyKeyReused("a booking was already made with this idempotency key")
+        if _constraint(error) == _BOOKING_CLIENT_KEY:
+            return ClientNotFound("no such client")
         return InvalidInput("the change conflicts with stored data (duplicate or missing row)")
     if error.connection_invalidated or _is_unavailable(error, state):
         return StorageUnavailable("the database cannot be reached; try again later")

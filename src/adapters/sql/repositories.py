@@ -27,6 +27,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     insert,
+    literal_column,
     or_,
     select,
     text,
@@ -38,9 +39,10 @@ from adapters.memory import EARTH_RADIUS_KM, great_circle_km
 from adapters.sql import rows
 from adapters.sql.children_cache import Children, ChildrenCache
 from adapters.sql.errors import storage_errors
+from adapters.sql.pipeline import driver_of, postgres_sql, run_together
 from adapters.sql.tables import availabilities, bookings, clients, professionals, time_off
-from booking.calendar import Blocked
-from booking.errors import ConcurrentUpdate, InvalidInput
+from booking.calendar import Blocked, Calendar
+from booking.errors import ClientNotFound, ConcurrentUpdate, InvalidInput
 from booking.model import (
     ACTIVE_STATUSES,
     AvailabilityWindow,
@@ -67,10 +69,33 @@ _UPDATE_BOOKING = (
         bookings.c.id == bindparam("expected_id"),
         bookings.c.version == bindparam("expected_version"),
     )
-    .values(version=bookings.c.version + 1)
+    .values(version=bookings.c.version + literal_column("1"))
 )
-# hashtextextended: the 64-bit advisory lock key of a text, so ids need no mapping table.
-_LOCK_CALENDAR = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+# PostgreSQL's hold: the lock, the professional and the bookings that could clash, sent as
+# one pipeline. hashtextextended gives the 64-bit advisory lock key of a text, so ids need no
+# mapping table. The bookings are read up to the longest buffer the professional's settings
+# allow (buffer plus travel time) after the slot: a few more than the rules need, never fewer.
+_PG_LOCK_CALENDAR = postgres_sql(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"))
+_PG_PROFESSIONAL = postgres_sql(
+    select(*_PROFESSIONAL_COLUMNS).where(professionals.c.id == bindparam("professional_id"))
+)
+_LONGEST_BUFFER = (professionals.c.buffer_minutes + professionals.c.travel_time_minutes) * (
+    literal_column("interval '1 minute'")
+)
+_PG_MAY_CLASH = postgres_sql(
+    select(bookings)
+    .join(professionals, professionals.c.id == bookings.c.professional_id)
+    .where(
+        bookings.c.professional_id == bindparam("professional_id"),
+        bookings.c.status != literal_column(f"'{BookingStatus.CANCELLED.value}'"),
+        bookings.c.blocked_until > bindparam("start"),
+        bookings.c.start_time < bindparam("end") + _LONGEST_BUFFER,
+    )
+)
+# The optimistic update alone in a pipeline goes out with the BEGIN before it: one round trip.
+_PG_UPDATE_BOOKING = postgres_sql(
+    _UPDATE_BOOKING, [c.name for c in bookings.c if c.name not in ("id", "version")]
+)
 
 
 class _Repository:
@@ -107,7 +132,11 @@ class SqlProfessionals(_Repository):
         row = self._execute(
             select(professionals).where(professionals.c.id == professional_id)
         ).mappings().first()
-        return None if row is None else self._with_children([row])[0]
+        return None if row is None else self.from_row(row)
+
+    def from_row(self, row: rows.Row) -> Professional:
+        """The professional of a ``professionals`` row read in this unit of work."""
+        return self._with_children([row])[0]
 
     def update(self, professional: Professional) -> None:
         self._written.add(professional.id)
@@ -228,8 +257,9 @@ class SqlClients(_Repository):
 
 
 class SqlBookings(_Repository):
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, professionals: SqlProfessionals) -> None:
         super().__init__(connection)
+        self._professionals = professionals
         self._seen: dict[int, Booking] = {}
 
     @property
@@ -238,7 +268,13 @@ class SqlBookings(_Repository):
         return list(self._seen.values())
 
     def add(self, booking: Booking) -> None:
-        self._execute(_INSERT_BOOKING, rows.booking_values(booking) | {"version": booking.version})
+        values = rows.booking_values(booking) | {"version": booking.version}
+        try:
+            self._execute(_INSERT_BOOKING, values)
+        except InvalidInput:  # a key to a missing row; PostgreSQL names the client's itself
+            if self._client_is_missing(booking.client_id):
+                raise ClientNotFound("no such client") from None
+            raise
         self._see(booking)
 
     def get(self, booking_id: UUID) -> Booking | None:
@@ -257,19 +293,44 @@ class SqlBookings(_Repository):
 
     def update(self, booking: Booking) -> None:
         values = rows.booking_values(booking)
-        values |= {"expected_id": values.pop("id"), "expected_version": booking.version}
-        if self._execute(_UPDATE_BOOKING, values).rowcount == 0:
+        if driver_of(self._connection) is not None:
+            # With the BEGIN in front of it when it opens the transaction, as in the payment's
+            # attach: one round trip instead of two.
+            values |= {"expected_id": values.pop("id"), "expected_version": booking.version}
+            changed = run_together(self._connection, [(_PG_UPDATE_BOOKING, values)])[1][0]
+        else:
+            values |= {"expected_id": values.pop("id"), "expected_version": booking.version}
+            changed = self._execute(_UPDATE_BOOKING, values).rowcount
+        if changed == 0:
             raise self._stale_or_missing(bookings.c.id, booking.id)
         booking.version += 1
         self._see(booking)
 
-    def lock_calendar(self, professional_id: UUID) -> None:
+    def lock_calendar(self, professional_id: UUID, around: Slot) -> Calendar | None:
         # SQLite's BEGIN IMMEDIATE already serialises every writer. On PostgreSQL, overlapping
         # inserts would otherwise wait on each other's uncommitted rows in the exclusion index
         # and deadlock (found only after deadlock_timeout); a transaction-scoped advisory lock
         # per professional queues them instead, and other professionals are not held up.
-        if self._connection.dialect.name == "postgresql":
-            self._execute(_LOCK_CALENDAR, {"key": f"hourbook:calendar:{professional_id}"})
+        if driver_of(self._connection) is None:
+            professional = self._professionals.get(professional_id)
+            if professional is None:
+                return None
+            span = around.extended_by(professional.buffer_after_booking)
+            return Calendar(professional, self.active_blocking(professional_id, span))
+        params = {
+            "key": f"hourbook:calendar:{professional_id}",
+            "professional_id": professional_id,
+            "start": around.start,
+            "end": around.end,
+        }
+        _, found, may_clash = run_together(
+            self._connection,
+            [(_PG_LOCK_CALENDAR, params), (_PG_PROFESSIONAL, params), (_PG_MAY_CLASH, params)],
+        )[0]
+        if not found:
+            return None
+        professional = self._professionals.from_row(found[0])
+        return Calendar(professional, [rows.booking_from(row) for row in may_clash])
 
     def active_blocking(self, professional_id: UUID, span: Slot) -> list[Booking]:
         return self._all(
@@ -345,6 +406,11 @@ class SqlBookings(_Repository):
 
     def _see(self, booking: Booking) -> None:
         self._seen[id(booking)] = booking
+
+    def _client_is_missing(self, client_id: UUID) -> bool:
+        if self._connection.dialect.name == "postgresql":
+            return False  # its transaction is aborted; errors.translate read the key's name
+        return self._execute(select(clients.c.id).where(clients.c.id == client_id)).first() is None
 
 
 def _bounding_box(near: Location, radius_km: float) -> ColumnElement[bool]:

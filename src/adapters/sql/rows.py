@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from uuid import UUID
-
-from sqlalchemy import RowMapping
 
 from booking.errors import InvalidInput
 from booking.events import Event
@@ -26,7 +26,7 @@ from booking.model import (
 )
 from booking.slot import Slot
 
-Row = RowMapping
+Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping, or a dict from a pipeline
 Values = dict[str, object]
 
 _MINUTE = timedelta(minutes=1)

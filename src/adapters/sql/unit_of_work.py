@@ -15,10 +15,14 @@ from adapters.request_context import current_request_id
 from adapters.sql import rows
 from adapters.sql.children_cache import ChildrenCache
 from adapters.sql.errors import storage_errors
+from adapters.sql.pipeline import commit_with, driver_of, postgres_sql
 from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
 from adapters.sql.tables import outbox
 from booking.events import Event
 from booking.ports import BookingRepository, ClientRepository, ProfessionalRepository
+
+_OUTBOX_COLUMNS = ("event_type", "payload", "occurred_at", "created_at", "request_id")
+_PG_INSERT_OUTBOX = postgres_sql(insert(outbox).inline(), _OUTBOX_COLUMNS)
 
 
 class SqlUnitOfWork:
@@ -58,9 +62,10 @@ class SqlUnitOfWork:
                 connection.close()
                 raise
         self._connection = connection
-        self.professionals = SqlProfessionals(connection, self.children)
+        professionals = SqlProfessionals(connection, self.children)
+        self.professionals = professionals
         self.clients = SqlClients(connection)
-        self._bookings = SqlBookings(connection)
+        self._bookings = SqlBookings(connection, professionals)
         self.bookings = self._bookings
         self.committed = False
         return self
@@ -93,7 +98,9 @@ class SqlUnitOfWork:
             rows.outbox_values(event, now, request_id) for event in self.collect_new_events()
         ]
         with storage_errors():
-            if events:
+            if driver_of(connection) is not None:
+                commit_with(connection, _PG_INSERT_OUTBOX, events)  # one round trip
+            elif events:
                 connection.execute(insert(outbox), events)
             connection.commit()
         self.committed = True
