@@ -9,13 +9,14 @@ Over the limit: 429 in the common error shape, with ``Retry-After``.
 from __future__ import annotations
 
 from flask import Flask, request
-from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended import get_jwt_identity
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from jwt import PyJWTError
 
 from booking.errors import BookingError
+from entrypoints.api.security import verify_token
 from entrypoints.config import Settings
 
 # Endpoints with their own, stricter limit (POST only): (endpoint, rate setting).
@@ -26,7 +27,7 @@ _UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/stripe/we
 
 def caller_key() -> str:
     try:
-        verify_jwt_in_request(optional=True)
+        verify_token(optional=True)
         identity = get_jwt_identity()
     except (JWTExtendedException, PyJWTError, BookingError):
         identity = None  # the view answers 401 for a bad token; count it by address meanwhile

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask_jwt_extended import JWTManager, create_access_token
 
+from entrypoints.bootstrap import Container, RevokedTokens
 from tests.integration.api.support import PASSWORD, Api, bearer, error_code
 
 
@@ -112,3 +113,30 @@ def test_logging_out_one_session_leaves_the_others(api: Api) -> None:
     api.client.post("/auth/logout", headers=client.headers)
 
     assert api.client.get("/clients/me", headers=other_session.headers).status_code == 200
+
+
+class CountingRevocations:
+    """The app's revocation list, counting how often a request asks it."""
+
+    def __init__(self, inner: RevokedTokens) -> None:
+        self.inner = inner
+        self.asked = 0
+
+    def is_revoked(self, jti: str) -> bool:
+        self.asked += 1
+        return self.inner.is_revoked(jti)
+
+    def revoke(self, jti: str, expires_at: datetime) -> None:
+        self.inner.revoke(jti, expires_at)
+
+
+def test_a_token_is_checked_once_per_request_though_the_rate_limiter_reads_it_too(
+    api: Api, container: Container
+) -> None:
+    client = api.register()
+    counting = CountingRevocations(container.revoked_tokens)
+    container.revoked_tokens = counting
+
+    assert api.client.get("/clients/me", headers=client.headers).status_code == 200
+    assert counting.asked == 1
+
