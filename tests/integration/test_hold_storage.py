@@ -107,7 +107,7 @@ def test_a_retried_booking_finishes_the_hold_its_first_attempt_stored(engine: sa
 
 
 @pytest.mark.postgres
-def test_an_overlap_found_in_a_pipeline_is_slot_unavailable(postgres_url: str) -> None:
+def test_an_overlap_refused_to_a_direct_statement_is_slot_unavailable(postgres_url: str) -> None:
     engine = make_engine(postgres_url)
     migrate.upgrade(engine)
     professional, client = register(engine)
@@ -125,7 +125,7 @@ def test_an_overlap_found_in_a_pipeline_is_slot_unavailable(postgres_url: str) -
 
 
 @pytest.mark.postgres
-def test_a_connection_lost_before_a_pipeline_is_storage_unavailable_then_replaced(
+def test_a_connection_lost_before_a_direct_statement_is_storage_unavailable_then_replaced(
     postgres_url: str,
 ) -> None:
     engine = make_engine(postgres_url)

@@ -38,8 +38,8 @@ from sqlalchemy import (
 from adapters.memory import EARTH_RADIUS_KM, great_circle_km
 from adapters.sql import rows
 from adapters.sql.children_cache import Children, ChildrenCache
+from adapters.sql.direct import driver_of, postgres_sql, run
 from adapters.sql.errors import storage_errors
-from adapters.sql.pipeline import driver_of, postgres_sql, run_together
 from adapters.sql.tables import availabilities, bookings, clients, professionals, time_off
 from booking.calendar import Blocked, Calendar
 from booking.errors import ClientNotFound, ConcurrentUpdate, InvalidInput
@@ -71,28 +71,22 @@ _UPDATE_BOOKING = (
     )
     .values(version=bookings.c.version + literal_column("1"))
 )
-# PostgreSQL's hold: the lock, the professional and the bookings that could clash, sent as
-# one pipeline. hashtextextended gives the 64-bit advisory lock key of a text, so ids need no
-# mapping table. The bookings are read up to the longest buffer the professional's settings
-# allow (buffer plus travel time) after the slot: a few more than the rules need, never fewer.
+# PostgreSQL's hold, straight through psycopg: the lock, then the professional and the bookings
+# that could clash, read once the lock is held. hashtextextended gives the 64-bit advisory lock
+# key of a text, so ids need no mapping table.
 _PG_LOCK_CALENDAR = postgres_sql(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"))
 _PG_PROFESSIONAL = postgres_sql(
     select(*_PROFESSIONAL_COLUMNS).where(professionals.c.id == bindparam("professional_id"))
 )
-_LONGEST_BUFFER = (professionals.c.buffer_minutes + professionals.c.travel_time_minutes) * (
-    literal_column("interval '1 minute'")
-)
-_PG_MAY_CLASH = postgres_sql(
-    select(bookings)
-    .join(professionals, professionals.c.id == bookings.c.professional_id)
-    .where(
+_PG_ACTIVE_BLOCKING = postgres_sql(  # active_blocking's query
+    select(bookings).where(
         bookings.c.professional_id == bindparam("professional_id"),
         bookings.c.status != literal_column(f"'{BookingStatus.CANCELLED.value}'"),
+        bookings.c.start_time < bindparam("end"),
         bookings.c.blocked_until > bindparam("start"),
-        bookings.c.start_time < bindparam("end") + _LONGEST_BUFFER,
     )
 )
-# The optimistic update alone in a pipeline goes out with the BEGIN before it: one round trip.
+# The optimistic update, as the payment's attach runs it on every booking.
 _PG_UPDATE_BOOKING = postgres_sql(
     _UPDATE_BOOKING, [c.name for c in bookings.c if c.name not in ("id", "version")]
 )
@@ -293,13 +287,10 @@ class SqlBookings(_Repository):
 
     def update(self, booking: Booking) -> None:
         values = rows.booking_values(booking)
+        values |= {"expected_id": values.pop("id"), "expected_version": booking.version}
         if driver_of(self._connection) is not None:
-            # With the BEGIN in front of it when it opens the transaction, as in the payment's
-            # attach: one round trip instead of two.
-            values |= {"expected_id": values.pop("id"), "expected_version": booking.version}
-            changed = run_together(self._connection, [(_PG_UPDATE_BOOKING, values)])[1][0]
+            changed = run(self._connection, _PG_UPDATE_BOOKING, values)[1]
         else:
-            values |= {"expected_id": values.pop("id"), "expected_version": booking.version}
             changed = self._execute(_UPDATE_BOOKING, values).rowcount
         if changed == 0:
             raise self._stale_or_missing(bookings.c.id, booking.id)
@@ -317,20 +308,19 @@ class SqlBookings(_Repository):
                 return None
             span = around.extended_by(professional.buffer_after_booking)
             return Calendar(professional, self.active_blocking(professional_id, span))
-        params = {
+        params: dict[str, object] = {
             "key": f"hourbook:calendar:{professional_id}",
             "professional_id": professional_id,
-            "start": around.start,
-            "end": around.end,
         }
-        _, found, may_clash = run_together(
-            self._connection,
-            [(_PG_LOCK_CALENDAR, params), (_PG_PROFESSIONAL, params), (_PG_MAY_CLASH, params)],
-        )[0]
+        run(self._connection, _PG_LOCK_CALENDAR, params)
+        found = run(self._connection, _PG_PROFESSIONAL, params)[0]
         if not found:
             return None
         professional = self._professionals.from_row(found[0])
-        return Calendar(professional, [rows.booking_from(row) for row in may_clash])
+        span = around.extended_by(professional.buffer_after_booking)
+        params |= {"start": span.start, "end": span.end}
+        blocking = run(self._connection, _PG_ACTIVE_BLOCKING, params)[0]
+        return Calendar(professional, [rows.booking_from(row) for row in blocking])
 
     def active_blocking(self, professional_id: UUID, span: Slot) -> list[Booking]:
         return self._all(

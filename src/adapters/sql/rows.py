@@ -26,7 +26,7 @@ from booking.model import (
 )
 from booking.slot import Slot
 
-Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping, or a dict from a pipeline
+Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping, or a dict from adapters.sql.direct
 Values = dict[str, object]
 
 _MINUTE = timedelta(minutes=1)

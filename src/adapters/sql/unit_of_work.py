@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from adapters.request_context import current_request_id
 from adapters.sql import rows
 from adapters.sql.children_cache import ChildrenCache
+from adapters.sql.direct import driver_of, postgres_sql, run_each
 from adapters.sql.errors import storage_errors
-from adapters.sql.pipeline import commit_with, driver_of, postgres_sql
 from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
 from adapters.sql.tables import outbox
 from booking.events import Event
@@ -98,8 +98,8 @@ class SqlUnitOfWork:
             rows.outbox_values(event, now, request_id) for event in self.collect_new_events()
         ]
         with storage_errors():
-            if driver_of(connection) is not None:
-                commit_with(connection, _PG_INSERT_OUTBOX, events)  # one round trip
+            if events and driver_of(connection) is not None:
+                run_each(connection, _PG_INSERT_OUTBOX, events)
             elif events:
                 connection.execute(insert(outbox), events)
             connection.commit()
