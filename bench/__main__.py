@@ -62,8 +62,8 @@ def _run(setup: Setup, *, profile: bool) -> list[Table]:
         phases.search_over_http(server, search_floor, search_table)
     phases.add_http_contention(contention_table, http_contention)
     _say("floor (b): the one-INSERT Flask app")
-    http_table = phases.http_table(http_rates, phases.floor_b_throughput(setup))
-    tables = [http_table, service_table, contention_table, slots_table, search_table]
+    http_tables = phases.http_tables(http_rates, phases.floor_b_throughput(setup))
+    tables = [*http_tables, service_table, contention_table, slots_table, search_table]
     if profile and profiling.available():
         _say("profiles")
         tables += all_profiles(setup)

@@ -72,6 +72,7 @@ class HttpClient:
 class Server:
     port: int
     log: Path
+    pid: int  # gunicorn's master; its workers are its children
 
 
 def free_port() -> int:
@@ -94,7 +95,7 @@ def gunicorn(app: str, environment: Mapping[str, str], log: Path) -> Iterator[Se
         )
         try:
             _wait_until_up(port, process, log)
-            yield Server(port, log)
+            yield Server(port, log, process.pid)
         finally:
             process.terminate()
             try:

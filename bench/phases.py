@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,7 @@ from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.sql.children_cache import ChildrenCache
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from bench import bookers, http_api, search, seed, slots, throughput
+from bench import bookers, cpu, http_api, search, seed, slots, throughput
 from bench.database import Database
 from bench.measure import Latency, timed
 from bench.report import Table, ms, per_second, ratio, us, verdict
@@ -180,13 +180,29 @@ def in_process_throughput(setup: Setup) -> tuple[Table, Table]:
 
 
 def _rates(setup: Setup, factory: bookers.BookerFactory) -> list[float]:
+    return [rate for rate, _ in _rates_and_cpu(setup, factory, server_pid=None)]
+
+
+def _rates_and_cpu(
+    setup: Setup, factory: bookers.BookerFactory, server_pid: int | None
+) -> list[tuple[float, dict[str, float]]]:
+    """Bookings per second at each concurrency, with the CPU milliseconds that each part of
+    the system spent per booking (when ``server_pid`` names the server and /proc is there)."""
     first = seed.first_day()
     found = []
     for clients in CONCURRENCY:
-        run = throughput.non_conflicting(factory, setup.professionals, clients, first, setup.limits)
+        meter = (
+            cpu.measuring(server_pid)
+            if server_pid is not None and cpu.available()
+            else nullcontext(cpu.CpuUse())
+        )
+        with meter as use:
+            run = throughput.non_conflicting(
+                factory, setup.professionals, clients, first, setup.limits
+            )
         if run.errors:
             raise RuntimeError(f"{clients} clients: {run.errors[:3]}")
-        found.append(run.per_second)
+        found.append((run.per_second, use.ms_per(run.operations)))
     return found
 
 
@@ -208,22 +224,27 @@ def hourbook_server(setup: Setup) -> Iterator[http_api.Server]:
         yield server
 
 
-def http_throughput(setup: Setup, server: http_api.Server) -> tuple[list[float], Contention]:
+HttpRuns = list[tuple[float, dict[str, float]]]  # per concurrency: rate, CPU ms by part
+
+
+def http_throughput(setup: Setup, server: http_api.Server) -> tuple[HttpRuns, Contention]:
     accounts = [http_api.register_client(server.port) for _ in range(CONTENDERS)]
     factory = http_api.api(server.port, accounts)
-    return _rates(setup, factory), _contend(setup, factory)
+    return _rates_and_cpu(setup, factory, server.pid), _contend(setup, factory)
 
 
-def floor_b_throughput(setup: Setup) -> list[float]:
+def floor_b_throughput(setup: Setup) -> HttpRuns:
     environment = {**_gunicorn_sizes(), "BENCH_FLOOR_DSN": setup.database.conninfo}
     clients = seed.clients(setup.uow, CONTENDERS)
     with http_api.gunicorn(
         "bench.floor_app:create_app()", environment, setup.workdir / "floor.log"
     ) as server:
-        return _rates(setup, http_api.floor_app(server.port, clients))
+        return _rates_and_cpu(setup, http_api.floor_app(server.port, clients), server.pid)
 
 
-def http_table(hourbook: list[float], floor: list[float]) -> Table:
+def http_tables(hourbook_runs: HttpRuns, floor_runs: HttpRuns) -> list[Table]:
+    hourbook = [rate for rate, _ in hourbook_runs]
+    floor = [rate for rate, _ in floor_runs]
     table = Table("Bookings per second over HTTP (gunicorn gthread, 2 workers × 4 threads)",
                   THROUGHPUT_COLUMNS)
     table.add("floor (b): Flask route doing one INSERT", *map(per_second, floor))
@@ -233,6 +254,22 @@ def http_table(hourbook: list[float], floor: list[float]) -> Table:
                                           for h, f in zip(hourbook, floor, strict=True)))
     table.notes.append(
         "the load generator (threads with keep-alive connections) runs on the same 2 cores"
+    )
+    return [table, _cpu_table(hourbook_runs, floor_runs)]
+
+
+def _cpu_table(hourbook_runs: HttpRuns, floor_runs: HttpRuns) -> Table:
+    table = Table(
+        "CPU per booking over HTTP, by process (ms), from the same runs",
+        ("path", "clients", *cpu.PARTS, "all"),
+    )
+    for name, runs in (("floor (b)", floor_runs), ("`POST /bookings`", hourbook_runs)):
+        for clients, (_, spent) in zip(CONCURRENCY, runs, strict=True):
+            table.add(name, str(clients), *(f"{spent[part]:.2f}" for part in cpu.PARTS),
+                      f"{sum(spent.values()):.2f}")
+    table.notes.append(
+        "user + system time read from /proc before and after each run, divided by the bookings"
+        " made; with two cores, 1,000 bookings/s is at most 2 ms of CPU each, all parts together"
     )
     return table
 
