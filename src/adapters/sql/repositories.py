@@ -86,7 +86,8 @@ _PG_ACTIVE_BLOCKING = postgres_sql(  # active_blocking's query
         bookings.c.blocked_until > bindparam("start"),
     )
 )
-# The optimistic update, as the payment's attach runs it on every booking.
+# The hold's insert and the payment's optimistic update, on every booking.
+_PG_INSERT_BOOKING = postgres_sql(_INSERT_BOOKING.inline(), [c.name for c in bookings.c])
 _PG_UPDATE_BOOKING = postgres_sql(
     _UPDATE_BOOKING, [c.name for c in bookings.c if c.name not in ("id", "version")]
 )
@@ -264,7 +265,10 @@ class SqlBookings(_Repository):
     def add(self, booking: Booking) -> None:
         values = rows.booking_values(booking) | {"version": booking.version}
         try:
-            self._execute(_INSERT_BOOKING, values)
+            if driver_of(self._connection) is not None:
+                run(self._connection, _PG_INSERT_BOOKING, values)
+            else:
+                self._execute(_INSERT_BOOKING, values)
         except InvalidInput:  # a key to a missing row; PostgreSQL names the client's itself
             if self._client_is_missing(booking.client_id):
                 raise ClientNotFound("no such client") from None
