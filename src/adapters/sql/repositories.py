@@ -26,11 +26,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    func,
     insert,
     literal_column,
     or_,
     select,
-    text,
     true,
     update,
 )
@@ -71,12 +71,15 @@ _UPDATE_BOOKING = (
     )
     .values(version=bookings.c.version + literal_column("1"))
 )
-# PostgreSQL's hold, straight through psycopg: the lock, then the professional and the bookings
-# that could clash, read once the lock is held. hashtextextended gives the 64-bit advisory lock
-# key of a text, so ids need no mapping table.
-_PG_LOCK_CALENDAR = postgres_sql(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"))
-_PG_PROFESSIONAL = postgres_sql(
-    select(*_PROFESSIONAL_COLUMNS).where(professionals.c.id == bindparam("professional_id"))
+# PostgreSQL's hold, straight through psycopg: the professional's row read with the lock taken
+# in the same statement (hashtextextended gives the 64-bit advisory lock key of a text, so ids
+# need no mapping table), then the bookings that could clash, in a statement that starts once
+# the lock is held and so sees every booking committed before it.
+_LOCK = func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), literal_column("0")))
+_PG_LOCKED_PROFESSIONAL = postgres_sql(
+    select(*_PROFESSIONAL_COLUMNS, _LOCK.label("locked")).where(
+        professionals.c.id == bindparam("professional_id")
+    )
 )
 _PG_ACTIVE_BLOCKING = postgres_sql(  # active_blocking's query
     select(bookings).where(
@@ -316,9 +319,8 @@ class SqlBookings(_Repository):
             "key": f"hourbook:calendar:{professional_id}",
             "professional_id": professional_id,
         }
-        run(self._connection, _PG_LOCK_CALENDAR, params)
-        found = run(self._connection, _PG_PROFESSIONAL, params)[0]
-        if not found:
+        found = run(self._connection, _PG_LOCKED_PROFESSIONAL, params)[0]
+        if not found:  # no row, no lock: nothing to book
             return None
         professional = self._professionals.from_row(found[0])
         span = around.extended_by(professional.buffer_after_booking)
