@@ -1,7 +1,7 @@
 """``python -m bench``: every benchmark once, results into ``docs/performance.md``.
 
 Needs PostgreSQL and Redis on this machine; the benchmark database (``bench`` by default) is
-dropped and made again. Takes about four minutes on two cores.
+dropped and made again. Takes about two minutes on two cores.
 """
 
 from __future__ import annotations
