@@ -35,6 +35,7 @@ preload_app = False
 # The load balancer in front (docs/deploy.md) sets X-Forwarded-*; trust it on loopback only.
 forwarded_allow_ips = os.environ.get("HOURBOOK_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the app logs every request itself, as JSON with its request id
+logger_class = "entrypoints.gunicorn_logger.AppLogsRequests"  # so gunicorn builds no access line
 errorlog = "-"
 loglevel = os.environ.get("HOURBOOK_LOG_LEVEL", "info")
 logconfig_dict = logs.dict_config(loglevel)  # gunicorn's own lines as JSON too

@@ -8,7 +8,11 @@ import logging
 import logging.config
 from datetime import datetime
 
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+
 from adapters.request_context import current_request_id, request_id_bound
+from entrypoints.gunicorn_logger import AppLogsRequests
 from entrypoints.logs import configure_logging, dict_config
 from tests.json_logs import capture_json_log
 
@@ -98,3 +102,18 @@ def test_the_gunicorn_configuration_is_accepted_by_dict_config() -> None:
         (logging.WARNING, False),  # gunicorn's access log is the app's job
         (logging.WARNING, True),
     ]
+
+
+def test_gunicorn_builds_no_access_line_since_the_app_logs_requests_itself() -> None:
+    config = Config()
+    config.set("logconfig_dict", {"version": 1, "disable_existing_loggers": False})
+    error_log = logging.getLogger("gunicorn.error")
+    saved = list(error_log.handlers)
+    try:
+        plain, ours = Logger(config), AppLogsRequests(config)
+        ours.access(resp=None, req=None, environ={}, request_time=None)  # builds nothing
+    finally:
+        error_log.handlers[:] = saved
+
+    assert plain.access_log_enabled  # a logging dict alone turns gunicorn's access line on
+    assert not ours.access_log_enabled
