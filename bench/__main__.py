@@ -60,10 +60,13 @@ def _run(setup: Setup, *, profile: bool) -> list[Table]:
     with phases.hourbook_server(setup) as server:
         http_rates, http_contention = phases.http_throughput(setup, server)
         phases.search_over_http(server, search_floor, search_table)
+        _say("where an API process spends its CPU (py-spy)")
+        api_cpu = phases.api_cpu_profile(setup, server)
     phases.add_http_contention(contention_table, http_contention)
     _say("floor (b): the one-INSERT Flask app")
     http_tables = phases.http_tables(http_rates, phases.floor_b_throughput(setup))
-    tables = [*http_tables, service_table, contention_table, slots_table, search_table]
+    tables = [*http_tables, *([api_cpu] if api_cpu else []), service_table, contention_table,
+              slots_table, search_table]
     if profile and profiling.available():
         _say("profiles")
         tables += all_profiles(setup)

@@ -18,7 +18,7 @@ from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.sql.children_cache import ChildrenCache
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from bench import bookers, cpu, http_api, search, seed, slots, throughput
+from bench import api_profile, bookers, cpu, http_api, search, seed, slots, throughput
 from bench.database import Database
 from bench.measure import Latency, timed
 from bench.report import Table, ms, per_second, ratio, us, verdict
@@ -231,6 +231,43 @@ def http_throughput(setup: Setup, server: http_api.Server) -> tuple[HttpRuns, Co
     accounts = [http_api.register_client(server.port) for _ in range(CONTENDERS)]
     factory = http_api.api(server.port, accounts)
     return _rates_and_cpu(setup, factory, server.pid), _contend(setup, factory)
+
+
+PROFILED_CLIENTS = 4
+
+
+def api_cpu_profile(setup: Setup, server: http_api.Server) -> Table | None:
+    """py-spy on the API processes while four clients book: where their CPU goes."""
+    if not (api_profile.available() and cpu.available()):
+        return None
+    accounts = [http_api.register_client(server.port) for _ in range(PROFILED_CLIENTS)]
+    factory = http_api.api(server.port, accounts)
+    raw = setup.workdir / "py-spy.txt"
+    limits = Limits(seconds=2 * setup.limits.seconds)  # twice as long: more samples
+    sampler = api_profile.record(server.pid, limits.seconds + 1, raw)
+    with cpu.measuring(server.pid) as use:
+        run = throughput.non_conflicting(factory, setup.professionals, PROFILED_CLIENTS,
+                                         seed.first_day(), limits)
+    if run.errors:
+        raise RuntimeError(f"profiled run: {run.errors[:3]}")
+    _, problems = sampler.communicate(timeout=60)
+    if sampler.returncode != 0 or not raw.exists():
+        raise RuntimeError(f"py-spy failed: {problems.decode(errors='replace')[-500:]}")
+    found = api_profile.shares(raw)
+    api_ms = use.ms_per(run.operations)["API processes"]
+    table = Table(
+        f"Where an API process spends its CPU on `POST /bookings` ({PROFILED_CLIENTS} clients,"
+        f" py-spy, {found.samples:,} samples)",
+        ("part", "share", "ms per booking"),
+    )
+    for part, share in found.by_part.items():
+        table.add(part, f"{share:.0%}", f"{share * api_ms:.2f}")
+    table.notes.append(
+        f"samples of threads holding the GIL in the gunicorn workers; ms are the shares of the"
+        f" {api_ms:.2f} ms of CPU the API processes spent per booking during this run; each"
+        " sample counts in the first part (top down) whose function is on its stack"
+    )
+    return table
 
 
 def floor_b_throughput(setup: Setup) -> HttpRuns:
