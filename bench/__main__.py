@@ -59,7 +59,7 @@ def _run(setup: Setup, *, profile: bool) -> list[Table]:
     _say("over HTTP: POST /bookings, contention, search")
     with phases.hourbook_server(setup) as server:
         http_rates, http_contention = phases.http_throughput(setup, server)
-        phases.search_over_http(server, search_floor, search_table)
+        phases.search_over_http(setup, server, search_floor, search_table)
         _say("where an API process spends its CPU (py-spy)")
         api_cpu = phases.api_cpu_profile(setup, server)
     phases.add_http_contention(contention_table, http_contention)

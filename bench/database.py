@@ -32,6 +32,13 @@ class Database:
     def connect(self, *, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(self.conninfo, autocommit=autocommit)
 
+    def settle(self) -> None:
+        """Do now the background work a phase of writes leaves behind (vacuum, statistics,
+        the checkpoint), so that it does not land in the next phase's measurement."""
+        with self.connect(autocommit=True) as connection:
+            connection.execute("VACUUM (ANALYZE)")
+            connection.execute("CHECKPOINT")
+
     def server_version(self) -> str:
         with self.connect() as connection:
             row = connection.execute("SHOW server_version").fetchone()
