@@ -136,13 +136,6 @@ class InMemoryBookings(_Table[Booking]):
                 return self.get(booking.id)
         return None
 
-    def active_by_idempotency_key(self, client_id: UUID, key: str) -> Booking | None:
-        for booking in self.rows.values():
-            mine = booking.client_id == client_id and booking.idempotency_key == key
-            if mine and booking.is_active:
-                return self.get(booking.id)
-        return None
-
     def lock_calendar(self, professional_id: UUID, around: Slot) -> Calendar | None:
         """Nothing to wait for: commit checks overlaps under the store's lock."""
         professional = self.professionals.get(professional_id)

@@ -60,10 +60,6 @@ class BookingRepository(Protocol):
 
     def get_by_payment_intent(self, payment_intent_id: str) -> Booking | None: ...
 
-    def active_by_idempotency_key(self, client_id: UUID, key: str) -> Booking | None:
-        """The client's pending or confirmed booking made with ``key``, if any (at most one)."""
-        ...
-
     def update(self, booking: Booking) -> None:
         """Store changes; raise ConcurrentUpdate if ``booking.version`` is stale, then bump it."""
         ...

@@ -85,6 +85,23 @@ def test_a_second_live_booking_with_one_key_is_idempotency_key_reused(engine: sa
         uow.commit()
 
 
+def test_a_cancelled_booking_leaves_its_key_to_a_live_one(engine: sa.Engine) -> None:
+    professional, client = register(engine)
+    cancelled = make_booking(professional.id, client.id, 9, idempotency_key="k",
+                             status=BookingStatus.CANCELLED,
+                             cancellation_reason=CancellationReason.HOLD_EXPIRED)
+    live = make_booking(professional.id, client.id, 10, idempotency_key="k")
+
+    with SqlUnitOfWork(engine) as uow:
+        uow.bookings.add(cancelled)
+        uow.bookings.add(live)
+        uow.commit()
+
+    with SqlUnitOfWork(engine) as uow:
+        assert uow.bookings.get(cancelled.id) is not None
+        assert uow.bookings.get(live.id) is not None
+
+
 def test_a_retried_booking_finishes_the_hold_its_first_attempt_stored(engine: sa.Engine) -> None:
     clock = FixedClock()
     professional, client = register(engine)

@@ -196,30 +196,6 @@ def test_a_booking_round_trips_with_aware_utc_datetimes(engine: sa.Engine) -> No
     assert loaded.start == at(MONDAY, 10)
 
 
-def test_a_clients_live_booking_is_found_by_its_idempotency_key(engine: sa.Engine) -> None:
-    professional, client, other = make_professional(), make_client(), make_client()
-    cancelled = make_booking(professional.id, client.id, 9, idempotency_key="k",
-                             status=BookingStatus.CANCELLED,
-                             cancellation_reason=CancellationReason.HOLD_EXPIRED)  # fmt: skip
-    live = make_booking(professional.id, client.id, 10, idempotency_key="k")
-    uow = SqlUnitOfWork(engine)
-    with uow:
-        uow.professionals.add(professional)
-        uow.clients.add(client)
-        uow.clients.add(other)
-        uow.bookings.add(cancelled)
-        uow.bookings.add(live)
-        uow.commit()
-
-    with uow:
-        found = uow.bookings.active_by_idempotency_key(client.id, "k")
-        not_theirs = uow.bookings.active_by_idempotency_key(other.id, "k")
-        unknown = uow.bookings.active_by_idempotency_key(client.id, "other-key")
-
-    assert found is not None and found.id == live.id
-    assert not_theirs is None and unknown is None
-
-
 def test_booking_queries_filter_and_order_like_the_in_memory_repository(engine: sa.Engine) -> None:
     professional, client = make_professional(), make_client()
     early, late = timedelta(minutes=1), timedelta(hours=1)

@@ -284,14 +284,6 @@ class SqlBookings(_Repository):
     def get_by_payment_intent(self, payment_intent_id: str) -> Booking | None:
         return self._first(bookings.c.payment_intent_id == payment_intent_id)
 
-    def active_by_idempotency_key(self, client_id: UUID, key: str) -> Booking | None:
-        # The same predicate as the partial unique index, so both engines answer from it.
-        return self._first(
-            (bookings.c.client_id == client_id)
-            & (bookings.c.idempotency_key == key)
-            & (bookings.c.status != BookingStatus.CANCELLED.value)
-        )
-
     def update(self, booking: Booking) -> None:
         values = rows.booking_values(booking)
         values |= {"expected_id": values.pop("id"), "expected_version": booking.version}
