@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import suppress
 from datetime import UTC, datetime
+from functools import lru_cache
 from types import TracebackType
 from typing import Self
 
@@ -21,8 +22,11 @@ from adapters.sql.tables import outbox
 from booking.events import Event
 from booking.ports import BookingRepository, ClientRepository, ProfessionalRepository
 
-_OUTBOX_COLUMNS = ("event_type", "payload", "occurred_at", "created_at", "request_id")
-_PG_INSERT_OUTBOX = postgres_sql(insert(outbox).inline(), _OUTBOX_COLUMNS)
+
+@lru_cache(maxsize=4)
+def _pg_insert_outbox(columns: tuple[str, ...]) -> str:
+    """The outbox INSERT for rows of these columns (``rows.outbox_values``), compiled once."""
+    return postgres_sql(insert(outbox).inline(), columns)
 
 
 class SqlUnitOfWork:
@@ -99,7 +103,7 @@ class SqlUnitOfWork:
         ]
         with storage_errors():
             if events and driver_of(connection) is not None:
-                run_each(connection, _PG_INSERT_OUTBOX, events)
+                run_each(connection, _pg_insert_outbox(tuple(events[0])), events)
             elif events:
                 connection.execute(insert(outbox), events)
             connection.commit()
