@@ -89,6 +89,14 @@ _PG_ACTIVE_BLOCKING = postgres_sql(  # active_blocking's query
         bookings.c.blocked_until > bindparam("start"),
     )
 )
+_PG_BLOCKED_INTERVALS = postgres_sql(  # blocked_intervals_many's query
+    select(bookings.c.professional_id, bookings.c.start_time, bookings.c.blocked_until).where(
+        bookings.c.professional_id == func.any(bindparam("ids")),
+        bookings.c.status != literal_column(f"'{BookingStatus.CANCELLED.value}'"),
+        bookings.c.start_time < bindparam("end"),
+        bookings.c.blocked_until > bindparam("start"),
+    )
+)
 # The hold's insert and the payment's optimistic update, on every booking.
 _PG_INSERT_BOOKING = postgres_sql(_INSERT_BOOKING.inline(), [c.name for c in bookings.c])
 _PG_UPDATE_BOOKING = postgres_sql(
@@ -339,6 +347,15 @@ class SqlBookings(_Repository):
         # The same predicate as active_blocking, two columns instead of whole bookings.
         found: dict[UUID, builtins.list[Blocked]] = {}
         if not professional_ids:
+            return found
+        if driver_of(self._connection) is not None:
+            # One array parameter: the same statement text for any number of ids, so psycopg
+            # parses and prepares it once, where an IN list is a new statement per length.
+            params = {"ids": list(professional_ids), "start": span.start, "end": span.end}
+            for row in run(self._connection, _PG_BLOCKED_INTERVALS, params)[0]:
+                found.setdefault(row["professional_id"], []).append(
+                    (row["start_time"], row["blocked_until"])
+                )
             return found
         query = select(
             bookings.c.professional_id, bookings.c.start_time, bookings.c.blocked_until
