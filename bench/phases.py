@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 
 from adapters.clock import SystemClock
 from adapters.redis_idempotency import RedisIdempotencyStore
-from adapters.sql.children_cache import ChildrenCache
 from adapters.sql.idempotency import SqlIdempotencyStore
+from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from bench import api_profile, bookers, cpu, http_api, search, seed, slots, throughput
 from bench.database import Database
@@ -42,14 +42,16 @@ class Setup:
     redis_prefix: str
     limits: Limits
     workdir: Path
-    children: ChildrenCache = field(default_factory=ChildrenCache)
+    known_professionals: ProfessionalCache = field(default_factory=ProfessionalCache)
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.engine)
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reads, made as the app's composition root makes it."""
-        return SqlUnitOfWork(self.engine, children=self.children, read_only=True)
+        return SqlUnitOfWork(
+            self.engine, known_professionals=self.known_professionals, read_only=True
+        )
 
     def professionals(self, count: int) -> list[UUID]:
         return seed.professionals(self.uow, count)

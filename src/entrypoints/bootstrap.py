@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 from adapters.clock import SystemClock
 from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.redis_revocations import RedisRevokedTokens
-from adapters.sql.children_cache import ChildrenCache
 from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
+from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlRevokedTokens, SqlUsers
 from booking.ports import Clock, IdempotencyStore, PaymentGateway, UnitOfWork
@@ -70,7 +70,7 @@ class Container:
 def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     clock = clock if clock is not None else SystemClock()
     engine = make_database(settings)
-    children = ChildrenCache()  # one per engine: ids and versions are per database
+    known = ProfessionalCache()  # one per engine: ids and versions are per database
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     return Container(
         settings=settings,
@@ -82,8 +82,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         revoked_tokens=make_revoked_tokens(settings, engine, client),
         password_hasher=make_password_hasher(settings),
         redis=client,
-        uow_factory=lambda: SqlUnitOfWork(engine, children=children),
-        reader_factory=lambda: SqlUnitOfWork(engine, children=children, read_only=True),
+        uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
+        reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
     )
 
 

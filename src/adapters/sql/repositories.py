@@ -37,9 +37,9 @@ from sqlalchemy import (
 
 from adapters.memory import EARTH_RADIUS_KM, great_circle_km
 from adapters.sql import rows
-from adapters.sql.children_cache import Children, ChildrenCache
 from adapters.sql.direct import driver_of, postgres_sql, run
 from adapters.sql.errors import storage_errors
+from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.tables import availabilities, bookings, clients, professionals, time_off
 from booking.calendar import Blocked, Calendar
 from booking.errors import ClientNotFound, ConcurrentUpdate, InvalidInput
@@ -60,6 +60,10 @@ _ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
 _PROFESSIONAL_COLUMNS = [
     column for column in professionals.c if column.name not in ("created_at", "updated_at")
 ]
+_LOCATED = (  # what a search by distance reads of every professional in the box
+    professionals.c.id, professionals.c.version,
+    professionals.c.location_lat, professionals.c.location_lng,
+)
 # The booking writes are built once and take their values at execution: the hot path then
 # skips building and coercing a statement per call.
 _INSERT_BOOKING = insert(bookings)
@@ -122,9 +126,9 @@ class _Repository:
 
 
 class SqlProfessionals(_Repository):
-    def __init__(self, connection: Connection, children: ChildrenCache | None = None) -> None:
+    def __init__(self, connection: Connection, cache: ProfessionalCache | None = None) -> None:
         super().__init__(connection)
-        self._cache = children
+        self._cache = cache
         self._written: set[UUID] = set()  # never cached: this transaction may roll back
 
     def add(self, professional: Professional) -> None:
@@ -142,7 +146,7 @@ class SqlProfessionals(_Repository):
 
     def from_row(self, row: rows.Row) -> Professional:
         """The professional of a ``professionals`` row read in this unit of work."""
-        return self._with_children([row])[0]
+        return self._from_rows([row])[0]
 
     def update(self, professional: Professional) -> None:
         self._written.add(professional.id)
@@ -174,34 +178,51 @@ class SqlProfessionals(_Repository):
         else:
             query = query.order_by(self._name_order(), professionals.c.id)
         found = self._execute(query.offset(criteria.offset).limit(criteria.limit)).mappings()
-        return [(pro, None) for pro in self._with_children(list(found))]
+        return [(pro, None) for pro in self._from_rows(list(found))]
 
     def _search_near(
         self, query: Select[Any], near: Location, radius_km: float, criteria: SearchCriteria
     ) -> list[tuple[Professional, float | None]]:
         # The bounding box narrows the candidates through the (category, lat, lng) index; the
         # exact great-circle distance then decides, as the in-memory repository does. The box
-        # holds hundreds in a city, so it reads only the columns a Professional is made of.
-        box = query.with_only_columns(*_PROFESSIONAL_COLUMNS).where(_bounding_box(near, radius_km))
-        in_range: list[tuple[float, UUID, rows.Row]] = []
-        for row in self._execute(box).mappings().all():  # fetched at once, not row by row
-            distance = great_circle_km(near.lat, near.lng, row["location_lat"], row["location_lng"])
+        # holds hundreds in a city, so it reads four columns, and only the page is built.
+        box = query.with_only_columns(*_LOCATED).where(_bounding_box(near, radius_km))
+        in_range: list[tuple[float, UUID, int]] = []
+        for id_, version, lat, lng in self._execute(box).all():  # fetched at once
+            distance = great_circle_km(near.lat, near.lng, lat, lng)
             if distance <= radius_km:
-                in_range.append((distance, row["id"], row))
+                in_range.append((distance, id_, version))
         in_range.sort(key=itemgetter(0, 1))  # ties by id: UUIDs order as their text does
         page = in_range[criteria.offset : criteria.offset + criteria.limit]
-        loaded = self._with_children([row for _, _, row in page])
-        return [(pro, distance) for pro, (distance, _, _) in zip(loaded, page, strict=True)]
+        loaded = self._by_version([(id_, version) for _, id_, version in page])
+        return [
+            (loaded[id_], distance) for distance, id_, _ in page if id_ in loaded
+        ]  # one deleted since the box was read is left out
 
+    def _by_version(self, keys: list[tuple[UUID, int]]) -> dict[UUID, Professional]:
+        """The professionals of these ids, from memory where their version is known, else
+        from their rows, all read at once (a newer version, if one was written meanwhile)."""
+        found: dict[UUID, Professional] = {}
+        for key in keys:
+            cached = self._cache.get(key) if self._cache is not None else None
+            if cached is not None:
+                found[key[0]] = cached
+        missing = [id_ for id_, _ in keys if id_ not in found]
+        if missing:
+            query = select(*_PROFESSIONAL_COLUMNS).where(professionals.c.id.in_(missing))
+            for professional in self._from_rows(list(self._execute(query).mappings().all())):
+                found[professional.id] = professional
+        return found
     def _name_order(self) -> ColumnElement[Any]:
         # Sort by code point as Python does; PostgreSQL's default collation is locale-aware.
         if self._connection.dialect.name == "postgresql":
             return professionals.c.name.collate("C")
         return professionals.c.name
 
-    def _with_children(self, found: list[rows.Row]) -> list[Professional]:
-        """Professionals from their rows, loading every page's windows and days off at once."""
-        known: dict[UUID, Children] = {}
+    def _from_rows(self, found: list[rows.Row]) -> list[Professional]:
+        """Professionals from their rows: from memory where the version is known, else built,
+        with the windows and days off of all of them loaded at once."""
+        known: dict[UUID, Professional] = {}
         if self._cache is not None:
             for row in found:
                 cached = self._cache.get((row["id"], row["version"]))
@@ -209,14 +230,17 @@ class SqlProfessionals(_Repository):
                     known[row["id"]] = cached
         missing = [row for row in found if row["id"] not in known]
         if missing:
-            loaded = self._load_children([row["id"] for row in missing])
+            children = self._load_children([row["id"] for row in missing])
             for row in missing:
-                known[row["id"]] = loaded[row["id"]]
+                built = rows.professional_from(row, *children[row["id"]])
+                known[row["id"]] = built
                 if self._cache is not None and row["id"] not in self._written:
-                    self._cache.put((row["id"], row["version"]), loaded[row["id"]])
-        return [rows.professional_from(row, *known[row["id"]]) for row in found]
+                    self._cache.put(built)
+        return [known[row["id"]] for row in found]
 
-    def _load_children(self, ids: list[UUID]) -> dict[UUID, Children]:
+    def _load_children(
+        self, ids: list[UUID]
+    ) -> dict[UUID, tuple[tuple[AvailabilityWindow, ...], tuple[TimeOff, ...]]]:
         windows: defaultdict[UUID, list[AvailabilityWindow]] = defaultdict(list)
         for row in self._children(availabilities, ids):
             windows[row["professional_id"]].append(rows.window_from(row))

@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.request_context import current_request_id
 from adapters.sql import rows
-from adapters.sql.children_cache import ChildrenCache
 from adapters.sql.direct import driver_of, postgres_sql, run_each
 from adapters.sql.errors import storage_errors
+from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
 from adapters.sql.tables import outbox
 from booking.events import Event
@@ -43,10 +43,14 @@ class SqlUnitOfWork:
     bookings: BookingRepository
 
     def __init__(
-        self, engine: Engine, *, children: ChildrenCache | None = None, read_only: bool = False
+        self,
+        engine: Engine,
+        *,
+        known_professionals: ProfessionalCache | None = None,
+        read_only: bool = False,
     ) -> None:
         self.engine = engine
-        self.children = children  # shared by the units of work of one process, if given
+        self.known_professionals = known_professionals  # shared by a process's units of work
         # Read-only: each statement runs on its own (autocommit), which saves the BEGIN and
         # ROLLBACK round trips and SQLite's write lock; statements may see later commits than
         # the ones before them, which no read-only use case minds. commit() is refused.
@@ -66,7 +70,7 @@ class SqlUnitOfWork:
                 connection.close()
                 raise
         self._connection = connection
-        professionals = SqlProfessionals(connection, self.children)
+        professionals = SqlProfessionals(connection, self.known_professionals)
         self.professionals = professionals
         self.clients = SqlClients(connection)
         self._bookings = SqlBookings(connection, professionals)
