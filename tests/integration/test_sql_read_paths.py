@@ -16,7 +16,7 @@ from adapters.sql import migrate
 from adapters.sql.engine import make_engine
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from booking.model import AvailabilityWindow, Location
+from booking.model import AvailabilityWindow, Location, Professional
 from booking.ports import SearchCriteria
 from tests.factories import make_professional
 
@@ -38,12 +38,17 @@ def statements(engine: sa.Engine) -> Iterator[list[str]]:
         sa.event.remove(engine, "before_cursor_execute", record)
 
 
+def store(engine: sa.Engine, *pros: Professional) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        for pro in pros:
+            uow.professionals.add(pro)
+        uow.commit()
+
+
 def test_a_version_already_read_comes_from_memory(engine: sa.Engine) -> None:
     cache = ProfessionalCache()
     pro = make_professional()
-    with SqlUnitOfWork(engine) as uow:
-        uow.professionals.add(pro)
-        uow.commit()
+    store(engine, pro)
     with SqlUnitOfWork(engine, known_professionals=cache, read_only=True) as uow:
         first = uow.professionals.get(pro.id)
 
@@ -59,9 +64,7 @@ def test_a_version_already_read_comes_from_memory(engine: sa.Engine) -> None:
 def test_a_new_version_brings_its_new_hours(engine: sa.Engine) -> None:
     cache = ProfessionalCache()
     pro = make_professional(availability=MONDAYS_ONLY)
-    with SqlUnitOfWork(engine) as uow:
-        uow.professionals.add(pro)
-        uow.commit()
+    store(engine, pro)
     with SqlUnitOfWork(engine, known_professionals=cache) as uow:
         uow.professionals.get(pro.id)
 
@@ -81,9 +84,7 @@ def test_hours_written_by_a_transaction_that_rolled_back_are_not_remembered(
 ) -> None:
     cache = ProfessionalCache()
     pro = make_professional(availability=MONDAYS_ONLY)
-    with SqlUnitOfWork(engine) as uow:
-        uow.professionals.add(pro)
-        uow.commit()
+    store(engine, pro)
     with SqlUnitOfWork(engine, known_professionals=cache) as abandoned:
         stored = abandoned.professionals.get(pro.id)
         assert stored is not None
@@ -104,10 +105,7 @@ def test_hours_written_by_a_transaction_that_rolled_back_are_not_remembered(
 def test_a_search_builds_only_professionals_it_has_not_seen(engine: sa.Engine) -> None:
     cache = ProfessionalCache()
     pros = [make_professional(location=Location(52.52, 13.405 + 0.001 * n)) for n in range(3)]
-    with SqlUnitOfWork(engine) as uow:
-        for pro in pros:
-            uow.professionals.add(pro)
-        uow.commit()
+    store(engine, *pros)
     criteria = SearchCriteria(category="plumbing", near=Location(52.52, 13.405), radius_km=5)
     with SqlUnitOfWork(engine, known_professionals=cache, read_only=True) as uow:
         first = uow.professionals.search(criteria)
@@ -124,9 +122,7 @@ def test_a_search_builds_only_professionals_it_has_not_seen(engine: sa.Engine) -
 def test_a_change_to_a_copy_leaves_the_remembered_professional_alone(engine: sa.Engine) -> None:
     cache = ProfessionalCache()
     pro = make_professional()
-    with SqlUnitOfWork(engine) as uow:
-        uow.professionals.add(pro)
-        uow.commit()
+    store(engine, pro)
     with SqlUnitOfWork(engine, known_professionals=cache, read_only=True) as uow:
         mine = uow.professionals.get(pro.id)
         assert mine is not None
