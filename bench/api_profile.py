@@ -41,7 +41,8 @@ PARTS: tuple[tuple[str, Callable[[Frames], bool]], ...] = (
     ("the view's own code (command, answer)", _under("Bookings.post (entrypoints/api/bookings")),
     ("request parsing and response (webargs, marshmallow)",
      _under("Parser.parse (webargs", "Schema.dump (marshmallow", "Schema.load (marshmallow")),
-    ("Flask and the app's hooks (JSON log, metrics)", _under("Flask.wsgi_app (flask/app.py")),
+    ("Flask, the view's decorators, the app's hooks (JSON log, metrics)",
+     _under("Flask.wsgi_app (flask/app.py")),
     ("gunicorn (HTTP, threads)", lambda frames: True),
 )
 
