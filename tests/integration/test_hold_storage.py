@@ -1,5 +1,5 @@
 """What storage does for a hold, on SQLite and PostgreSQL: it reads the calendar under the lock,
-and it refuses an unknown client and a reused key, which the service no longer reads first."""
+and it refuses an unknown client and a reused key, which the service does not read first."""
 
 from __future__ import annotations
 
