@@ -85,14 +85,13 @@ _PG_LOCKED_PROFESSIONAL = postgres_sql(
         professionals.c.id == bindparam("professional_id")
     )
 )
-_PG_ACTIVE_BLOCKING = postgres_sql(  # active_blocking's query
-    select(bookings).where(
-        bookings.c.professional_id == bindparam("professional_id"),
-        bookings.c.status != literal_column(f"'{BookingStatus.CANCELLED.value}'"),
-        bookings.c.start_time < bindparam("end"),
-        bookings.c.blocked_until > bindparam("start"),
-    )
+_ACTIVE_BLOCKING = select(bookings).where(
+    bookings.c.professional_id == bindparam("professional_id"),
+    bookings.c.status != literal_column(f"'{BookingStatus.CANCELLED.value}'"),
+    bookings.c.start_time < bindparam("end"),
+    bookings.c.blocked_until > bindparam("start"),
 )
+_PG_ACTIVE_BLOCKING = postgres_sql(_ACTIVE_BLOCKING)
 _PG_BLOCKED_INTERVALS = postgres_sql(  # blocked_intervals_many's query
     select(bookings.c.professional_id, bookings.c.start_time, bookings.c.blocked_until).where(
         bookings.c.professional_id == func.any(bindparam("ids")),
@@ -117,6 +116,18 @@ class _Repository:
     ) -> CursorResult[Any]:
         with storage_errors():
             return self._connection.execute(statement, parameters)
+
+    def _rows(self, statement: Executable, pg_sql: str, params: rows.Values) -> list[rows.Row]:
+        """The rows of ``statement``; on PostgreSQL run as ``pg_sql``, its compiled form."""
+        if driver_of(self._connection) is not None:
+            return run(self._connection, pg_sql, params)[0]
+        return list(self._execute(statement, params).mappings().all())
+
+    def _changed(self, statement: Executable, pg_sql: str, values: rows.Values) -> int:
+        """How many rows ``statement`` wrote; on PostgreSQL run as ``pg_sql``."""
+        if driver_of(self._connection) is not None:
+            return run(self._connection, pg_sql, values)[1]
+        return self._execute(statement, values).rowcount
 
     def _stale_or_missing(self, table_id: ColumnElement[Any], row_id: UUID) -> Exception:
         found = self._execute(select(table_id).where(table_id == row_id)).first()
@@ -300,10 +311,7 @@ class SqlBookings(_Repository):
     def add(self, booking: Booking) -> None:
         values = rows.booking_values(booking) | {"version": booking.version}
         try:
-            if driver_of(self._connection) is not None:
-                run(self._connection, _PG_INSERT_BOOKING, values)
-            else:
-                self._execute(_INSERT_BOOKING, values)
+            self._changed(_INSERT_BOOKING, _PG_INSERT_BOOKING, values)
         except InvalidInput:  # a key to a missing row; PostgreSQL names the client's itself
             if self._client_is_missing(booking.client_id):
                 raise ClientNotFound("no such client") from None
@@ -319,11 +327,7 @@ class SqlBookings(_Repository):
     def update(self, booking: Booking) -> None:
         values = rows.booking_values(booking)
         values |= {"expected_id": values.pop("id"), "expected_version": booking.version}
-        if driver_of(self._connection) is not None:
-            changed = run(self._connection, _PG_UPDATE_BOOKING, values)[1]
-        else:
-            changed = self._execute(_UPDATE_BOOKING, values).rowcount
-        if changed == 0:
+        if self._changed(_UPDATE_BOOKING, _PG_UPDATE_BOOKING, values) == 0:
             raise self._stale_or_missing(bookings.c.id, booking.id)
         booking.version += 1
         self._see(booking)
@@ -333,34 +337,25 @@ class SqlBookings(_Repository):
         # inserts would otherwise wait on each other's uncommitted rows in the exclusion index
         # and deadlock (found only after deadlock_timeout); a transaction-scoped advisory lock
         # per professional queues them instead, and other professionals are not held up.
-        if driver_of(self._connection) is None:
-            professional = self._professionals.get(professional_id)
-            if professional is None:
-                return None
-            span = around.extended_by(professional.buffer_after_booking)
-            return Calendar(professional, self.active_blocking(professional_id, span))
-        params: dict[str, object] = {
-            "key": f"hourbook:calendar:{professional_id}",
-            "professional_id": professional_id,
-        }
-        found = run(self._connection, _PG_LOCKED_PROFESSIONAL, params)[0]
-        if not found:  # no row, no lock: nothing to book
+        professional = self._locked_professional(professional_id)
+        if professional is None:
             return None
-        professional = self._professionals.from_row(found[0])
         span = around.extended_by(professional.buffer_after_booking)
-        params |= {"start": span.start, "end": span.end}
-        blocking = run(self._connection, _PG_ACTIVE_BLOCKING, params)[0]
-        return Calendar(professional, [rows.booking_from(row) for row in blocking])
+        return Calendar(professional, self.active_blocking(professional_id, span))
+
+    def _locked_professional(self, professional_id: UUID) -> Professional | None:
+        if driver_of(self._connection) is None:
+            return self._professionals.get(professional_id)
+        params = {"key": f"hourbook:calendar:{professional_id}", "professional_id": professional_id}
+        found = run(self._connection, _PG_LOCKED_PROFESSIONAL, params)[0]
+        # No row, no lock: there is nothing to book. The bookings are read by the next
+        # statement, which starts once the lock is held.
+        return self._professionals.from_row(found[0]) if found else None
 
     def active_blocking(self, professional_id: UUID, span: Slot) -> list[Booking]:
-        return self._all(
-            select(bookings).where(
-                bookings.c.professional_id == professional_id,
-                bookings.c.status.in_(_ACTIVE),
-                bookings.c.start_time < span.end,
-                bookings.c.blocked_until > span.start,
-            )
-        )
+        params = {"professional_id": professional_id, "start": span.start, "end": span.end}
+        found = self._rows(_ACTIVE_BLOCKING, _PG_ACTIVE_BLOCKING, params)
+        return [rows.booking_from(row) for row in found]
 
     def blocked_intervals(self, professional_id: UUID, span: Slot) -> builtins.list[Blocked]:
         return self.blocked_intervals_many([professional_id], span).get(professional_id, [])
@@ -437,7 +432,7 @@ class SqlBookings(_Repository):
         self._seen[id(booking)] = booking
 
     def _client_is_missing(self, client_id: UUID) -> bool:
-        if self._connection.dialect.name == "postgresql":
+        if driver_of(self._connection) is not None:
             return False  # its transaction is aborted; errors.translate read the key's name
         return self._execute(select(clients.c.id).where(clients.c.id == client_id)).first() is None
 
