@@ -67,7 +67,7 @@ def _snapshot(server_pid: int) -> dict[int, tuple[str, int]]:
 
 
 def _part(pid: int, parent: int, name: str, me: int, server_pid: int) -> str | None:
-    if pid in (server_pid,) or parent == server_pid:
+    if server_pid in (pid, parent):
         return "API processes"
     if name.startswith("postgres"):
         return "PostgreSQL"
