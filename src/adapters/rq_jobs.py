@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 import redis
 from rq import Queue, Retry
@@ -23,6 +24,7 @@ from rq.job import Job, get_current_job
 from adapters import jobs
 from adapters.jobs import JobContext
 from adapters.outbox_relay import OutboxRelay, QueueUnavailable
+from adapters.rq_worker import PERIODIC
 
 logger = logging.getLogger(__name__)
 
@@ -132,12 +134,17 @@ SCHEDULE: tuple[tuple[str, int], ...] = (  # (job, every so many seconds)
 )
 
 
-def schedule(connection: redis.Redis, queue_name: str) -> CronScheduler:
-    """A cron scheduler that enqueues every periodic job on ``queue_name``."""
+def schedule(
+    connection: redis.Redis, queue_name: str, every: Mapping[str, int] | None = None
+) -> CronScheduler:
+    """A cron scheduler that enqueues every periodic job on ``queue_name``, each ``SCHEDULE``'s
+    number of seconds apart unless ``every`` names another. Each job carries its name in its
+    meta (``rq_worker.PERIODIC``), so the worker records when it last succeeded."""
+    intervals = dict(SCHEDULE) | dict(every or {})
     cron = CronScheduler(connection=connection)
-    for name, seconds in SCHEDULE:
+    for name, seconds in intervals.items():
         cron.register(
             globals()[name], queue_name, interval=seconds, result_ttl=seconds * 2,
-            failure_ttl=FAILED_KEPT_SECONDS,
+            failure_ttl=FAILED_KEPT_SECONDS, meta={PERIODIC: name},
         )
     return cron

@@ -67,6 +67,8 @@ class Settings:
     mail_dir: Path = Path("instance/mail")
     public_url: str = "http://127.0.0.1:8000"
     metrics_token: str | None = None  # when set, GET /metrics wants "Authorization: Bearer <it>"
+    expire_holds_every_seconds: int = 60  # how often the worker looks for holds to end
+    settle_refunds_every_seconds: int = 300  # how often it retries the refunds still owed
 
     @property
     def is_production(self) -> bool:
@@ -120,6 +122,12 @@ class _Reader:
             mail_dir=Path(self.text("HOURBOOK_MAIL_DIR") or instance_dir / "mail"),
             public_url=self.text("HOURBOOK_PUBLIC_URL") or "http://127.0.0.1:8000",
             metrics_token=self.bearer_token("HOURBOOK_METRICS_TOKEN"),
+            expire_holds_every_seconds=self.integer(
+                "HOURBOOK_EXPIRE_HOLDS_EVERY_SECONDS", 60, 5, 3600
+            ),
+            settle_refunds_every_seconds=self.integer(
+                "HOURBOOK_SETTLE_REFUNDS_EVERY_SECONDS", 300, 5, 3600
+            ),
         )
 
     # -- single values ------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
 from adapters.job_backlog import BacklogSource
+from adapters.job_heartbeat import JobHeartbeats
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +62,17 @@ class Metrics:
     idempotent_replays: Counter
     webhook_rejected: Counter
     webhook_events: Counter  # outcome of a verified event: applied, duplicate, ...
+    heartbeats: JobHeartbeats | None = None  # when periodic jobs last succeeded (with Redis)
 
 
-def build_metrics(backlog: BacklogSource) -> Metrics:
+def build_metrics(backlog: BacklogSource, heartbeats: JobHeartbeats | None = None) -> Metrics:
     registry = None if multiprocess_dir() is not None else CollectorRegistry()
     if registry is not None:
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
             collector(registry=registry)
         registry.register(BacklogCollector(backlog))
+        if heartbeats is not None:
+            registry.register(HeartbeatCollector(heartbeats))
 
     def counter(name: str, doc: str, *labels: str) -> Counter:
         return Counter(f"hourbook_{name}", doc, labels, registry=registry)
@@ -102,6 +106,7 @@ def build_metrics(backlog: BacklogSource) -> Metrics:
         webhook_events=counter(
             "webhook_events", "Verified webhook events, by what applying them did.", "outcome"
         ),
+        heartbeats=heartbeats,
     )
 
 
@@ -113,6 +118,8 @@ def exposition(metrics: Metrics, accept: str | None = None) -> tuple[bytes, str]
         registry = CollectorRegistry()
         prometheus_multiprocess.MultiProcessCollector(registry)
         registry.register(BacklogCollector(metrics.backlog))
+        if metrics.heartbeats is not None:
+            registry.register(HeartbeatCollector(metrics.heartbeats))
     encode, content_type = choose_encoder(accept or "")
     return encode(registry), content_type
 
@@ -140,6 +147,29 @@ class BacklogCollector:
             "Outbox events not handed to a job yet.",
             backlog.undispatched,
         )
+
+
+class HeartbeatCollector:
+    """When each periodic job last succeeded (Unix time), read from Redis at each scrape."""
+
+    def __init__(self, source: JobHeartbeats) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            last = self.source.read()
+        except Exception:  # a scrape must not fail because Redis does; backlog_up says so
+            logger.warning("metrics: the periodic jobs' heartbeats could not be read from Redis",
+                           exc_info=True)
+            return
+        family = GaugeMetricFamily(
+            "hourbook_job_last_success_timestamp_seconds",
+            "When each periodic job last ran to completion (Unix time).",
+            labels=["job"],
+        )
+        for job, when in sorted(last.items()):
+            family.add_metric([job], when)
+        yield family
 
 
 def clear_multiprocess_dir() -> None:

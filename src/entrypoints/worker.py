@@ -1,32 +1,36 @@
 """``hourbook worker``: the RQ worker that runs the jobs, and RQ's cron scheduler for periodic ones.
 
 One worker process runs jobs (``SimpleWorker``: jobs share this process's database pool
-instead of forking per job) with RQ's scheduler for retries and delayed jobs. Unless
-``--no-cron``, a child process runs RQ's ``CronScheduler``, which enqueues the outbox relay
-every 2 s and the maintenance jobs on their intervals (``adapters.rq_jobs.SCHEDULE``). Run the
-cron scheduler in one process only; start extra workers with ``--no-cron``.
+instead of forking per job) with RQ's scheduler for retries and delayed jobs; it outlives Redis
+outages of any length (``adapters.rq_worker.work_until_stopped``). Unless ``--no-cron``, a child
+process runs RQ's ``CronScheduler``, which enqueues the outbox relay every 2 s and the
+maintenance jobs on their intervals (``adapters.rq_jobs.SCHEDULE``), and is restarted if it
+dies (``entrypoints.cron_process``). Any number of workers may run it: a lease in Redis lets
+exactly one of them enqueue at a time, and another takes over within 40 s if that one dies.
+It exits non-zero only when it cannot go on (bad settings, or RQ failing while Redis answers).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
 import redis
-from rq import Queue, SimpleWorker
 
 from adapters import rq_jobs
+from adapters.job_heartbeat import JobHeartbeats
 from adapters.jobs import JobContext
 from adapters.mail import FolderNotifier, SmtpNotifier
+from adapters.rq_worker import make_worker, work_until_stopped
 from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
 from booking.ports import Notifier
 from entrypoints.bootstrap import Container, build
 from entrypoints.config import ConfigError, Settings
+from entrypoints.cron_process import CronSupervisor
 from entrypoints.logs import configure_logging
 
 logger = logging.getLogger(__name__)
@@ -60,12 +64,6 @@ def make_job_context(container: Container) -> JobContext:
     )
 
 
-def run_cron(redis_url: str, queue_name: str) -> None:
-    """The child process: RQ's cron scheduler, enqueueing the periodic jobs until stopped."""
-    configure_logging(os.environ.get("HOURBOOK_LOG_LEVEL", "info"))  # a spawned process
-    rq_jobs.schedule(redis.Redis.from_url(redis_url), queue_name).start()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hourbook worker", description=__doc__)
     parser.add_argument("--queue", default=DEFAULT_QUEUE, help="the RQ queue to work on")
@@ -88,30 +86,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     container = build(settings)
     cron = None
     if not (args.no_cron or args.burst):
-        cron = multiprocessing.get_context("spawn").Process(
-            target=run_cron, args=(settings.redis_url, args.queue), name="hourbook-cron"
-        )
+        cron = CronSupervisor(settings, args.queue)
         cron.start()
     try:
-        return work(make_job_context(container), container.redis, args.queue, burst=args.burst)
+        return work(
+            make_job_context(container), container.redis, args.queue, burst=args.burst,
+            heartbeats=JobHeartbeats(container.redis, prefix=settings.redis_prefix)
+            if container.redis is not None else None,
+        )
     finally:
         if cron is not None:
-            cron.terminate()
-            cron.join(10)
+            cron.stop()
         container.close()
 
 
 def work(
-    context: JobContext, connection: redis.Redis | None, queue_name: str, *, burst: bool = False
+    context: JobContext,
+    connection: redis.Redis | None,
+    queue_name: str,
+    *,
+    burst: bool = False,
+    heartbeats: JobHeartbeats | None = None,
 ) -> int:
-    """Run jobs from ``queue_name`` with ``context``'s adapters (tests call this directly)."""
+    """Run jobs from ``queue_name`` with ``context``'s adapters (tests call this directly);
+    in burst mode until the queue is empty, else until a stop is asked for."""
     if connection is None:
         raise ValueError("the worker needs Redis")
     rq_jobs.install(context)
     try:
-        queue = Queue(queue_name, connection=connection)
-        worker = SimpleWorker([queue], connection=connection)
-        worker.work(burst=burst, with_scheduler=True)
+        if burst:
+            make_worker(connection, queue_name, heartbeats).work(burst=True, with_scheduler=True)
+            return 0
+        return work_until_stopped(
+            lambda: make_worker(connection, queue_name, heartbeats), connection
+        )
     finally:
         rq_jobs.install(None)
-    return 0

@@ -16,6 +16,7 @@ import time
 from flask import Blueprint, Flask, Response, request
 
 from adapters.job_backlog import BacklogSource, OutboxBacklog, RqBacklog
+from adapters.job_heartbeat import JobHeartbeats
 from entrypoints.api import context
 from entrypoints.api.errors import error_response
 from entrypoints.api.outcomes import EXTENSION, current_metrics
@@ -32,7 +33,12 @@ _STARTED = "hourbook.metrics_started"
 
 def init_metrics(app: Flask, container: Container) -> None:
     """Give ``app`` its metrics, time its requests and serve ``/metrics``."""
-    app.extensions[EXTENSION] = build_metrics(backlog_source(container))
+    heartbeats = (
+        JobHeartbeats(container.redis, prefix=container.settings.redis_prefix)
+        if container.redis is not None
+        else None
+    )
+    app.extensions[EXTENSION] = build_metrics(backlog_source(container), heartbeats)
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(metrics_endpoint)
