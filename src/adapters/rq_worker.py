@@ -12,12 +12,15 @@ answers: something other than Redis is wrong, and a supervisor should restart th
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 from rq.job import Job
 
 from adapters.backoff import Backoff
@@ -29,6 +32,19 @@ PERIODIC = "hourbook_periodic"  # a periodic job's meta key: its name in the sch
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 GIVE_UP_AFTER = 3  # consecutive ends of RQ's loop, Redis answering, before the process exits
 SETTLED_SECONDS = 60.0  # a loop that ran this long before ending starts the count afresh
+
+
+class RedisOutageIsAWarning(logging.Filter):
+    """RQ logs each failed reconnection of an idle worker as an ERROR; an outage of Redis that
+    the worker waits out is a WARNING here, as every other dependency outage is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and "could not connect to Redis" in str(record.msg):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+logging.getLogger("rq.worker").addFilter(RedisOutageIsAWarning())
 
 
 class HourbookWorker(SimpleWorker):
@@ -76,6 +92,7 @@ def work_until_stopped(
     backoff = Backoff()
     unexplained = 0
     while True:
+        _stop_on_signals()  # RQ's handlers, left from the last worker, would ask Redis first
         worker: HourbookWorker | None = None
         started = time.monotonic()
         detail = ""
@@ -85,6 +102,8 @@ def work_until_stopped(
             redis_down = not redis_answers(connection)
         except REDIS_ERRORS as error:
             redis_down, detail = True, f" ({error})"
+        except StopRequested:
+            return 0
         if worker is not None and worker.stop_requested:
             return 0
         if time.monotonic() - started > SETTLED_SECONDS:
@@ -103,4 +122,18 @@ def work_until_stopped(
                 return 1
             logger.warning("worker: RQ's work loop ended (its log line says why); it starts"
                            " again in %.1f s", pause)
-        sleep(pause)
+        try:
+            sleep(pause)
+        except StopRequested:
+            return 0
+
+
+def _raise_stop(signum: int, frame: Any) -> None:
+    raise StopRequested()
+
+
+def _stop_on_signals() -> None:
+    """Between two RQ workers, SIGTERM and SIGINT end the loop (RQ installs its own inside)."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _raise_stop)

@@ -51,6 +51,15 @@ def test_production_refuses_a_short_secret() -> None:
         Settings.from_env({**PRODUCTION, "HOURBOOK_SECRET_KEY": "short"})
 
 
+def test_the_periodic_jobs_run_every_minute_and_five_minutes_unless_told_otherwise() -> None:
+    default = Settings.from_env({})
+    tuned = Settings.from_env({"HOURBOOK_EXPIRE_HOLDS_EVERY_SECONDS": "5",
+                               "HOURBOOK_SETTLE_REFUNDS_EVERY_SECONDS": "30"})
+
+    assert (default.expire_holds_every_seconds, default.settle_refunds_every_seconds) == (60, 300)
+    assert (tuned.expire_holds_every_seconds, tuned.settle_refunds_every_seconds) == (5, 30)
+
+
 def test_development_may_use_stripe_without_a_webhook_secret_for_outgoing_calls() -> None:
     settings = Settings.from_env({"STRIPE_API_KEY": "sk_test_x"})
 
@@ -71,6 +80,8 @@ def test_development_may_use_stripe_without_a_webhook_secret_for_outgoing_calls(
         ("HOURBOOK_RATE_LIMIT_LOGIN", "lots"),
         ("HOURBOOK_RATE_LIMITS_ENABLED", "maybe"),
         ("STRIPE_API_BASE", "localhost:8420"),
+        ("HOURBOOK_EXPIRE_HOLDS_EVERY_SECONDS", "4"),
+        ("HOURBOOK_SETTLE_REFUNDS_EVERY_SECONDS", "often"),
     ],
 )
 def test_a_malformed_value_is_a_clear_error_naming_the_variable(name: str, value: str) -> None:

@@ -309,6 +309,8 @@ def test_a_worker_started_while_redis_is_down_waits_for_it_and_then_does_everyth
     assert_each_email_once(deployment, confirmed)
     assert worker.alive()
     assert warnings_naming_redis(worker) != []
+    worker.process.terminate()
+    assert worker.process.wait(30) == 0  # a stop asked for is a clean exit
 
 
 def enqueued_periodic_jobs(worker: Worker) -> int:
