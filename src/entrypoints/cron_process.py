@@ -22,7 +22,7 @@ import redis
 from adapters import rq_jobs
 from adapters.backoff import Backoff
 from adapters.periodic_scheduler import LeasedScheduler
-from adapters.scheduler_lease import SchedulerLease
+from adapters.scheduler_lease import SchedulerLease, holder_name
 from entrypoints.config import Settings
 from entrypoints.logs import configure_logging
 
@@ -38,8 +38,10 @@ def intervals(settings: Settings) -> dict[str, int]:
     }
 
 
-def run_cron(settings: Settings, queue_name: str, parent_pid: int) -> None:
-    """The child process: enqueue the periodic jobs while holding the lease, until stopped."""
+def run_cron(settings: Settings, queue_name: str, parent_pid: int, holder: str) -> None:
+    """The child process: enqueue the periodic jobs while holding the lease, until stopped.
+    ``holder`` names the worker, not the child, so a child started again after a crash takes
+    its predecessor's lease back at once instead of waiting for it to expire."""
     configure_logging(os.environ.get("HOURBOOK_LOG_LEVEL", "info"))  # a spawned process
     if settings.redis_url is None:
         raise ValueError("the cron scheduler needs REDIS_URL")
@@ -53,7 +55,7 @@ def run_cron(settings: Settings, queue_name: str, parent_pid: int) -> None:
         signal.signal(signum, lambda *_: stop.set())
     scheduler = LeasedScheduler(
         rq_jobs.schedule(connection, queue_name, intervals(settings)),
-        SchedulerLease(connection, prefix=settings.redis_prefix),
+        SchedulerLease(connection, prefix=settings.redis_prefix, holder=holder),
     )
     scheduler.run(stop, still_wanted=lambda: os.getppid() == parent_pid)
 
@@ -67,6 +69,7 @@ class CronSupervisor:
         self.stopping = threading.Event()
         self.child: BaseProcess | None = None
         self.restarts = 0
+        self.holder = holder_name()  # this worker's, kept by every child it starts
         self._spawned_at = 0.0
         self._watcher = threading.Thread(target=self._watch, name="cron-supervisor", daemon=True)
 
@@ -84,7 +87,7 @@ class CronSupervisor:
     def _spawn(self) -> BaseProcess:
         child = multiprocessing.get_context("spawn").Process(
             target=run_cron,
-            args=(self.settings, self.queue_name, os.getpid()),
+            args=(self.settings, self.queue_name, os.getpid(), self.holder),
             name="hourbook-cron",
         )
         child.start()

@@ -146,3 +146,16 @@ def test_a_database_in_a_missing_folder_is_an_error_not_a_new_folder(tmp_path: P
     assert refused.returncode == 1
     assert "cannot use the database" in refused.stderr
     assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("HOURBOOK_EXPIRE_HOLDS_EVERY_SECONDS", "1"), ("REDIS_URL", "http://cache")],
+)
+def test_the_worker_exits_non_zero_on_a_setting_it_cannot_work_with(
+    tmp_path: Path, setting: str, value: str
+) -> None:
+    result = hourbook("worker", env=environment(tmp_path, **{setting: value}), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert setting in result.stderr

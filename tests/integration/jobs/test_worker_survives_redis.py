@@ -350,3 +350,41 @@ def test_of_two_workers_one_schedules_and_the_other_takes_over_when_it_is_killed
     assert enqueued_periodic_jobs(standby) > 0
     assert "holds the lease" in standby.lines()
     assert time.monotonic() - killed_at < 120
+
+
+def cron_child(worker: Worker) -> int:
+    """The pid of the worker's cron scheduler: its child started by multiprocessing's spawn."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == worker.process.pid and b"spawn_main" in command:
+            return int(entry.name)
+    pytest.fail(f"no cron child of {worker.process.pid}\n{worker.lines()[-4000:]}")
+
+
+def test_a_cron_scheduler_that_dies_is_started_again_by_its_worker(
+    deployment: Deployment,
+) -> None:
+    deployment.redis.start()
+    worker = deployment.start_worker()
+    started = time.time()
+    wait_for(lambda: relayed_since(deployment.redis, started), 90, "the worker relays", worker)
+    child = cron_child(worker)
+
+    os.kill(child, signal.SIGKILL)
+    killed = time.time()
+
+    wait_for(lambda: f"the cron scheduler (pid {child}) exited" in worker.lines(), 15,
+             "a warning about the dead scheduler", worker)
+    wait_for(lambda: relayed_since(deployment.redis, killed + 1), 60,
+             "the relay runs again", worker)
+    assert cron_child(worker) != child
+    assert worker.alive()
+    stale = deployment.stale_hold()
+    wait_for(lambda: deployment.status(stale) == "cancelled", 30, "the hold expires", worker)
