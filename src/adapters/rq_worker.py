@@ -44,7 +44,7 @@ class RedisOutageIsAWarning(logging.Filter):
         return True
 
 
-logging.getLogger("rq.worker").addFilter(RedisOutageIsAWarning())
+_REDIS_OUTAGE_IS_A_WARNING = RedisOutageIsAWarning()
 
 
 class HourbookWorker(SimpleWorker):
@@ -66,6 +66,7 @@ class HourbookWorker(SimpleWorker):
 def make_worker(
     connection: redis.Redis, queue_name: str, heartbeats: JobHeartbeats | None
 ) -> HourbookWorker:
+    logging.getLogger("rq.worker").addFilter(_REDIS_OUTAGE_IS_A_WARNING)  # once: same object
     worker = HourbookWorker(
         [Queue(queue_name, connection=connection)],
         connection=connection,

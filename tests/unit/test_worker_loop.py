@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from typing import Any, cast
 
 import redis
 
 from adapters.backoff import Backoff
-from adapters.rq_worker import HourbookWorker, work_until_stopped
+from adapters.rq_worker import HourbookWorker, RedisOutageIsAWarning, work_until_stopped
 
 
 class FakeRedis:
@@ -87,3 +88,15 @@ def test_the_backoff_doubles_up_to_its_cap_and_starts_over_after_a_reset() -> No
 
     assert first == [0.5, 1.0, 2.0, 3.0, 3.0]
     assert backoff.next() == 0.5
+
+
+def test_rqs_reconnection_errors_are_logged_as_warnings_and_other_errors_stay_errors() -> None:
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("rq.worker", logging.ERROR, "", 0, message, (), None)
+
+    outage = record("Worker %s: could not connect to Redis instance: %s retrying in %d seconds...")
+    other = record("Worker %s: found an unhandled exception, quitting...")
+    for each in (outage, other):
+        RedisOutageIsAWarning().filter(each)
+
+    assert (outage.levelname, other.levelname) == ("WARNING", "ERROR")
