@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
 from adapters import rq_jobs
 from adapters.jobs import JobContext
@@ -26,7 +26,7 @@ from adapters.mail import FolderNotifier, SmtpNotifier
 from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
 from booking.ports import Notifier
 from entrypoints.bootstrap import Container, build
-from entrypoints.config import ConfigError, Settings
+from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
 from entrypoints.logs import configure_logging
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(os.environ.get("HOURBOOK_LOG_LEVEL", "info"))
     try:
         settings = Settings.from_env()
+        require_rq_key_prefix(settings)
     except ConfigError as error:
         print(f"hourbook worker: {error}", file=sys.stderr)
         return 2
@@ -109,8 +110,8 @@ def work(
         raise ValueError("the worker needs Redis")
     rq_jobs.install(context)
     try:
-        queue = Queue(queue_name, connection=connection)
-        worker = SimpleWorker([queue], connection=connection)
+        queue = rq_jobs.queue(queue_name, connection)
+        worker = SimpleWorker([queue], connection=connection, serializer=rq_jobs.SERIALIZER)
         worker.work(burst=burst, with_scheduler=True)
     finally:
         rq_jobs.install(None)
