@@ -163,3 +163,14 @@ def test_the_worker_refuses_to_start_when_rq_was_imported_before_the_prefix_was_
     assert done.returncode == 2, done.stderr
     assert "rq uses the key prefix 'rq'" in done.stderr
     assert "'staging:rq'" in done.stderr
+
+
+def test_the_app_refuses_to_start_when_its_prefix_is_not_the_one_rq_took(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOURBOOK_REDIS_PREFIX", "not-" + suite_prefix())
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("HOURBOOK_INSTANCE_DIR", str(tmp_path))
+
+    with pytest.raises(ConfigError, match="rq uses the key prefix"):
+        create_app()

@@ -171,3 +171,17 @@ def test_the_worker_drops_without_retrying_a_job_whose_key_names_no_row_here(
     assert any(stranger in message and "no such row" in message for message in caplog.messages)
     assert any("malformed" in message for message in caplog.messages)
     assert redis_world.notifier.sent == []
+
+
+def test_a_pickled_job_is_never_run_by_the_worker(
+    redis_world: World, shared_redis: redis.Redis, queue_name: str
+) -> None:
+    redis_world.confirm(redis_world.book())
+    key = redis_world.job_keys()[-1]
+    pickling = Queue(queue_name, connection=shared_redis)  # as a release that pickled did
+    pickling.enqueue(rq_jobs.send_notifications, key, job_id="pickled")
+
+    work(redis_world.context, shared_redis, queue_name, burst=True)
+
+    assert redis_world.notifier.sent == []
+    assert shared_redis.exists(Job.key_for("pickled"))
