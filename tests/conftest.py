@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+# Before anything imports rq: RQ reads its key prefix once per process, and entrypoints sets
+# it from HOURBOOK_REDIS_PREFIX (tests/integration/api/test_redis_keys.py relies on that).
+import entrypoints  # noqa: F401
+
 SERVICE_FIXTURES = {
     "postgres": {"postgres_url", "postgres_admin"},
     "redis": {"redis_client", "redis_prefix"},

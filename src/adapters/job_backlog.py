@@ -18,6 +18,7 @@ from typing import Protocol
 import redis
 from rq import Queue
 from rq.registry import FailedJobRegistry
+from rq.serializers import JSONSerializer
 from sqlalchemy import Engine, func, select
 
 from adapters.sql.errors import storage_errors
@@ -63,7 +64,7 @@ class RqBacklog:
         self.queue_name = queue_name
 
     def read(self) -> Backlog:
-        queue = Queue(self.queue_name, connection=self.connection)
+        queue = Queue(self.queue_name, connection=self.connection, serializer=JSONSerializer)
         failed = FailedJobRegistry(queue=queue).get_job_count(cleanup=False)  # read only
         undispatched, _ = _outbox_counts(self.engine)
         return Backlog(queued=queue.count, failed=failed, undispatched=undispatched)

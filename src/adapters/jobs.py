@@ -58,16 +58,18 @@ def send_notifications(ctx: JobContext, outbox_id: int) -> int:
         raise BadEventPayload(f"outbox id must be a positive integer, not {outbox_id!r}")
     with storage_errors(), ctx.engine.connect() as connection:
         row = connection.execute(
-            select(outbox.c.event_type, outbox.c.payload, outbox.c.request_id).where(
-                outbox.c.id == outbox_id
-            )
+            select(
+                outbox.c.event_type, outbox.c.payload, outbox.c.request_id, outbox.c.job_key
+            ).where(outbox.c.id == outbox_id)
         ).first()
     if row is None:
         raise BadEventPayload(f"no outbox row {outbox_id}")
     with request_id_bound(row.request_id):  # this job's log lines carry the causing request's
         try:
             event = decode_event(row.event_type, row.payload)
-            sent = send_once(ctx, f"outbox-{outbox_id}", emails_for(event, ctx.uow()))
+            # By the row's random key: ids repeat across databases and after a restore.
+            cause = f"outbox-{row.job_key or outbox_id}"
+            sent = send_once(ctx, cause, emails_for(event, ctx.uow()))
             services.release_payment_after(
                 event, uow=ctx.uow(), payments=ctx.payments, clock=ctx.clock
             )

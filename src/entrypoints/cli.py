@@ -22,7 +22,7 @@ from adapters.sql import migrate
 from booking.errors import BookingError
 from entrypoints import accounts, demo, seed, walkthrough, worker
 from entrypoints.bootstrap import build, make_database
-from entrypoints.config import ConfigError, Settings
+from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
 
 
 class CommandFailed(Exception):
@@ -128,6 +128,7 @@ def _demo(args: argparse.Namespace, _: Sequence[str]) -> int:
 
 def _serve(args: argparse.Namespace, _: Sequence[str]) -> int:
     settings = Settings.from_env()  # fail here, once, rather than in every gunicorn worker
+    require_rq_key_prefix(settings)
     engine = make_database(settings)
     try:
         migrate.ensure_up_to_date(engine)

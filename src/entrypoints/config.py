@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from adapters.sql.engine import default_sqlite_url
+from entrypoints import redis_keys
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class Settings:
     instance_dir: Path = Path("instance")
     database_url: str = ""
     redis_url: str | None = None
-    redis_prefix: str = "hourbook:"
+    redis_prefix: str = redis_keys.DEFAULT_PREFIX  # of every key: ours and RQ's
     secret_key: str = ""
     access_token_minutes: int = 15
     refresh_token_days: int = 30
@@ -103,7 +104,7 @@ class _Reader:
             instance_dir=instance_dir,
             database_url=self.database_url(instance_dir),
             redis_url=redis_url,
-            redis_prefix=self.text("HOURBOOK_REDIS_PREFIX") or "hourbook:",
+            redis_prefix=self.redis_prefix(),
             secret_key=self.secret(production),
             access_token_minutes=self.integer("HOURBOOK_ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60),
             refresh_token_days=self.integer("HOURBOOK_REFRESH_TOKEN_DAYS", 30, 1, 365),
@@ -194,6 +195,16 @@ class _Reader:
             )
         return value
 
+    def redis_prefix(self) -> str:
+        """Letters, digits and ``_ . : - { }``: what RQ allows in its own prefix."""
+        value = self.text("HOURBOOK_REDIS_PREFIX") or redis_keys.DEFAULT_PREFIX
+        if not redis_keys.PREFIX_PATTERN.fullmatch(value):
+            raise ConfigError(
+                "HOURBOOK_REDIS_PREFIX must be 1-64 letters, digits or _ . : - { }"
+                f" (e.g. hourbook-staging:), not {value!r}"
+            )
+        return value
+
     def database_url(self, instance_dir: Path) -> str:
         value = self.text("DATABASE_URL")
         if value is None:
@@ -236,3 +247,23 @@ class _Reader:
                 " embedded default only"
             )
         return value
+
+
+def require_rq_key_prefix(settings: Settings) -> None:
+    """Refuse to run with Redis when rq's keys would be outside the prefix: rq was imported
+    before ``entrypoints`` set RQ_KEY_PREFIX, or the prefix changed since."""
+    if settings.redis_url is None:
+        return
+    wanted, loaded = redis_keys.rq_key_prefix(settings.redis_prefix), _loaded_rq_key_prefix()
+    if loaded != wanted:
+        raise ConfigError(
+            f"rq uses the key prefix {loaded!r} but HOURBOOK_REDIS_PREFIX="
+            f"{settings.redis_prefix!r} needs {wanted!r}: start through `hourbook`, which"
+            " sets RQ_KEY_PREFIX before rq is imported"
+        )
+
+
+def _loaded_rq_key_prefix() -> str:
+    from rq import defaults  # here: rq reads RQ_KEY_PREFIX when first imported
+
+    return str(defaults.RQ_KEY_PREFIX)

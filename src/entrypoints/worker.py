@@ -29,7 +29,7 @@ from adapters.rq_worker import make_worker, work_until_stopped
 from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
 from booking.ports import Notifier
 from entrypoints.bootstrap import Container, build
-from entrypoints.config import ConfigError, Settings
+from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
 from entrypoints.cron_process import CronSupervisor
 from entrypoints.logs import configure_logging
 
@@ -73,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(os.environ.get("HOURBOOK_LOG_LEVEL", "info"))
     try:
         settings = Settings.from_env()
+        require_rq_key_prefix(settings)
     except ConfigError as error:
         print(f"hourbook worker: {error}", file=sys.stderr)
         return 2

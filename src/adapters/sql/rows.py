@@ -8,7 +8,7 @@ from dataclasses import fields
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from booking.errors import InvalidInput
 from booking.events import Event
@@ -211,7 +211,8 @@ def booking_from(row: Row) -> Booking:
 
 
 def outbox_values(event: Event, now: datetime, request_id: str | None = None) -> Values:
-    """An ``outbox`` row: the event's class name, its fields as JSON, the causing request."""
+    """An ``outbox`` row: the event's class name, its fields as JSON, the causing request, and
+    a random job key (see ``tables.outbox``)."""
     payload = {field.name: _jsonable(getattr(event, field.name)) for field in fields(event)}
     return {
         "event_type": type(event).__name__,
@@ -219,7 +220,12 @@ def outbox_values(event: Event, now: datetime, request_id: str | None = None) ->
         "occurred_at": event.occurred_at,
         "created_at": now.astimezone(UTC),
         "request_id": request_id,
+        "job_key": new_job_key(),
     }
+
+
+def new_job_key() -> str:
+    return uuid4().hex
 
 
 def _jsonable(value: object) -> object:

@@ -230,6 +230,11 @@ outbox = Table(
     # Set with dispatched_at when the in-process runner gave the row's job up (RQ keeps its
     # own failed jobs); the failed-jobs gauge counts these rows.
     Column("failed_at", UtcDateTime, nullable=True),
+    # Random, written with the row: the id of its job in the queue, which no other database's
+    # row (nor a row of this database restored to an earlier sequence) shares. NULL only on
+    # rows older than revision 0005; the relay gives those one before enqueueing.
+    Column("job_key", String(32), nullable=True),
+    Index("ix_outbox_job_key", "job_key", unique=True),
     # The dispatcher reads undispatched rows in order; dispatched ones drop out of the index.
     Index(
         "ix_outbox_undispatched",

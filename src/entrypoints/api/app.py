@@ -28,7 +28,7 @@ from entrypoints.api.metrics import init_metrics
 from entrypoints.api.request_ids import init_request_ids
 from entrypoints.api.security import SECURITY_SCHEMES, init_jwt
 from entrypoints.bootstrap import Container, build
-from entrypoints.config import Settings
+from entrypoints.config import Settings, require_rq_key_prefix
 
 API_VERSION = "1"
 _BLUEPRINTS = (
@@ -51,7 +51,10 @@ class HourbookApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hin
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
-    settings = settings or (container.settings if container else Settings.from_env())
+    if settings is None and container is None:  # a process of its own (gunicorn): the env
+        settings = Settings.from_env()
+        require_rq_key_prefix(settings)
+    settings = settings or container.settings  # type: ignore[union-attr]
     container = container or build(settings)
     ensure_up_to_date(container.engine)  # migrating is the operator's job: hourbook db upgrade
 

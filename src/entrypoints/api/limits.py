@@ -43,7 +43,11 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         app=app,
         default_limits=[settings.rate_limits.default],
         storage_uri=settings.redis_url or "memory://",
-        key_prefix=f"{settings.redis_prefix}ratelimit",
+        # limits' Redis storage puts its own prefix ("LIMITS") before flask-limiter's key:
+        # replacing it keeps every counter under the deployment's prefix.
+        storage_options={"key_prefix": f"{settings.redis_prefix}ratelimit"}
+        if settings.redis_url
+        else {},
         strategy="moving-window",
         headers_enabled=True,
         swallow_errors=True,  # Redis down: fail open rather than refuse every request
