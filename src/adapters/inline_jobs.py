@@ -3,9 +3,11 @@
 Each tick runs the notification job of every undispatched outbox row and marks the row
 dispatched only after the job succeeded (so a crash re-runs it on restart, and the sent log
 keeps that from doubling emails while the process lives). A row whose job keeps failing is
-retried on later ticks, up to ``max_attempts``, then logged and marked failed in the outbox
-(``failed_at``, which the failed-jobs gauge counts). Periodic jobs run when their interval has
-passed. One process only: for several, use Redis and ``hourbook worker``.
+retried on later ticks, up to ``max_attempts``, or only ``dead_letters.POISON_ATTEMPTS`` when
+the error is one retrying cannot cure; then it is logged and made a dead letter in the outbox
+(``failed_at`` and ``last_error``, counted by the gauges, listed by ``hourbook jobs failed``).
+Periodic jobs run when their interval has passed. One process only: for several, use Redis
+and ``hourbook worker``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from adapters import jobs
+from adapters import dead_letters, jobs
 from adapters.jobs import JobContext
 from adapters.outbox_relay import OutboxRelay
 
@@ -79,16 +81,21 @@ class InlineJobRunner:
                 attempts = self._attempts.get(outbox_id, 0) + 1
                 self._attempts[outbox_id] = attempts
                 logger.warning("outbox %s failed (attempt %s): %s", outbox_id, attempts, error)
-                if attempts < self.max_attempts:
+                if attempts < self._bound(error):
                     continue
                 logger.error("outbox %s given up after %s attempts", outbox_id, attempts)
                 self.failed[outbox_id] = repr(error)
-                self.relay.mark_failed(outbox_id)
+                dead_letters.give_up(self.context.engine, outbox_id, error)
             else:
                 self.relay.mark_dispatched(outbox_id)
             self._attempts.pop(outbox_id, None)
             done += 1
         return done
+
+    def _bound(self, error: Exception) -> int:
+        if dead_letters.is_transient(error):
+            return self.max_attempts
+        return min(self.max_attempts, dead_letters.POISON_ATTEMPTS)
 
     def _guarded(self, name: str, run: Callable[[], int]) -> None:
         try:
