@@ -14,6 +14,7 @@ still owed to clients (the settle job's backlog: money that has not gone back ye
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -43,7 +44,14 @@ class Backlog:
     undispatched: int  # outbox rows not handed to a job yet
     dead_letters: int = 0  # outbox rows whose notification job was given up
     refunds_owed: dict[str, OwedRefunds] = field(default_factory=dict)  # by currency
-    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # ages count from it
+
+
+Now = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class BacklogSource(Protocol):
@@ -87,8 +95,9 @@ def _refunds_owed(connection: Connection) -> dict[str, OwedRefunds]:
 class OutboxBacklog:
     """The in-process runner's backlog: the outbox table is its queue."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, now: Now = _utc_now) -> None:
         self.engine = engine
+        self.now = now
 
     def read(self) -> Backlog:
         stored = _stored(self.engine)
@@ -98,16 +107,20 @@ class OutboxBacklog:
             undispatched=stored.undispatched,
             dead_letters=stored.dead_letters,
             refunds_owed=stored.refunds_owed,
+            read_at=self.now(),
         )
 
 
 class RqBacklog:
     """RQ's queue length and failed-job registry, plus the outbox rows not relayed yet."""
 
-    def __init__(self, engine: Engine, connection: redis.Redis, queue_name: str) -> None:
+    def __init__(
+        self, engine: Engine, connection: redis.Redis, queue_name: str, *, now: Now = _utc_now
+    ) -> None:
         self.engine = engine
         self.connection = connection
         self.queue_name = queue_name
+        self.now = now
 
     def read(self) -> Backlog:
         queue = Queue(self.queue_name, connection=self.connection)
@@ -119,4 +132,5 @@ class RqBacklog:
             undispatched=stored.undispatched,
             dead_letters=stored.dead_letters,
             refunds_owed=stored.refunds_owed,
+            read_at=self.now(),
         )
