@@ -3,7 +3,7 @@
 A job fails for one of two kinds of reason:
 
 - **transient**: a dependency is down (the database, Redis, the mail server, the payment
-  provider). Time cures it, so the job keeps its long retry schedule (``rq_jobs``);
+  provider). Time cures it, so the job keeps its long retry schedule (``RETRY_INTERVALS``);
 - **permanent** (anything else: a payload that does not decode, a missing row, a stored value
   the domain refuses, a bug): retrying cannot cure it, so the job is given up after
   ``POISON_ATTEMPTS`` attempts, ``POISON_RETRY_INTERVALS`` apart, instead of blocking hours.
@@ -29,6 +29,9 @@ from adapters.sql.errors import storage_errors
 from adapters.sql.tables import outbox
 from booking.errors import ConcurrentUpdate, PaymentUnavailable, StorageUnavailable
 
+# Seconds before each retry of a job whose dependency is down: about seven hours in all, so
+# that an outage of the payment provider or the mail server of an afternoon is ridden out.
+RETRY_INTERVALS = (10, 30, 60, 120, 300, 900, 1800, 3600, 3600, 3600, 3600, 3600, 3600)
 POISON_ATTEMPTS = 3  # attempts in all for a job failing with a permanent error
 POISON_RETRY_INTERVALS = (2, 10)  # seconds before the 2nd and 3rd of them
 ERROR_LIMIT = 500  # characters of the error kept on the row

@@ -30,9 +30,9 @@ logger = logging.getLogger(__name__)
 
 # Seconds before each retry: about seven hours in all, so that an outage of the payment
 # provider or the mail server of an afternoon is ridden out (a hold's payment release and its
-# emails wait in these retries). After the last one the job waits in RQ's failed registry, and
-# the HourbookJobsFailed alert asks for a look (docs/operations.md).
-RETRY_INTERVALS = [10, 30, 60, 120, 300, 900, 1800, 3600, 3600, 3600, 3600, 3600, 3600]
+# emails wait in these retries). After the last one the job waits in RQ's failed registry, its
+# row is a dead letter, and the HourbookDeadLetters alert asks for a look (docs/operations.md).
+RETRY_INTERVALS = list(dead_letters.RETRY_INTERVALS)
 POISON_FAILURES = "hourbook_poison_failures"  # job.meta key: failures retrying cannot cure
 KEPT_SECONDS = 24 * 3600
 FAILED_KEPT_SECONDS = 30 * 24 * 3600

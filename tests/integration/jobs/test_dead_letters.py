@@ -220,7 +220,7 @@ def test_the_in_process_runner_gives_a_poison_row_up_after_the_bound_and_requeue
     world.confirm(world.book())
     poison_mail = PoisonMail()
     world.notifier = poison_mail  # type: ignore[assignment]
-    runner = InlineJobRunner(world.context, max_attempts=10)
+    runner = InlineJobRunner(world.context, poison_retry_intervals=[0])
 
     for _ in range(5):
         runner.run_pending()
@@ -240,19 +240,28 @@ def test_the_in_process_runner_gives_a_poison_row_up_after_the_bound_and_requeue
     assert world.recipients() == ["ada@example.com", "cleo@example.com"]
 
 
-def test_the_in_process_runner_keeps_retrying_a_transient_failure_up_to_max_attempts(
+def test_the_in_process_runner_retries_a_mail_outage_for_hours_before_giving_up(
     world: World,
 ) -> None:
     world.clock.advance(-timedelta(days=3))  # outside the reminder window
     world.confirm(world.book())
     broken = BrokenMail()  # OSError: the mail server is down
     world.notifier = broken  # type: ignore[assignment]
-    runner = InlineJobRunner(world.context, max_attempts=6)
+    now = [0.0]
+    runner = InlineJobRunner(world.context, monotonic=lambda: now[0])
+    attempts_before_each_wait = []
 
-    for _ in range(8):
+    runner.run_pending()
+    for wait in dead_letters.RETRY_INTERVALS:
+        now[0] += wait - 1
+        runner.run_pending()  # a second early: nothing
+        attempts_before_each_wait.append(broken.attempts)
+        now[0] += 1
         runner.run_pending()
 
-    assert broken.attempts == 6
+    assert attempts_before_each_wait == list(range(1, len(dead_letters.RETRY_INTERVALS) + 1))
+    assert broken.attempts == len(dead_letters.RETRY_INTERVALS) + 1 == 14
+    assert sum(dead_letters.RETRY_INTERVALS) > 6 * 3600  # an afternoon's outage is ridden out
     assert dead_letters.count(world.engine) == 1
 
 
