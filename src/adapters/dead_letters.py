@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import outbox
+from adapters.sql.types import UtcDateTime
 from booking.errors import ConcurrentUpdate, PaymentUnavailable, StorageUnavailable
 
 # Seconds before each retry of a job whose dependency is down: about seven hours in all, so
@@ -86,7 +87,8 @@ def give_up(engine: Engine, outbox_id: int, error: BaseException) -> bool:
             update(outbox)
             .where(outbox.c.id == outbox_id)
             .values(
-                dispatched_at=func.coalesce(outbox.c.dispatched_at, now),
+                # typed, so that SQLite stores it in UtcDateTime's sortable text form
+                dispatched_at=func.coalesce(outbox.c.dispatched_at, literal(now, UtcDateTime())),
                 failed_at=now,
                 last_error=describe(error),
             )

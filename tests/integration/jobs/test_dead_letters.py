@@ -24,7 +24,7 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from adapters import dead_letters, rq_jobs
+from adapters import dead_letters, jobs, rq_jobs
 from adapters.event_codec import BadEventPayload
 from adapters.inline_jobs import InlineJobRunner
 from adapters.memory import ListNotifier
@@ -308,3 +308,18 @@ def test_a_permanent_error_caused_by_an_outage_is_transient() -> None:
             raise RuntimeError("sent log unavailable") from cause
     except RuntimeError as error:
         assert dead_letters.is_transient(error)
+
+
+def test_a_dead_letter_is_purged_with_the_dispatched_rows_after_the_retention(
+    world: World,
+) -> None:
+    row = add_poison_row(world.engine)
+    dead_letters.give_up(world.engine, row, BadEventPayload("never decodes"))
+    world.clock.current = datetime.now(UTC) + jobs.RETENTION - timedelta(hours=1)
+    kept = jobs.purge_expired_records(world.context)
+    world.clock.current = datetime.now(UTC) + jobs.RETENTION + timedelta(hours=1)
+
+    purged = jobs.purge_expired_records(world.context)
+
+    assert (kept, purged) == (0, 1)
+    assert dead_letters.count(world.engine) == 0
