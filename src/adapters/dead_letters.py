@@ -108,8 +108,8 @@ def is_dead(engine: Engine, outbox_id: int) -> bool:
         return connection.scalar(query) is not None
 
 
-def listing(engine: Engine, *, limit: int = 100) -> list[DeadLetter]:
-    """The dead letters, oldest event first."""
+def listing(engine: Engine, *, limit: int | None = 100) -> list[DeadLetter]:
+    """The dead letters, oldest event first (all of them with ``limit=None``)."""
     query = (
         select(
             outbox.c.id, outbox.c.event_type, outbox.c.occurred_at, outbox.c.failed_at,

@@ -94,10 +94,14 @@ def _after_failure(job: Job, ctx: JobContext, outbox_id: object, error: Exceptio
 
 def requeue(queue: Queue, outbox_id: int) -> None:
     """Run a dead letter's notifications again: its old job is dropped, a fresh one with the
-    full retry policy is enqueued (the sent log keeps emails already sent from going twice)."""
+    full retry policy is enqueued (the sent log keeps emails already sent from going twice).
+    Raises QueueUnavailable when Redis cannot be reached."""
     job_id = outbox_job_id(queue.name, outbox_id)
-    if Job.exists(job_id, connection=queue.connection):
-        Job.fetch(job_id, connection=queue.connection).delete()
+    try:
+        if Job.exists(job_id, connection=queue.connection):
+            Job.fetch(job_id, connection=queue.connection).delete()
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        raise QueueUnavailable(str(error)) from error
     OutboxEnqueuer(queue)(outbox_id)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from adapters import dead_letters, rq_jobs
+from adapters.outbox_relay import QueueUnavailable
 from adapters.sql import migrate
 from booking.errors import BookingError
 from entrypoints import accounts, demo, seed, walkthrough, worker
@@ -237,15 +238,20 @@ def _list_dead_letters(engine: Engine, limit: int) -> int:
 def _requeue(container: Container, args: argparse.Namespace) -> int:
     if bool(args.ids) == args.all:
         raise CommandFailed("name outbox ids, or --all")
-    ids = args.ids or [letter.outbox_id for letter in dead_letters.listing(container.engine)]
+    engine = container.engine
+    ids = args.ids or [letter.outbox_id for letter in dead_letters.listing(engine, limit=None)]
     queue = Queue(args.queue, connection=container.redis) if container.redis else None
     missing = []
     for outbox_id in ids:
-        if queue is not None and dead_letters.is_dead(container.engine, outbox_id):
-            rq_jobs.requeue(queue, outbox_id)  # enqueued first: a failure leaves it dead
-        if not dead_letters.revive(container.engine, outbox_id, redispatch=queue is None):
+        if not dead_letters.revive(engine, outbox_id, redispatch=queue is None):
             missing.append(outbox_id)
             continue
+        if queue is not None:
+            try:
+                rq_jobs.requeue(queue, outbox_id)
+            except QueueUnavailable as error:
+                dead_letters.give_up(engine, outbox_id, error)  # still dead: nothing is lost
+                raise CommandFailed(f"outbox {outbox_id} not requeued: {error}") from error
         print(f"{outbox_id}\trequeued")
     if missing:
         raise CommandFailed(f"not dead letters: {', '.join(map(str, missing))}")

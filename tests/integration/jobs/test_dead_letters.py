@@ -201,6 +201,27 @@ def test_requeue_refuses_an_id_that_is_not_a_dead_letter(tmp_path: Path, sqlite_
     assert neither.returncode == 1 and "name outbox ids, or --all" in neither.stderr
 
 
+def test_requeue_all_hands_every_dead_letter_back_to_the_in_process_runner(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    env = environment(tmp_path, DATABASE_URL=sqlite_url, HOURBOOK_SECRET_KEY="x" * 40)
+    hourbook("db", "upgrade", env=env, cwd=tmp_path)
+    engine = make_engine(sqlite_url)
+    rows = [add_poison_row(engine) for _ in range(3)]
+    for row in rows:
+        dead_letters.give_up(engine, row, BadEventPayload("never decodes"))
+    listed = hourbook("jobs", "failed", env=env, cwd=tmp_path)
+
+    requeued = hourbook("jobs", "requeue", "--all", env=env, cwd=tmp_path)
+
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == list(map(str, rows))
+    assert requeued.returncode == 0, requeued.stderr
+    assert requeued.stdout.splitlines() == [f"{row}\trequeued" for row in rows]
+    assert dead_letters.count(engine) == 0
+    assert OutboxRelay(engine).pending() == rows  # the runner's to try again
+    engine.dispose()
+
+
 # -- the in-process runner ---------------------------------------------------------------------
 
 
