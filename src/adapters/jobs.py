@@ -51,8 +51,8 @@ class JobContext:
 
 
 def send_notifications(ctx: JobContext, outbox_id: int) -> int:
-    """Send the emails of one outbox event, each at most once, then tell the payment provider
-    what the event means for it; how many emails were sent now. Raises (and is retried) while
+    """Tell the payment provider what one outbox event means for it, then send the event's
+    emails, each at most once; how many emails were sent now. Raises (and is retried) while
     the mail server or the provider cannot be reached."""
     if not isinstance(outbox_id, int) or isinstance(outbox_id, bool) or outbox_id < 1:
         raise BadEventPayload(f"outbox id must be a positive integer, not {outbox_id!r}")
@@ -67,12 +67,14 @@ def send_notifications(ctx: JobContext, outbox_id: int) -> int:
     with request_id_bound(row.request_id):  # this job's log lines carry the causing request's
         try:
             event = decode_event(row.event_type, row.payload)
+            # The provider first: releasing an ended hold's payment may find that it was paid
+            # after all (a lost webhook), and the emails then say so instead of "not paid".
             # By the row's random key: ids repeat across databases and after a restore.
             cause = f"outbox-{row.job_key or outbox_id}"
-            sent = send_once(ctx, cause, emails_for(event, ctx.uow()))
             services.release_payment_after(
                 event, uow=ctx.uow(), payments=ctx.payments, clock=ctx.clock
             )
+            sent = send_once(ctx, cause, emails_for(event, ctx.uow()))
         except Exception as error:
             logger.warning("outbox %s (%s): notifications failed: %r", outbox_id,
                            row.event_type, error)

@@ -67,6 +67,15 @@ class OutboxRelay:
             found = connection.scalar(select(outbox.c.id).where(outbox.c.job_key == job_key))
         return int(found) if found is not None else None
 
+    def key_of(self, outbox_id: int) -> str:
+        """The row's job key, given to it now if it has none yet (rows older than 0005)."""
+        with storage_errors(), self.engine.begin() as connection:
+            self._give_keys(connection, [outbox_id])
+            key = connection.scalar(select(outbox.c.job_key).where(outbox.c.id == outbox_id))
+        if key is None:
+            raise LookupError(f"no outbox row {outbox_id}")
+        return str(key)
+
     def pending(self) -> list[int]:
         """Undispatched row ids, for runners that dispatch after the job ran (inline)."""
         with storage_errors(), self.engine.connect() as connection:

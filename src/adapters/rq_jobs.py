@@ -8,6 +8,10 @@ clear error. Whatever enqueues or runs jobs (the relay, the cron scheduler, the 
 backlog gauges) uses ``SERIALIZER`` through :func:`queue`.
 Failed jobs are retried with ``RETRY`` and then kept, with their traceback, in RQ's
 ``FailedJobRegistry``.
+A notification job that fails is retried: over ``RETRY_INTERVALS`` (hours) while a dependency
+is down, but only ``dead_letters.POISON_ATTEMPTS`` times, seconds apart, when the error is one
+that retrying cannot cure. Given up, it is kept, with its traceback, in RQ's
+``FailedJobRegistry``, and its outbox row is marked a dead letter (``adapters.dead_letters``).
 
 Periodic work is scheduled with RQ's ``CronScheduler`` (``schedule``); the outbox relay is one
 of those periodic jobs, and enqueues one ``send_notifications`` job per outbox row, named by
@@ -25,8 +29,9 @@ from rq import Queue, Retry
 from rq.cron import CronJob, CronScheduler
 from rq.job import Job, get_current_job
 from rq.utils import now
+from sqlalchemy import Engine
 
-from adapters import jobs
+from adapters import dead_letters, jobs
 from adapters.jobs import JobContext
 from adapters.outbox_relay import OutboxRelay, QueueUnavailable
 from adapters.rq_worker import PERIODIC, SERIALIZER
@@ -35,9 +40,10 @@ logger = logging.getLogger(__name__)
 
 # Seconds before each retry: about seven hours in all, so that an outage of the payment
 # provider or the mail server of an afternoon is ridden out (a hold's payment release and its
-# emails wait in these retries). After the last one the job waits in RQ's failed registry, and
-# the HourbookJobsFailed alert asks for a look (docs/operations.md).
-RETRY_INTERVALS = [10, 30, 60, 120, 300, 900, 1800, 3600, 3600, 3600, 3600, 3600, 3600]
+# emails wait in these retries). After the last one the job waits in RQ's failed registry, its
+# row is a dead letter, and the HourbookDeadLetters alert asks for a look (docs/operations.md).
+RETRY_INTERVALS = list(dead_letters.RETRY_INTERVALS)
+POISON_FAILURES = "hourbook_poison_failures"  # job.meta key: failures retrying cannot cure
 KEPT_SECONDS = 24 * 3600
 FAILED_KEPT_SECONDS = 30 * 24 * 3600
 _JOB_KEY = re.compile(r"[0-9a-f]{32}")
@@ -75,11 +81,55 @@ def send_notifications(job_key: str) -> int:
     if not isinstance(job_key, str) or not _JOB_KEY.fullmatch(job_key):
         logger.warning("notification job with a malformed outbox key %r: dropped", job_key)
         return 0
-    outbox_id = OutboxRelay(context().engine).row_of(job_key)
+    ctx = context()
+    outbox_id = OutboxRelay(ctx.engine).row_of(job_key)
     if outbox_id is None:
         logger.warning("notification job for outbox key %s: no such row here, dropped", job_key)
         return 0
-    return jobs.send_notifications(context(), outbox_id)
+    try:
+        return jobs.send_notifications(ctx, outbox_id)
+    except Exception as error:
+        job = get_current_job()
+        if job is not None:
+            _after_failure(job, ctx, outbox_id, error)
+        raise
+
+
+def _after_failure(job: Job, ctx: JobContext, outbox_id: object, error: Exception) -> None:
+    """Shorten the retries of a poison message; mark the row a dead letter on the last try.
+
+    RQ decides after this returns, from ``job.retries_left``, whether to retry (at
+    ``retry_intervals[len - retries_left]``) or to move the job to its failed registry."""
+    if not dead_letters.is_transient(error):
+        failures = int(job.meta.get(POISON_FAILURES, 0)) + 1
+        job.meta[POISON_FAILURES] = failures
+        bound = max(dead_letters.POISON_ATTEMPTS - failures, 0)
+        job.retries_left = min(job.retries_left or 0, bound)  # shortened, never lengthened
+        job.retry_intervals = list(dead_letters.POISON_RETRY_INTERVALS)
+        job.save_meta()  # a retry saves the job anyway; the last failure would not
+    if job.retries_left:
+        return
+    logger.error("job %s for outbox %s given up: %r", job.id, outbox_id, error)
+    if not isinstance(outbox_id, int):
+        return
+    try:
+        dead_letters.give_up(ctx.engine, outbox_id, error)
+    except Exception:  # the job stays in RQ's failed registry, which is counted too
+        logger.exception("outbox %s could not be marked a dead letter", outbox_id)
+
+
+def requeue(queue: Queue, engine: Engine, outbox_id: int) -> None:
+    """Run a dead letter's notifications again: its old job is dropped, a fresh one with the
+    full retry policy is enqueued under the row's own key (the sent log keeps emails already
+    sent from going twice). Raises QueueUnavailable when Redis cannot be reached."""
+    job_key = OutboxRelay(engine).key_of(outbox_id)
+    try:
+        job_id = outbox_job_id(job_key)
+        if Job.exists(job_id, connection=queue.connection):
+            Job.fetch(job_id, connection=queue.connection, serializer=SERIALIZER).delete()
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        raise QueueUnavailable(str(error)) from error
+    OutboxEnqueuer(queue)(outbox_id, job_key)
 
 
 def expire_holds() -> int:

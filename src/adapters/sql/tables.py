@@ -174,6 +174,13 @@ bookings = Table(
     Index(None, "professional_id", "start_time", "end_time"),
     Index(None, "status", "created_at"),  # finds expired holds
     Index(None, "client_id", "start_time"),
+    # Refunds still owed, oldest first: the settle job and the refunds-owed gauges read these.
+    Index(
+        "ix_bookings_refund_owed",
+        "updated_at",
+        postgresql_where=text("refund_due_cents > refunded_cents"),
+        sqlite_where=text("refund_due_cents > refunded_cents"),
+    ),
     # One payment pays for one booking.
     Index(
         "uq_bookings_payment_intent_id",
@@ -227,14 +234,15 @@ outbox = Table(
     Column("dispatched_at", UtcDateTime, nullable=True),
     # The request that caused the event (its X-Request-ID), so the job's log lines carry it.
     Column("request_id", String(64), nullable=True),
-    # Set with dispatched_at when the in-process runner gave the row's job up (RQ keeps its
-    # own failed jobs); the failed-jobs gauge counts these rows.
+    # Set when the row's notification job was given up, by the in-process runner (with
+    # dispatched_at) or by RQ after its retries: a dead letter (adapters/dead_letters.py).
     Column("failed_at", UtcDateTime, nullable=True),
     # Random, written with the row: the id of its job in the queue, which no other database's
     # row (nor a row of this database restored to an earlier sequence) shares. NULL only on
     # rows older than revision 0005; the relay gives those one before enqueueing.
     Column("job_key", String(32), nullable=True),
     Index("ix_outbox_job_key", "job_key", unique=True),
+    Column("last_error", String(500), nullable=True),  # why it was given up
     # The dispatcher reads undispatched rows in order; dispatched ones drop out of the index.
     Index(
         "ix_outbox_undispatched",

@@ -33,6 +33,8 @@ from entrypoints.api import outcomes
 logger = logging.getLogger(__name__)
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+_LIBRARIES = {"redis": "redis", "sqlalchemy": "database", "psycopg": "database",
+              "sqlite3": "database"}  # fmt: skip
 _STATUS_BY_FAMILY: tuple[tuple[type[BookingError], int], ...] = (
     (InvalidInput, 422),
     (NotFound, 404),
@@ -98,10 +100,28 @@ def domain_error(error: BookingError) -> Response:
     headers = {REPLAYED_HEADER: "true"} if error.replayed else {}
     if status == 503:
         headers["Retry-After"] = "5"
+        dependency = unavailable_dependency(error)
+        logger.warning(  # an outage pages someone: WARNING, naming what is down
+            "%s unavailable: %s", dependency, error.message, extra={"dependency": dependency}
+        )
     if status == 500:
         logger.error("unmapped domain error", exc_info=error)
         return error_response(500, "internal_error", "something went wrong on our side")
     return error_response(status, error.code, error.message, headers=headers)
+
+
+def unavailable_dependency(error: BookingError) -> str:
+    """``database``, ``redis`` or ``payment provider``: what a 503 is waiting for, read from
+    the library that raised the error the domain error was translated from."""
+    if isinstance(error, PaymentUnavailable):
+        return "payment provider"
+    cause: BaseException | None = error.__cause__
+    while cause is not None:
+        library = type(cause).__module__.split(".")[0]
+        if library in _LIBRARIES:
+            return _LIBRARIES[library]
+        cause = cause.__cause__
+    return "storage"
 
 
 def api_error(error: ApiError) -> Response:

@@ -47,8 +47,10 @@ def init_metrics(app: Flask, container: Container) -> None:
 def backlog_source(container: Container) -> BacklogSource:
     """RQ's queue when Redis is configured (``hourbook worker``), else the outbox table."""
     if container.redis is not None:
-        return RqBacklog(container.engine, container.redis, DEFAULT_QUEUE)
-    return OutboxBacklog(container.engine)
+        return RqBacklog(
+            container.engine, container.redis, DEFAULT_QUEUE, now=container.clock.now
+        )
+    return OutboxBacklog(container.engine, now=container.clock.now)
 
 
 @metrics_endpoint.get("/metrics")

@@ -19,7 +19,7 @@ from tests.integration.jobs.test_request_ids_in_jobs import booked_then_confirme
 def test_rows_the_inline_runner_gave_up_count_as_failed_jobs(world: World) -> None:
     booked_then_confirmed(world)
     world.notifier = BrokenMail()  # type: ignore[assignment]
-    runner = InlineJobRunner(world.context, max_attempts=2)
+    runner = InlineJobRunner(world.context, max_attempts=2, retry_intervals=[0])
     waiting = OutboxBacklog(world.engine).read()
 
     runner.run_pending()
