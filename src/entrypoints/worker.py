@@ -22,23 +22,14 @@ from rq import Queue, SimpleWorker
 
 from adapters import rq_jobs
 from adapters.jobs import JobContext
-from adapters.mail import FolderNotifier, SmtpNotifier
 from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
-from booking.ports import Notifier
-from entrypoints.bootstrap import Container, build
+from entrypoints.bootstrap import Container, build, make_notifier
 from entrypoints.config import ConfigError, Settings
 from entrypoints.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = "hourbook"
-
-
-def make_notifier(settings: Settings) -> Notifier:
-    """SMTP when ``SMTP_URL`` is set, else .eml files in the mail folder."""
-    if settings.smtp_url:
-        return SmtpNotifier(settings.smtp_url)
-    return FolderNotifier(settings.mail_dir)
 
 
 def make_job_context(container: Container) -> JobContext:

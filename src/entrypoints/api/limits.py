@@ -20,7 +20,11 @@ from entrypoints.api.security import verify_token
 from entrypoints.config import Settings
 
 # Endpoints with their own, stricter limit (POST only): (endpoint, rate setting).
-_STRICT = (("auth.Login", "login"), ("bookings.Bookings", "booking"))
+_STRICT = (
+    ("auth.Login", "login"),
+    ("auth.Register", "register"),
+    ("bookings.Bookings", "booking"),
+)
 # Stripe retries webhooks from a few addresses: limiting them would only delay confirmations.
 _UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/stripe/webhook")
 

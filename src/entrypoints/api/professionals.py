@@ -14,6 +14,7 @@ from booking.catalogue import FreeTime
 from booking.errors import ConcurrentUpdate
 from booking.model import Professional
 from booking.ports import SearchCriteria
+from entrypoints import accounts
 from entrypoints.accounts import Role
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.calendar_feed import feed_path
@@ -36,6 +37,7 @@ from entrypoints.api.security import (
     optional_principal,
     protected,
 )
+from entrypoints.email_links import Link, LinkKind
 
 blp = Blueprint(
     "professionals", __name__, url_prefix="/professionals", description="Find and manage"
@@ -127,9 +129,14 @@ class OneProfessional(MethodView):
     def patch(
         self, changes: dict[str, object], professional_id: UUID
     ) -> tuple[Body, int, dict[str, str]]:
-        """Change your profile (or any, as admin); with If-Match, only if nobody else did."""
+        """Change your profile (or any, as admin); with If-Match, only if nobody else did.
+
+        A new ``email`` is not taken at once: a link is mailed to it, and the profile's address
+        changes when the link is opened. Until then the answer shows it as ``pending_email``.
+        """
         require_editor(current_principal(), professional_id)
         expected = _if_match()
+        new_email = changes.pop("email", None)
         try:
             pro = catalogue.update_professional(
                 professional_id, changes, uow=container().uow(), expected_version=expected
@@ -140,7 +147,13 @@ class OneProfessional(MethodView):
             raise ApiError(
                 412, "precondition_failed", "the profile changed since: read it again"
             ) from error
-        return professional_body(pro), 200, {"ETag": _etag(pro)}
+        body = professional_body(pro)
+        if isinstance(new_email, str) and new_email != pro.email:
+            link = Link(kind=LinkKind.PROFILE_EMAIL, subject_id=pro.id, current=pro.email,
+                        new=new_email)  # fmt: skip
+            accounts.send_link(container(), link)
+            body["pending_email"] = new_email
+        return body, 200, {"ETag": _etag(pro)}
 
 
 def require_editor(principal: Principal, professional_id: UUID) -> None:
