@@ -98,3 +98,23 @@ def test_with_rate_limits_turned_off_login_and_booking_still_work(container: Con
     for hour in (10, 11, 12):
         booked = api.book(client, pro["id"], at(MONDAY, hour))
         assert "X-RateLimit-Limit" not in booked.headers
+
+
+def test_register_has_its_own_strict_limit_per_address(container: Container) -> None:
+    limits = RateLimits(default="50/minute", login="50/minute", booking="50/minute",
+                        register="2/minute")  # fmt: skip
+    settings = replace(container.settings, rate_limits=limits)
+    client = create_app(settings, replace(container, settings=settings)).test_client()
+    bodies = [
+        {"email": f"r{n}-{uuid4().hex[:8]}@example.com", "password": PASSWORD,
+         "role": "professional"}
+        for n in range(3)
+    ]  # fmt: skip
+
+    answers = [client.post("/auth/register", json=body) for body in bodies]
+
+    assert [answer.status_code for answer in answers] == [202, 202, 429]
+    assert error_code(answers[2]) == "too_many_requests"
+    assert int(answers[2].headers["Retry-After"]) > 0
+    login = client.post("/auth/login", json={"email": bodies[0]["email"], "password": PASSWORD})
+    assert login.status_code == 200  # the default budget has room: only register is spent

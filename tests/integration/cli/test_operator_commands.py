@@ -146,3 +146,21 @@ def test_a_database_in_a_missing_folder_is_an_error_not_a_new_folder(tmp_path: P
     assert refused.returncode == 1
     assert "cannot use the database" in refused.stderr
     assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("bind_flag", "bind_env"),
+    [(["--bind", "0.0.0.0:8000"], None), ([], "10.1.2.3:8000"), (["--bind", "[::]:8000"], None)],
+)
+def test_serve_refuses_a_public_address_outside_production(
+    tmp_path: Path, env: dict[str, str], bind_flag: list[str], bind_env: str | None
+) -> None:
+    hourbook("db", "upgrade", env=env, cwd=tmp_path)
+    if bind_env is not None:
+        env = {**env, "HOURBOOK_BIND": bind_env}
+
+    refused = hourbook("serve", *bind_flag, env=env, cwd=tmp_path, timeout=60)
+
+    assert refused.returncode == 1
+    assert "refusing to serve on" in refused.stderr
+    assert "outside production" in refused.stderr
