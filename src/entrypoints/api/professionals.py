@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from uuid import UUID, uuid4
 
 from flask import request
@@ -88,18 +89,34 @@ class Professionals(MethodView):
     @blp.arguments(NewProfessionalSchema)
     @blp.response(201, ProfessionalSchema, headers=_ETAG_DOC)
     def post(self, draft: ProfileDraft) -> tuple[Body, int, dict[str, str]]:
-        """Create a profile: a professional their own (once), an admin anyone's."""
+        """Create a profile: a professional their own (once), an admin anyone's.
+
+        A professional's profile starts with their login address; another ``email`` is mailed
+        a link and shown as ``pending_email`` until the link is opened.
+        """
         principal = current_principal()
         app = container()
         professional_id = principal.user_id if principal.role is Role.PROFESSIONAL else uuid4()
         if principal.role is Role.PROFESSIONAL and _exists(professional_id):
             raise ApiError(409, "profile_exists", "you already have a profile: PATCH it")
         pro = draft.build(professional_id)
+        pending = None
+        login = app.users.get(principal.user_id) if principal.role is Role.PROFESSIONAL else None
+        if login is not None and pro.email.lower() != login.email:
+            # Bookings are mailed to the profile's address: until its owner proves they read
+            # it, the profile uses the account's own address.
+            pending, pro = pro.email, replace(pro, email=login.email)
         catalogue.register_professional(pro, uow=app.uow())
         if principal.role is Role.PROFESSIONAL:
             app.users.link_professional(principal.user_id, pro.id)
+        body = professional_body(pro)
+        if pending is not None:
+            link = Link(kind=LinkKind.PROFILE_EMAIL, subject_id=pro.id, current=pro.email,
+                        new=pending)  # fmt: skip
+            accounts.send_link(app, link)
+            body["pending_email"] = pending
         headers = {"ETag": _etag(pro), "Location": f"/professionals/{pro.id}"}
-        return professional_body(pro), 201, headers
+        return body, 201, headers
 
 
 @blp.route("/<uuid:professional_id>")

@@ -259,3 +259,18 @@ def test_a_booking_request_body_alone_cannot_skip_verification(
 
     assert response.status_code == 403
     assert mailbox.to(client.email)  # the link went out at registration
+
+
+def test_a_new_profile_starts_with_the_login_address_until_its_own_is_verified(
+    verifying: Api, mailbox: Mailbox
+) -> None:
+    owner, pro = verifying.professional(email="shop@example.com")
+    path = f"/professionals/{pro['id']}"
+
+    before = verifying.client.get(path).get_json()["email"]
+    verifying.client.get(mailbox.link_for("shop@example.com"))
+    after = verifying.client.get(path).get_json()["email"]
+
+    assert pro["pending_email"] == "shop@example.com"
+    assert before == owner.email
+    assert after == "shop@example.com"
