@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from entrypoints.bootstrap import make_password_hasher
+from entrypoints.bootstrap import build, make_password_hasher
 from entrypoints.config import (
     TEST_SUITE_MARKER,
     ConfigError,
@@ -127,3 +127,15 @@ def test_email_verification_is_required_by_default_only_in_production() -> None:
 def test_a_malformed_value_is_a_clear_error_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_register_has_a_strict_default_limit_and_hashing_a_small_default_bound(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.from_env({"HOURBOOK_INSTANCE_DIR": str(tmp_path)})
+    container = build(settings)
+
+    assert settings.rate_limits.register == "3/minute;20/hour"
+    assert container.passwords.limit == settings.max_concurrent_hashes == 2
+    assert container.passwords.wait_seconds == 2
+    container.close()

@@ -103,6 +103,8 @@ def test_while_redis_is_down_a_client_still_reads_their_own_bookings(stack: Stac
     assert listed.status_code == 200, listed.get_json()
     assert [item["id"] for item in listed.get_json()["items"]] == [booked["id"]]
     assert me.status_code == 200
+    booking = api.book(client, pro["id"], at(MONDAY, 12), expect=503)  # idempotency needs Redis
+    assert error_code(booking) == "storage_unavailable"
 
 
 def test_while_redis_is_down_revoked_tokens_stay_refused_and_logouts_still_work(

@@ -19,12 +19,13 @@ from sqlalchemy import select, update
 
 from adapters.mail import FolderNotifier
 from adapters.sql.tables import users
+from entrypoints import accounts
 from entrypoints.api.app import create_app
 from entrypoints.bootstrap import Container
 from entrypoints.config import EmailVerification
 from entrypoints.passwords import Passwords
 from tests.factories import MONDAY, at
-from tests.integration.api.support import PASSWORD, Api, booking_body, error_code
+from tests.integration.api.support import PASSWORD, PROFILE, Api, booking_body, error_code
 
 _LINK = re.compile(r"https?://\S+/auth/verify-email\?token=\S+")
 
@@ -274,3 +275,42 @@ def test_a_new_profile_starts_with_the_login_address_until_its_own_is_verified(
     assert pro["pending_email"] == "shop@example.com"
     assert before == owner.email
     assert after == "shop@example.com"
+
+
+class CountingPasswords(Passwords):
+    hashed = 0
+
+    def hash(self, password: str) -> str:
+        self.hashed += 1
+        return super().hash(password)
+
+
+def test_a_taken_address_costs_the_same_hashing_as_a_new_one(
+    api: Api, container: Container
+) -> None:
+    client = api.register()
+    counting = CountingPasswords(container.password_hasher, limit=2)
+    container.passwords = counting
+
+    _register(api.client, client.email)
+    taken = counting.hashed
+    _register(api.client, "brand-new@example.com")
+
+    assert taken == 1
+    assert counting.hashed - taken == 1
+
+
+def test_an_admin_creates_a_profile_with_the_address_as_sent(
+    verifying: Api, container: Container, mailbox: Mailbox
+) -> None:
+    accounts.create_admin(container, "root@example.com", PASSWORD)
+    admin = verifying.login("root@example.com")
+
+    created = verifying.client.post(
+        "/professionals", json={**PROFILE, "email": "agency@example.com"}, headers=admin.headers
+    )
+
+    assert created.status_code == 201
+    assert created.get_json()["email"] == "agency@example.com"
+    assert "pending_email" not in created.get_json()
+    assert mailbox.to("agency@example.com") == []
