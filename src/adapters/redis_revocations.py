@@ -55,6 +55,14 @@ class CachedRevokedTokens:
             self._cache(lambda: self.client.set(self._revoked(jti), b"1", ex=seconds))
         return first
 
+    def start_family(
+        self, family_id: str, account_id: UUID, refresh_jti: str, expires_at: datetime
+    ) -> None:
+        self.durable.start_family(family_id, account_id, refresh_jti, expires_at)
+
+    def rotate(self, family_id: str, presented: str, successor: str, expires_at: datetime) -> bool:
+        return self.durable.rotate(family_id, presented, successor, expires_at)
+
     def revoke_all(self, account_id: UUID, valid_after: datetime) -> None:
         self.durable.revoke_all(account_id, valid_after)
         stamp = valid_after.timestamp()

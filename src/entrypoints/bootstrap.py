@@ -40,6 +40,16 @@ class RevokedTokens(Protocol):
         """List ``jti``; True if it was not listed already (refresh tokens are good once)."""
         ...
 
+    def start_family(
+        self, family_id: str, account_id: UUID, refresh_jti: str, expires_at: datetime
+    ) -> None:
+        """A new login: ``refresh_jti`` is its refresh token that may be used next."""
+        ...
+
+    def rotate(self, family_id: str, presented: str, successor: str, expires_at: datetime) -> bool:
+        """Spend ``presented`` for ``successor``; False if it is not the login's usable one."""
+        ...
+
     def revoke_all(self, account_id: UUID, valid_after: datetime) -> None: ...
 
     def is_revoked(self, ids: Sequence[str], account_id: UUID, issued_at: datetime) -> bool: ...

@@ -247,13 +247,25 @@ outbox = Table(
     ),
 )
 
-# Token ids (``jti``) and refresh-token families (``fam``) ended before they expire: by a logout,
-# or by using a refresh token (each is good once). The durable store; Redis, when configured,
-# caches it. Rows past ``expires_at`` can be purged.
+# Token ids (``jti``) and refresh-token families (``fam``) ended before they expire by a logout
+# or by reuse detection. The durable store; Redis, when configured, caches it. Rows past
+# ``expires_at`` can be purged.
 revoked_tokens = Table(
     "revoked_tokens",
     metadata,
     Column("jti", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# One row per login (a family of tokens): the one refresh token of it that may be used next.
+# Refreshing swaps it for the new one; presenting any other ends the family (reuse detection).
+token_families = Table(
+    "token_families",
+    metadata,
+    Column("family_id", String(64), primary_key=True),
+    Column("account_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("current_jti", String(64), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Index(None, "expires_at"),
 )

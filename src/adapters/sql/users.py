@@ -19,7 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import rows
 from adapters.sql.errors import storage_errors
-from adapters.sql.tables import clients, revoked_tokens, token_valid_after, users
+from adapters.sql.tables import (
+    clients,
+    revoked_tokens,
+    token_families,
+    token_valid_after,
+    users,
+)
 from booking.model import Client
 
 ROLES = ("client", "professional", "admin")
@@ -149,6 +155,33 @@ class SqlRevokedTokens:
                 .returning(revoked_tokens.c.jti)
             ).first()
         return inserted is not None
+
+    def start_family(
+        self, family_id: str, account_id: UUID, refresh_jti: str, expires_at: datetime
+    ) -> None:
+        """Record a new login whose next usable refresh token is ``refresh_jti``."""
+        with storage_errors(), self.engine.begin() as connection:
+            connection.execute(
+                insert(token_families).values(
+                    family_id=family_id, account_id=account_id, current_jti=refresh_jti,
+                    expires_at=expires_at,
+                )
+            )
+
+    def rotate(self, family_id: str, presented: str, successor: str, expires_at: datetime) -> bool:
+        """Swap the family's usable refresh token ``presented`` for ``successor``; False if
+        ``presented`` is not the usable one (spent before, or the family is unknown)."""
+        with storage_errors(), self.engine.begin() as connection:
+            swapped = connection.execute(
+                update(token_families)
+                .where(
+                    token_families.c.family_id == family_id,
+                    token_families.c.current_jti == presented,
+                )
+                .values(current_jti=successor, expires_at=expires_at)
+                .returning(token_families.c.family_id)
+            ).first()
+        return swapped is not None
 
     def revoke_all(self, account_id: UUID, valid_after: datetime) -> None:
         """Refuse every token of the account issued at or before ``valid_after``."""

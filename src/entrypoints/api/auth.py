@@ -33,7 +33,7 @@ from entrypoints.api.security import (
     revoke,
     revoke_everywhere,
     revoke_family,
-    use_refresh_token,
+    rotate_tokens,
 )
 from entrypoints.email_links import read_link
 from entrypoints.passwords import HashingBusy
@@ -123,11 +123,11 @@ class Refresh(MethodView):
         user = container().users.get(_identity())
         if user is None:
             raise ApiError(401, "invalid_token", "the account is gone")
-        if not use_refresh_token(claims):  # spent by a concurrent request
+        tokens = rotate_tokens(user, claims)
+        if tokens is None:  # spent before: a copy is in someone else's hands
             revoke_family(claims)
             raise ApiError(401, "token_revoked", "the token was revoked")
-        family = claims.get("fam")
-        return issue_tokens(user, family=family if isinstance(family, str) else None)
+        return tokens
 
 
 @blp.route("/logout")

@@ -111,25 +111,49 @@ def protected(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorate
 
 
-def issue_tokens(user: User, *, family: str | None = None) -> dict[str, object]:
-    """A new access token and refresh token, of ``family`` (a new one by default).
+def issue_tokens(user: User) -> dict[str, object]:
+    """A new login: an access token and a refresh token of a new family.
 
-    A family is one login and the refresh tokens that descend from it: revoking it (logout,
-    or a refresh token used twice) ends every token of that login at once. ``iat_us`` is the
-    issue time in microseconds, so "log out everywhere" can cut off to the instant.
+    A family is one login and the tokens that refreshing it gives later: revoking it (logout,
+    or a refresh token used twice) ends every token of that login at once. Only the family's
+    newest refresh token may be used (the database keeps which one that is).
     """
-    claims = {
-        "role": user.role,
-        "fam": family or uuid4().hex,
-        "iat_us": time.time_ns() // 1000,
-    }
-    settings = container().settings
+    family, refresh_jti = uuid4().hex, str(uuid4())
+    container().revoked_tokens.start_family(family, user.id, refresh_jti, _refresh_expiry())
+    return _tokens(user, family, refresh_jti)
+
+
+def rotate_tokens(user: User, claims: Mapping[str, object]) -> dict[str, object] | None:
+    """New tokens of the same login for the refresh token ``claims``, which is spent; None if
+    it had been spent already (the caller ends the login: someone else holds a copy)."""
+    family = claims.get("fam")
+    if not isinstance(family, str) or not family:  # made before families existed
+        if not container().revoked_tokens.revoke(str(claims["jti"]), _expiry(claims)):
+            return None
+        return issue_tokens(user)
+    successor = str(uuid4())
+    store = container().revoked_tokens
+    if not store.rotate(family, str(claims["jti"]), successor, _refresh_expiry()):
+        return None
+    return _tokens(user, family, successor)
+
+
+def _tokens(user: User, family: str, refresh_jti: str) -> dict[str, object]:
+    # ``iat_us``: the issue time in microseconds, so "log out everywhere" cuts to the instant.
+    claims = {"role": user.role, "fam": family, "iat_us": time.time_ns() // 1000}
+    identity = str(user.id)
     return {
-        "access_token": create_access_token(identity=str(user.id), additional_claims=claims),
-        "refresh_token": create_refresh_token(identity=str(user.id), additional_claims=claims),
+        "access_token": create_access_token(identity=identity, additional_claims=claims),
+        "refresh_token": create_refresh_token(
+            identity=identity, additional_claims={**claims, "jti": refresh_jti}
+        ),
         "token_type": "Bearer",
-        "expires_in": settings.access_token_minutes * 60,
+        "expires_in": container().settings.access_token_minutes * 60,
     }
+
+
+def _refresh_expiry() -> datetime:
+    return datetime.now(UTC) + timedelta(days=container().settings.refresh_token_days)
 
 
 def revoke(claims: Mapping[str, object]) -> bool:
@@ -148,11 +172,6 @@ def revoke_family(claims: Mapping[str, object]) -> None:
     days = container().settings.refresh_token_days
     until = datetime.now(UTC) + timedelta(days=days, minutes=1)
     container().revoked_tokens.revoke(family, until)
-
-
-def use_refresh_token(claims: Mapping[str, object]) -> bool:
-    """Spend a refresh token (each is good once); False if it had been spent already."""
-    return container().revoked_tokens.revoke(str(claims["jti"]), _expiry(claims))
 
 
 def revoke_everywhere(account_id: UUID) -> None:

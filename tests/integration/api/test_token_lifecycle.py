@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from flask import Flask
+from sqlalchemy import func, select
 
+from adapters.sql.tables import revoked_tokens, token_families
 from entrypoints.api.security import AUDIENCE
+from entrypoints.bootstrap import Container
 from entrypoints.keys import Purpose, derive_key
 from tests.integration.api.support import Api, bearer, error_code, token_claims
 
@@ -27,6 +30,20 @@ def test_a_refresh_answers_a_new_refresh_token_and_spends_the_one_sent(api: Api)
     assert status == again == 200
     assert tokens["refresh_token"] != client.refresh_token
     assert token_claims(str(tokens["refresh_token"]))["fam"] == token_claims(client.token)["fam"]
+
+
+def test_refreshing_keeps_one_row_per_login_and_lists_nothing_as_revoked(
+    api: Api, container: Container
+) -> None:
+    client = api.register()
+    token = client.refresh_token
+    for _ in range(5):
+        token = str(refresh(api, token)[1]["refresh_token"])
+
+    with container.engine.connect() as connection:
+        families = connection.execute(select(func.count()).select_from(token_families)).scalar()
+        revoked = connection.execute(select(func.count()).select_from(revoked_tokens)).scalar()
+    assert (families, revoked) == (1, 0)
 
 
 def test_a_reused_refresh_token_ends_every_token_of_its_login(api: Api) -> None:

@@ -3,7 +3,8 @@
 ``users.email_verified_at`` is set when the owner follows the link mailed to the address; with
 ``HOURBOOK_EMAIL_VERIFICATION=required`` an account books only once it is set. Accounts made
 before this revision keep booking: their addresses count as verified from their creation.
-``token_valid_after`` holds, per account, the instant before which its tokens are refused.
+``token_valid_after`` holds, per account, the instant before which its tokens are refused, and
+``token_families`` the one refresh token of each login that may be used next.
 
 Revision ID: 0006
 Revises: 0004
@@ -39,8 +40,25 @@ def upgrade() -> None:
         sa.Column("valid_after", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("account_id", name="pk_token_valid_after"),
     )
+    op.create_table(
+        "token_families",
+        sa.Column("family_id", sa.String(64), nullable=False),
+        sa.Column(
+            "account_id",
+            sa.Uuid(),
+            sa.ForeignKey(
+                "users.id", ondelete="CASCADE", name="fk_token_families_account_id_users"
+            ),
+            nullable=False,
+        ),
+        sa.Column("current_jti", sa.String(64), nullable=False),
+        sa.Column("expires_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("family_id", name="pk_token_families"),
+    )
+    op.create_index("ix_token_families_expires_at", "token_families", ["expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("token_families")
     op.drop_table("token_valid_after")
     op.execute("ALTER TABLE users DROP COLUMN email_verified_at")  # as in 0003: no batch copy
