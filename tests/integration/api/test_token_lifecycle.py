@@ -3,6 +3,7 @@ and only tokens signed with this deployment's own JWT key, issuer and audience a
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -57,6 +58,29 @@ def test_a_reused_refresh_token_ends_every_token_of_its_login(api: Api) -> None:
     assert refresh(api, str(rotated["refresh_token"]))[0] == 401
     newest = api.client.get("/clients/me", headers=bearer(str(rotated["access_token"])))
     assert newest.status_code == 401
+
+
+def test_two_refreshes_racing_with_one_token_get_one_new_pair_and_end_the_login(
+    api: Api, app: Flask
+) -> None:
+    client = api.register()
+    start = threading.Barrier(2)
+    answers: list[int] = []
+
+    def race() -> None:
+        own = app.test_client()
+        start.wait()
+        answers.append(own.post("/auth/refresh", headers=bearer(client.refresh_token))
+                       .status_code)  # fmt: skip
+
+    threads = [threading.Thread(target=race) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers) == [200, 401]
+    assert api.client.get("/clients/me", headers=client.headers).status_code == 401
 
 
 def test_a_reused_refresh_token_leaves_the_accounts_other_logins_alone(api: Api) -> None:
