@@ -1,6 +1,7 @@
-"""Accounts: register, authenticate, create admins. Used by the API and by the CLI.
+"""Accounts: register, verify addresses, authenticate, create admins. Used by the API and CLI.
 
-Passwords are hashed with Argon2id (memory-hard). A client account and its ``Client`` share one
+Passwords are hashed with Argon2id (memory-hard), at most a few at once per process
+(``entrypoints.passwords``). A client account and its ``Client`` share one
 id, and so do a professional account and the profile it creates, so a token's identity says
 which client or professional the caller acts as without another lookup.
 """

@@ -2,7 +2,9 @@
 
 Every value has a safe embedded default for development (a SQLite file in the instance folder,
 an in-memory rate-limit store, a random secret), except where running with a default would be
-insecure: with ``HOURBOOK_ENV=production`` a missing secret or Redis URL refuses to start.
+insecure: with ``HOURBOOK_ENV=production`` a missing secret, Redis URL, Stripe setting or
+metrics token refuses to start. A Stripe key without its webhook secret is refused everywhere,
+and ``HOURBOOK_ENV=test`` outside the test suite.
 """
 
 from __future__ import annotations
