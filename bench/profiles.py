@@ -25,7 +25,8 @@ def all_profiles(setup: Setup) -> list[Table]:
         redis_prefix=setup.redis_prefix,
         secret_key=secrets.token_urlsafe(48),
         rate_limits=RateLimits(
-            default=UNREACHABLE_RATE, login=UNREACHABLE_RATE, booking=UNREACHABLE_RATE
+            default=UNREACHABLE_RATE, login=UNREACHABLE_RATE, booking=UNREACHABLE_RATE,
+            register=UNREACHABLE_RATE,
         ),
     )
     app = create_app(settings)

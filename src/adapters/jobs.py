@@ -25,7 +25,13 @@ from adapters.event_codec import BadEventPayload, decode_event
 from adapters.request_context import request_id_bound
 from adapters.sent_log import SentLog
 from adapters.sql.errors import storage_errors
-from adapters.sql.tables import bookings, outbox, processed_webhook_events
+from adapters.sql.tables import (
+    bookings,
+    outbox,
+    processed_webhook_events,
+    revoked_tokens,
+    token_families,
+)
 from booking import services
 from booking.errors import PaymentUnavailable
 from booking.model import BookingStatus
@@ -158,7 +164,8 @@ def send_reminders(ctx: JobContext, *, page: int = 100) -> int:
 
 
 def purge_expired_records(ctx: JobContext) -> int:
-    """Expired idempotency keys, and webhook ids and dispatched outbox rows past retention."""
+    """Expired idempotency keys, revocations and logins, and webhook ids and dispatched outbox
+    rows past retention."""
     now = ctx.clock.now()
     purged = ctx.purge_idempotency(now) if ctx.purge_idempotency is not None else 0
     cutoff = now - RETENTION
@@ -169,4 +176,7 @@ def purge_expired_records(ctx: JobContext) -> int:
         purged += connection.execute(
             delete(outbox).where(outbox.c.dispatched_at < cutoff)
         ).rowcount
+        # Revocations and logins matter only until their tokens would have expired anyway.
+        for table in (revoked_tokens, token_families):
+            purged += connection.execute(delete(table).where(table.c.expires_at <= now)).rowcount
     return purged

@@ -193,6 +193,30 @@ def update_client(client_id: UUID, changes: Mapping[str, object], *, uow: UnitOf
     return updated
 
 
+def change_client_email(client_id: UUID, current: str, new: str, *, uow: UnitOfWork) -> bool:
+    """Give the client the verified address ``new``, unless theirs is no longer ``current``."""
+    with uow:
+        client = uow.clients.get(client_id)
+        if client is None or client.email != current:
+            return False
+        uow.clients.update(replace(client, email=new))
+        uow.commit()
+    return True
+
+
+def change_professional_email(
+    professional_id: UUID, current: str, new: str, *, uow: UnitOfWork
+) -> bool:
+    """Give the profile the verified address ``new``, unless its is no longer ``current``."""
+    with uow:
+        professional = uow.professionals.get(professional_id)
+        if professional is None or professional.email != current:
+            return False
+        uow.professionals.update(replace(professional, email=new))
+        uow.commit()
+    return True
+
+
 def _with_free_time(
     uow: UnitOfWork,
     candidates: list[tuple[Professional, float | None]],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import os
 import sys
 from collections.abc import Sequence
@@ -147,6 +148,14 @@ def _demo(args: argparse.Namespace, _: Sequence[str]) -> int:
 def _serve(args: argparse.Namespace, _: Sequence[str]) -> int:
     settings = Settings.from_env()  # fail here, once, rather than in every gunicorn worker
     require_rq_key_prefix(settings)
+    bind = args.bind or os.environ.get("HOURBOOK_BIND") or "127.0.0.1:8000"
+    if not settings.is_production and not is_loopback(bind):
+        # Outside production the payment simulator may be on and hashing may be weak: such a
+        # server is for this machine only.
+        raise CommandFailed(
+            f"refusing to serve on {bind} outside production (HOURBOOK_ENV={settings.env.value}):"
+            " bind to 127.0.0.1, or set HOURBOOK_ENV=production with its required settings"
+        )
     engine = make_database(settings)
     try:
         migrate.ensure_up_to_date(engine)
@@ -161,6 +170,24 @@ def _serve(args: argparse.Namespace, _: Sequence[str]) -> int:
         environ["HOURBOOK_WORKERS"] = "1"
     command = [sys.executable, "-m", "gunicorn", "--config", "python:entrypoints.gunicorn_conf"]
     os.execve(sys.executable, [*command, "entrypoints.serving:application()"], environ)  # noqa: S606
+
+
+def is_loopback(bind: str) -> bool:
+    """True for a gunicorn bind only this machine can reach (loopback or a unix socket)."""
+    if bind.startswith("unix:"):
+        return True
+    if bind.startswith("["):  # [::1]:8000
+        host = bind[1:].split("]", 1)[0]
+    elif bind.count(":") == 1:  # 127.0.0.1:8000
+        host = bind.split(":", 1)[0]
+    else:  # a bare host or IPv6 address
+        host = bind
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name could resolve anywhere
 
 
 def _worker(_: argparse.Namespace, rest: Sequence[str]) -> int:

@@ -2,7 +2,9 @@
 
 Every value has a safe embedded default for development (a SQLite file in the instance folder,
 an in-memory rate-limit store, a random secret), except where running with a default would be
-insecure: with ``HOURBOOK_ENV=production`` a missing secret or Redis URL refuses to start.
+insecure: with ``HOURBOOK_ENV=production`` a missing secret, Redis URL, Stripe setting or
+metrics token refuses to start. A Stripe key without its webhook secret is refused everywhere,
+and ``HOURBOOK_ENV=test`` outside the test suite.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from limits import parse_many
 from sqlalchemy.engine import make_url
@@ -35,7 +38,21 @@ class ConfigError(ValueError):
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
-    TEST = "test"
+    TEST = "test"  # only inside the test suite: it weakens password hashing
+
+
+class EmailVerification(StrEnum):
+    REQUIRED = "required"  # an account books only once its address is verified
+    OFF = "off"  # addresses are taken on trust (development and the demo)
+
+
+# The test suite sets this (tests/conftest.py); HOURBOOK_ENV=test is refused without it.
+TEST_SUITE_MARKER = "HOURBOOK_TEST_SUITE"
+
+
+def running_tests() -> bool:
+    """True inside hourbook's own test suite (and the processes it starts)."""
+    return os.environ.get(TEST_SUITE_MARKER) == "1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +62,7 @@ class RateLimits:
     default: str = "300/minute"
     login: str = "10/minute"
     booking: str = "30/minute"
+    register: str = "3/minute;20/hour"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +88,8 @@ class Settings:
     metrics_token: str | None = None  # when set, GET /metrics wants "Authorization: Bearer <it>"
     expire_holds_every_seconds: int = 60  # how often the worker looks for holds to end
     settle_refunds_every_seconds: int = 300  # how often it retries the refunds still owed
+    email_verification: EmailVerification = EmailVerification.OFF
+    max_concurrent_hashes: int = 2  # Argon2 hashes at once per process (64 MiB each)
 
     @property
     def is_production(self) -> bool:
@@ -83,6 +103,7 @@ class Settings:
 
 
 _DEFAULT_LIMITS = RateLimits()
+_Choice = TypeVar("_Choice", Environment, EmailVerification)
 
 
 class _Reader:
@@ -91,6 +112,11 @@ class _Reader:
 
     def settings(self) -> Settings:
         env = self.choice("HOURBOOK_ENV", Environment, Environment.DEVELOPMENT)
+        if env is Environment.TEST and not running_tests():
+            raise ConfigError(
+                "HOURBOOK_ENV=test is for hourbook's own test suite (it weakens password"
+                " hashing): use development or production"
+            )
         production = env is Environment.PRODUCTION
         instance_dir = Path(self.text("HOURBOOK_INSTANCE_DIR") or "instance")
         redis_url = self.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
@@ -98,6 +124,20 @@ class _Reader:
             raise ConfigError(
                 "REDIS_URL is required in production (rate limits, token revocation and"
                 " idempotency must be shared by every API process)"
+            )
+        stripe_api_key = self.required_in_production("STRIPE_API_KEY", production)
+        stripe_webhook_secret = self.required_in_production("STRIPE_WEBHOOK_SECRET", production)
+        if stripe_api_key is not None and stripe_webhook_secret is None:
+            raise ConfigError(
+                "STRIPE_WEBHOOK_SECRET is required with STRIPE_API_KEY: without it no webhook"
+                " from Stripe could be verified (use the endpoint's whsec_… secret)"
+            )
+        metrics_token = self.bearer_token("HOURBOOK_METRICS_TOKEN")
+        if production and metrics_token is None:
+            raise ConfigError(
+                "HOURBOOK_METRICS_TOKEN is required in production: /metrics shows business"
+                " volumes (generate one with"
+                ' `python -c "import secrets; print(secrets.token_urlsafe(32))"`)'
             )
         return Settings(
             env=env,
@@ -108,8 +148,8 @@ class _Reader:
             secret_key=self.secret(production),
             access_token_minutes=self.integer("HOURBOOK_ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60),
             refresh_token_days=self.integer("HOURBOOK_REFRESH_TOKEN_DAYS", 30, 1, 365),
-            stripe_api_key=self.required_in_production("STRIPE_API_KEY", production),
-            stripe_webhook_secret=self.required_in_production("STRIPE_WEBHOOK_SECRET", production),
+            stripe_api_key=stripe_api_key,
+            stripe_webhook_secret=stripe_webhook_secret,
             stripe_api_base=self.url("STRIPE_API_BASE", schemes=("http", "https")),
             hold_minutes=self.integer("HOURBOOK_HOLD_MINUTES", 15, 1, 24 * 60),
             max_body_bytes=self.integer("HOURBOOK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20),
@@ -117,18 +157,25 @@ class _Reader:
                 default=self.rate("HOURBOOK_RATE_LIMIT_DEFAULT", _DEFAULT_LIMITS.default),
                 login=self.rate("HOURBOOK_RATE_LIMIT_LOGIN", _DEFAULT_LIMITS.login),
                 booking=self.rate("HOURBOOK_RATE_LIMIT_BOOKING", _DEFAULT_LIMITS.booking),
+                register=self.rate("HOURBOOK_RATE_LIMIT_REGISTER", _DEFAULT_LIMITS.register),
             ),
             rate_limits_enabled=self.flag("HOURBOOK_RATE_LIMITS_ENABLED", default=True),
             smtp_url=self.url("SMTP_URL", schemes=("smtp", "smtps")),
             mail_dir=Path(self.text("HOURBOOK_MAIL_DIR") or instance_dir / "mail"),
             public_url=self.text("HOURBOOK_PUBLIC_URL") or "http://127.0.0.1:8000",
-            metrics_token=self.bearer_token("HOURBOOK_METRICS_TOKEN"),
+            metrics_token=metrics_token,
             expire_holds_every_seconds=self.integer(
                 "HOURBOOK_EXPIRE_HOLDS_EVERY_SECONDS", 60, 5, 3600
             ),
             settle_refunds_every_seconds=self.integer(
                 "HOURBOOK_SETTLE_REFUNDS_EVERY_SECONDS", 300, 5, 3600
             ),
+            email_verification=self.choice(
+                "HOURBOOK_EMAIL_VERIFICATION",
+                EmailVerification,
+                EmailVerification.REQUIRED if production else EmailVerification.OFF,
+            ),
+            max_concurrent_hashes=self.integer("HOURBOOK_MAX_CONCURRENT_HASHES", 2, 1, 64),
         )
 
     # -- single values ------------------------------------------------------------------------
@@ -137,7 +184,7 @@ class _Reader:
         value = self.environ.get(name, "").strip()
         return value or None
 
-    def choice(self, name: str, kind: type[Environment], default: Environment) -> Environment:
+    def choice(self, name: str, kind: type[_Choice], default: _Choice) -> _Choice:
         value = self.text(name)
         if value is None:
             return default

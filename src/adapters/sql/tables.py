@@ -141,6 +141,8 @@ users = Table(
     Column("client_id", Uuid, ForeignKey("clients.id"), nullable=True),
     Column("professional_id", Uuid, ForeignKey("professionals.id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Set when the owner follows the link mailed to ``email``; booking may wait for it.
+    Column("email_verified_at", UtcDateTime, nullable=True),
     UniqueConstraint("email"),
     CheckConstraint("role IN ('client', 'professional', 'admin')", name="role"),
 )
@@ -258,12 +260,33 @@ outbox = Table(
     ),
 )
 
-# Access and refresh tokens ended by a logout before they expire (used when there is no Redis;
-# with Redis the revocation list lives there). Rows past ``expires_at`` can be purged.
+# Token ids (``jti``) and refresh-token families (``fam``) ended before they expire by a logout
+# or by reuse detection. The durable store; Redis, when configured, caches it. Rows past
+# ``expires_at`` can be purged.
 revoked_tokens = Table(
     "revoked_tokens",
     metadata,
     Column("jti", String(64), primary_key=True),
     Column("expires_at", UtcDateTime, nullable=False),
     Index(None, "expires_at"),
+)
+
+# One row per login (a family of tokens): the one refresh token of it that may be used next.
+# Refreshing swaps it for the new one; presenting any other ends the family (reuse detection).
+token_families = Table(
+    "token_families",
+    metadata,
+    Column("family_id", String(64), primary_key=True),
+    Column("account_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("current_jti", String(64), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# "Log out everywhere": the account's tokens issued at or before ``valid_after`` are refused.
+token_valid_after = Table(
+    "token_valid_after",
+    metadata,
+    Column("account_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("valid_after", UtcDateTime, nullable=False),
 )

@@ -29,6 +29,7 @@ from entrypoints.api.request_ids import init_request_ids
 from entrypoints.api.security import SECURITY_SCHEMES, init_jwt
 from entrypoints.bootstrap import Container, build
 from entrypoints.config import Settings, require_rq_key_prefix
+from entrypoints.keys import Purpose, derive_key
 
 API_VERSION = "1"
 _BLUEPRINTS = (
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
 def _flask_config(settings: Settings) -> dict[str, object]:
     return {
-        "SECRET_KEY": settings.secret_key,
+        "SECRET_KEY": derive_key(settings.secret_key, Purpose.FLASK_SESSION),
         "MAX_CONTENT_LENGTH": settings.max_body_bytes,
         "JSON_SORT_KEYS": False,
         "API_TITLE": "hourbook",

@@ -21,6 +21,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from booking.ics import professional_entry, render_calendar
 from booking.model import Booking, BookingStatus, CancellationReason
 from booking.ports import BookingQuery, UnitOfWork
+from entrypoints.keys import Purpose, derive_key
 
 calendar_feed = Blueprint("calendar_feed", __name__)
 
@@ -38,8 +39,10 @@ NEVER_CONFIRMED = frozenset(
 
 
 def feed_token(secret_key: str, professional_id: UUID) -> str:
+    """HMAC of the id under the feed's own key, derived from the app's ``secret_key``."""
+    key = derive_key(secret_key, Purpose.CALENDAR_FEED)
     message = f"calendar-feed:{professional_id}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def feed_path(secret_key: str, professional_id: UUID) -> str:

@@ -61,13 +61,20 @@ class ApiError(Exception):
     """An error that only the HTTP edge knows about (authorization, preconditions, headers)."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: Mapping[str, object] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Mapping[str, object] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers
 
 
 def status_for(error: BookingError) -> int:
@@ -125,7 +132,9 @@ def unavailable_dependency(error: BookingError) -> str:
 
 
 def api_error(error: ApiError) -> Response:
-    return error_response(error.status, error.code, error.message, error.details)
+    return error_response(
+        error.status, error.code, error.message, error.details, headers=error.headers
+    )
 
 
 def http_error(error: HTTPException) -> Response:

@@ -20,7 +20,20 @@ from entrypoints.api.security import verify_token
 from entrypoints.config import Settings
 
 # Endpoints with their own, stricter limit (POST only): (endpoint, rate setting).
-_STRICT = (("auth.Login", "login"), ("bookings.Bookings", "booking"))
+_STRICT = (
+    ("auth.Login", "login"),
+    ("auth.Register", "register"),
+    ("bookings.Bookings", "booking"),
+)
+# Requests that mail a verification link to an address the caller names (endpoint, method):
+# they share one budget per caller, the register rate, so nobody can make the platform mail
+# some address over and over. Requests that name no new address are not counted.
+_MAILING = (
+    ("auth.Verification", "POST"),
+    ("clients.Me", "PATCH"),
+    ("professionals.Professionals", "POST"),
+    ("professionals.OneProfessional", "PATCH"),
+)
 # Stripe retries webhooks from a few addresses: limiting them would only delay confirmations.
 _UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/stripe/webhook")
 
@@ -61,4 +74,17 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         view = app.view_functions[endpoint]
         rate = getattr(settings.rate_limits, which)
         app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(view)
+    for endpoint, method in _MAILING:
+        mailing = limiter.shared_limit(
+            settings.rate_limits.register, scope="mailed-links", methods=[method],
+            exempt_when=_names_no_address, override_defaults=False,
+        )  # fmt: skip
+        app.view_functions[endpoint] = mailing(app.view_functions[endpoint])
     return limiter
+
+
+def _names_no_address() -> bool:
+    if request.path.startswith("/auth/"):
+        return False  # asking for the link again always mails
+    body = request.get_json(silent=True)
+    return not (isinstance(body, dict) and "email" in body)

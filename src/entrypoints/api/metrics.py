@@ -4,8 +4,9 @@ Latency is labelled with the URL rule (``/bookings/<uuid:booking_id>``), never t
 and with the method and status, so the number of series stays bounded whatever clients send.
 
 The endpoint shows business volumes (bookings, payments), so it is not for the public: with
-``HOURBOOK_METRICS_TOKEN`` set it answers only ``Authorization: Bearer <token>``; without it,
-keep it off the public network (docs/operations.md). It is not in the OpenAPI document.
+``HOURBOOK_METRICS_TOKEN`` set (production refuses to start without it) it answers only
+``Authorization: Bearer <token>``; without it, keep it off the public network
+(docs/operations.md). It is not in the OpenAPI document.
 """
 
 from __future__ import annotations

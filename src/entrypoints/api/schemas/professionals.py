@@ -182,6 +182,9 @@ class ProfessionalSchema(Schema):
     travel_fee_cents = fields.Integer(required=True)
     policy = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())
     version = fields.Integer(required=True)
+    pending_email = fields.String(
+        metadata={"description": "a new address awaiting its verification link"}
+    )
     distance_km = fields.Float(allow_none=True)
     calendar_feed_url = fields.Url(
         metadata={
