@@ -1,12 +1,16 @@
 """Rate limits (flask-limiter): per caller and per endpoint, stricter on login and booking.
 
-The caller is the token's account when a valid token is presented, else the remote address
-(behind a proxy, configure it to set the client address, see docs/deploy.md). Counters live in
-Redis when ``REDIS_URL`` is set, so every API process shares them, else in process memory.
-Over the limit: 429 in the common error shape, with ``Retry-After``.
+The caller is the token's account when a valid token is presented, else the client's address
+(behind proxies, as ``HOURBOOK_TRUSTED_PROXIES`` resolves it: ``entrypoints.api.proxies``).
+Login is different: it is counted by address and by (address, account e-mail), whatever token
+or header comes with it, so holding tokens buys no extra attempts. Counters live in Redis when
+``REDIS_URL`` is set, so every API process shares them, else in process memory. Over the
+limit: 429 in the common error shape, with ``Retry-After``.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from flask import Flask, request
 from flask_jwt_extended import get_jwt_identity
@@ -19,8 +23,8 @@ from booking.errors import BookingError
 from entrypoints.api.security import verify_token
 from entrypoints.config import Settings
 
-# Endpoints with their own, stricter limit (POST only): (endpoint, rate setting).
-_STRICT = (("auth.Login", "login"), ("bookings.Bookings", "booking"))
+LOGIN = "auth.Login"
+BOOKINGS = "bookings.Bookings"
 # Stripe retries webhooks from a few addresses: limiting them would only delay confirmations.
 _UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/stripe/webhook")
 
@@ -34,6 +38,18 @@ def caller_key() -> str:
     if identity:
         return f"account:{identity}"
     return f"address:{get_remote_address()}"
+
+
+def login_address_key() -> str:
+    return f"login-address:{get_remote_address()}"
+
+
+def login_account_key() -> str:
+    too_large = (request.content_length or 0) > (request.max_content_length or 0)
+    body = None if too_large else request.get_json(silent=True)  # the view answers the 413
+    email = body.get("email") if isinstance(body, dict) else None
+    account = hashlib.sha256(str(email or "").strip().lower().encode()).hexdigest()[:32]
+    return f"login-account:{get_remote_address()}:{account}"
 
 
 def init_limiter(app: Flask, settings: Settings) -> Limiter:
@@ -53,8 +69,11 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
     # register itself with the app: keep it alive for as long as the app lives.
     app.extensions["hourbook_limiter"] = limiter
     limiter.request_filter(lambda: request.path.startswith(_UNLIMITED_PATHS))
-    for endpoint, which in _STRICT:
-        view = app.view_functions[endpoint]
-        rate = getattr(settings.rate_limits, which)
-        app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(view)
+    rates = settings.rate_limits
+    login = app.view_functions[LOGIN]
+    login = limiter.limit(rates.login, key_func=login_address_key, methods=["POST"])(login)
+    login = limiter.limit(rates.login, key_func=login_account_key, methods=["POST"])(login)
+    app.view_functions[LOGIN] = login
+    bookings = app.view_functions[BOOKINGS]
+    app.view_functions[BOOKINGS] = limiter.limit(rates.booking, methods=["POST"])(bookings)
     return limiter
