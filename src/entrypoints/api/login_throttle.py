@@ -66,10 +66,10 @@ class Throttle:
             failures = self.storage.incr(self._key("fail", address, email), _WINDOW_SECONDS)
             on_account = self.storage.incr(self._key("account", "", email), _WINDOW_SECONDS)
             free = 0 if on_account > self.rules.account_alarm else self.rules.free_failures
-            if failures > free:
+            if failures >= free:
                 wait_key = self._key("wait", address, email)
                 self.storage.clear(wait_key)
-                self.storage.incr(wait_key, self.wait_seconds(failures - free))
+                self.storage.incr(wait_key, self.wait_seconds(failures - free + 1))
         except self.unreachable as error:
             logger.warning("login throttle store unreachable, failure not counted: %s", error)
 
@@ -81,7 +81,8 @@ class Throttle:
             logger.warning("login throttle store unreachable: %s", error)
 
     def wait_seconds(self, over: int) -> int:
-        """The wait after the ``over``-th failure past the free ones: doubling, capped."""
+        """The wait after the ``over``-th failure counted from the last free one: doubling
+        from ``base_seconds``, capped at ``max_seconds``."""
         return min(self.rules.base_seconds << min(over - 1, 30), self.rules.max_seconds)
 
     def _key(self, kind: str, address: str, email: str) -> str:
