@@ -23,7 +23,7 @@ from entrypoints.api import (
     webhooks,
 )
 from entrypoints.api.context import EXTENSION
-from entrypoints.api.edge import init_edge
+from entrypoints.api.edge import init_edge, init_edge_after_limiter
 from entrypoints.api.limits import init_limiter
 from entrypoints.api.login_throttle import init_login_throttle
 from entrypoints.api.metrics import init_metrics
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     init_jwt(app, settings)
     init_login_throttle(app, settings)
     init_limiter(app, settings)
+    init_edge_after_limiter(app)
     return app
 
 

@@ -7,7 +7,8 @@
 * **Headers**: ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer`` on every
   answer; ``Cache-Control: no-store`` unless a view chose otherwise (answers carry tokens,
   ``client_secret`` and personal data, and no answer is meant for a shared cache);
-  ``Retry-After`` only on 429 and 503 (the rate limiter adds it to every answer otherwise).
+  ``Retry-After`` only on 429 and 503, and the answer's own value when it has one (the rate
+  limiter writes its own onto every answer otherwise).
 """
 
 from __future__ import annotations
@@ -24,10 +25,20 @@ _SECURITY_HEADERS = {
 }
 
 
+_OWN_RETRY_AFTER = "hourbook.own_retry_after"
+
+
 def init_edge(app: Flask) -> None:
-    """Register the hooks; call before the rate limiter, so these run after its headers."""
+    """Register the hooks; call before the rate limiter, so ``_edge_headers`` runs after its
+    headers are written (Flask runs ``after_request`` hooks last registered, first run)."""
     app.before_request(_buffer_unsized_body)
     app.after_request(_edge_headers)
+
+
+def init_edge_after_limiter(app: Flask) -> None:
+    """Register the hook that notes an answer's own ``Retry-After`` before the limiter
+    overwrites it; call after the rate limiter."""
+    app.after_request(_remember_retry_after)
 
 
 def _buffer_unsized_body() -> None:
@@ -47,6 +58,12 @@ def _has_unsized_body(environ: dict[str, object]) -> bool:
     return chunked or bool(environ.get("wsgi.input_terminated"))
 
 
+def _remember_retry_after(response: Response) -> Response:
+    if "Retry-After" in response.headers:
+        request.environ[_OWN_RETRY_AFTER] = response.headers["Retry-After"]
+    return response
+
+
 def _edge_headers(response: Response) -> Response:
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
@@ -54,4 +71,6 @@ def _edge_headers(response: Response) -> Response:
         response.headers["Cache-Control"] = "no-store"
     if response.status_code not in _RETRY_STATUSES:
         response.headers.pop("Retry-After", None)
+    elif _OWN_RETRY_AFTER in request.environ:
+        response.headers["Retry-After"] = request.environ[_OWN_RETRY_AFTER]
     return response
