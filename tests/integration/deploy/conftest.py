@@ -137,7 +137,7 @@ class Stack:
         return (self.folder / f"serve-{index}.log").read_text(errors="replace")
 
 
-def _require_nginx() -> str:
+def require_nginx() -> str:
     binary = nginx.nginx_binary()
     if binary is None:
         message = "nginx is not installed (`apt-get install -y nginx`; .ci/run does it)"
@@ -200,7 +200,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def stack(
     schema_url: str, module_redis_prefix: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    binary = _require_nginx()
+    binary = require_nginx()
     folder = tmp_path_factory.mktemp("production-shape")
     ports = nginx.Ports(http=free_port(), https=free_port())
     public = f"https://127.0.0.1:{ports.https}"

@@ -7,13 +7,15 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import sqlalchemy as sa
 import stripe
 
 from tests.integration.api.support import PASSWORD, PROFILE
-from tests.integration.deploy.conftest import Client, Reply, Stack
+from tests.integration.deploy import nginx
+from tests.integration.deploy.conftest import Client, Reply, Stack, free_port, require_nginx
 
 MEGABYTE = 1_000_000
 
@@ -200,3 +202,52 @@ def test_the_access_log_keeps_the_calendar_feed_token_out(stack: Stack) -> None:
 def _megabyte_of_json() -> list[bytes]:
     head = b'{"professional_id": "' + str(uuid4()).encode() + b'", "padding": "'
     return [head, *([b"x" * 10_000] * (MEGABYTE // 10_000)), b'"}']
+
+
+def test_nginx_answers_its_own_errors_in_the_api_shape(stack: Stack) -> None:
+    client = stack.client("127.0.4.5")
+
+    long_line = client.call("GET", "/professionals?q=" + "a" * 9000)
+    big_header = client.call("GET", "/professionals", **{"X-Big": "b" * 9000})
+    metrics = client.call("GET", "/metrics")
+    two_megabytes = client.call(
+        "POST", "/bookings", chunks=[b"{", *([b" " * 10_000] * 200), b"}"],
+        **{"Idempotency-Key": str(uuid4())},
+    )  # fmt: skip
+
+    answers = [long_line, big_header, metrics, two_megabytes]
+    assert [answer.status for answer in answers] == [414, 431, 403, 413]
+    assert [answer.body["error"]["code"] for answer in answers] == [
+        "uri_too_long", "request_header_fields_too_large", "forbidden",
+        "request_entity_too_large",
+    ]  # fmt: skip
+    assert all("x-request-id" not in answer.headers for answer in answers)  # no app saw them
+
+
+def test_with_every_instance_down_nginx_answers_a_json_502(tmp_path: Path) -> None:
+    binary = require_nginx()
+    nginx.self_signed_certificate(tmp_path)
+    ports = nginx.Ports(http=free_port(), https=free_port())
+    edge = nginx.start(
+        binary, upstreams=[f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"],
+        ports=ports, folder=tmp_path,
+    )  # fmt: skip
+    try:
+        answer = _first_answer(Client(ports.https))
+    finally:
+        edge.stop()
+
+    assert answer.status == 502
+    assert answer.body["error"]["code"] == "bad_gateway"
+    assert "retry-after" not in answer.headers
+
+
+def _first_answer(client: Client) -> Reply:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return client.call("GET", "/healthz")
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
