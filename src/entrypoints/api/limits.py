@@ -2,15 +2,14 @@
 
 The caller is the token's account when a valid token is presented, else the client's address
 (behind proxies, as ``HOURBOOK_TRUSTED_PROXIES`` resolves it: ``entrypoints.api.proxies``).
-Login is different: it is counted by address and by (address, account e-mail), whatever token
-or header comes with it, so holding tokens buys no extra attempts. Counters live in Redis when
+Login is different: it is counted by address whatever token or header comes with it, so
+holding tokens buys no extra attempts; wrong passwords are counted by (address, account) in
+``entrypoints.api.login_throttle``. Counters live in Redis when
 ``REDIS_URL`` is set, so every API process shares them, else in process memory. Over the
 limit: 429 in the common error shape, with ``Retry-After``.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 from flask import Flask, request
 from flask_jwt_extended import get_jwt_identity
@@ -44,14 +43,6 @@ def login_address_key() -> str:
     return f"login-address:{get_remote_address()}"
 
 
-def login_account_key() -> str:
-    too_large = (request.content_length or 0) > (request.max_content_length or 0)
-    body = None if too_large else request.get_json(silent=True)  # the view answers the 413
-    email = body.get("email") if isinstance(body, dict) else None
-    account = hashlib.sha256(str(email or "").strip().lower().encode()).hexdigest()[:32]
-    return f"login-account:{get_remote_address()}:{account}"
-
-
 def init_limiter(app: Flask, settings: Settings) -> Limiter:
     """Attach a limiter to ``app``; call after the blueprints are registered."""
     limiter = Limiter(
@@ -71,9 +62,9 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
     limiter.request_filter(lambda: request.path.startswith(_UNLIMITED_PATHS))
     rates = settings.rate_limits
     login = app.view_functions[LOGIN]
-    login = limiter.limit(rates.login, key_func=login_address_key, methods=["POST"])(login)
-    login = limiter.limit(rates.login, key_func=login_account_key, methods=["POST"])(login)
-    app.view_functions[LOGIN] = login
+    app.view_functions[LOGIN] = limiter.limit(
+        rates.login, key_func=login_address_key, methods=["POST"]
+    )(login)
     bookings = app.view_functions[BOOKINGS]
     app.view_functions[BOOKINGS] = limiter.limit(rates.booking, methods=["POST"])(bookings)
     return limiter

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from entrypoints.api.app import SWAGGER_UI_VERSION, create_app
+from entrypoints.api.login_throttle import Throttle
 from entrypoints.bootstrap import Container
 from entrypoints.config import (
     ConfigError,
@@ -185,15 +186,26 @@ def test_wrong_passwords_make_that_address_wait_for_that_account_and_nobody_else
     assert right_from_elsewhere.status_code == 200  # the owner is never locked out
 
 
-def test_the_wait_doubles_with_each_failure_up_to_the_cap() -> None:
-    from entrypoints.api.login_throttle import Throttle
-
-    rules = LoginThrottle(free_failures=5, base_seconds=2, max_seconds=900)
-    throttle = Throttle(storage=_NoStorage(), prefix="", rules=rules)  # type: ignore[arg-type]
+def test_by_default_the_wait_starts_at_two_seconds_and_doubles_up_to_fifteen_minutes() -> None:
+    throttle = Throttle(_UnreachableStore(), "", LoginThrottle())  # type: ignore[arg-type]
 
     waits = [throttle.wait_seconds(over) for over in (1, 2, 3, 9, 10, 100)]
 
+    assert LoginThrottle().free_failures == 5
     assert waits == [2, 4, 8, 512, 900, 900]
+
+
+def test_an_unreachable_counter_store_lets_logins_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    throttle = Throttle(_UnreachableStore(), "", LoginThrottle())  # type: ignore[arg-type]
+
+    for _ in range(10):
+        throttle.check("192.0.2.1", "a@example.com")  # never raises
+        throttle.failed("192.0.2.1", "a@example.com")
+    throttle.succeeded("192.0.2.1", "a@example.com")
+
+    assert "login throttle store unreachable" in caplog.text
 
 
 def test_a_right_password_clears_the_count_of_its_address(api: Api, client: FlaskClient) -> None:
@@ -311,5 +323,13 @@ def test_swagger_ui_is_pinned_and_off_in_production_unless_asked_for(
     assert f"swagger-ui-dist@{SWAGGER_UI_VERSION}/" in page
 
 
-class _NoStorage:
-    base_exceptions = ()
+class _UnreachableStore:
+    """A counter store whose every call fails as a Redis outage would."""
+
+    base_exceptions = ConnectionError
+
+    def __getattr__(self, name: str) -> object:
+        def fail(*_: object) -> None:
+            raise ConnectionError("no route to the store")
+
+        return fail
