@@ -92,3 +92,20 @@ def test_gunicorns_own_errors_answer_in_the_api_error_shape(
     assert set(body) == {"error"}
     assert body["error"]["code"] == code
     assert body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("trusted", "allowed"),
+    [("", "0.0.0.0/32"), ("127.0.0.1/32,10.0.0.0/8", "127.0.0.1/32,10.0.0.0/8"), ("1", "*")],
+)
+def test_gunicorn_believes_scheme_headers_from_exactly_the_proxies_the_app_trusts(
+    trusted: str, allowed: str
+) -> None:
+    env = {**os.environ, "HOURBOOK_TRUSTED_PROXIES": trusted, "HOURBOOK_WORKERS": "1"}
+    show = "import entrypoints.gunicorn_conf as c; print(c.forwarded_allow_ips, c.worker_class)"
+    shown = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-c", show],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+    assert shown.stdout.split() == [allowed, "entrypoints.gunicorn_worker.JsonErrorsWorker"]
