@@ -9,6 +9,7 @@ and ``HOURBOOK_ENV=test`` outside the test suite.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -66,6 +67,67 @@ class RateLimits:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TrustedProxies:
+    """Whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` to believe (``HOURBOOK_TRUSTED_PROXIES``).
+
+    Either ``hops`` proxies in front, whatever their address (``"1"``), or the ``networks`` the
+    proxies live in (``"127.0.0.1/32,10.0.0.0/8"``). The default trusts nobody: the client is the
+    socket's peer and forwarding headers are ignored.
+    """
+
+    hops: int = 0
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    @property
+    def trusts_anyone(self) -> bool:
+        return self.hops > 0 or bool(self.networks)
+
+    def gunicorn_allow_ips(self) -> str:
+        """The same trust in gunicorn's ``forwarded_allow_ips`` spelling."""
+        if self.hops:
+            return "*"
+        # gunicorn refuses an empty list; an address no peer can have trusts nobody.
+        return ",".join(str(network) for network in self.networks) or "0.0.0.0/32"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginThrottle:
+    """Back-off after wrong passwords, per (client address, account): see docs/security.md."""
+
+    free_failures: int = 5  # wrong passwords from one address for one account before waiting
+    base_seconds: int = 2  # the first wait; each further failure doubles it...
+    max_seconds: int = 900  # ...up to this cap
+    account_alarm: int = 50  # failures on one account from all addresses within an hour that
+    # leave no free failures to any address that has failed on it
+
+
+def trusted_proxies(value: str | None) -> TrustedProxies:
+    """Parse ``HOURBOOK_TRUSTED_PROXIES``: empty, a hop count, or comma-separated networks.
+
+    Also read by the gunicorn configuration, so gunicorn and the app trust the same peers.
+    """
+    name = "HOURBOOK_TRUSTED_PROXIES"
+    if value is None or not value.strip():
+        return TrustedProxies()
+    value = value.strip()
+    if value.isdigit():
+        hops = int(value)
+        if hops > 5:
+            raise ConfigError(f"{name} must be a hop count from 0 to 5, or networks")
+        return TrustedProxies(hops=hops)
+    networks = []
+    for part in value.split(","):
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=True))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be a hop count or comma-separated networks"
+                f" (e.g. 127.0.0.1/32,10.0.0.0/8), not {part.strip()!r}"
+            ) from None
+    return TrustedProxies(networks=tuple(networks))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     env: Environment = Environment.DEVELOPMENT
     instance_dir: Path = Path("instance")
@@ -90,6 +152,10 @@ class Settings:
     settle_refunds_every_seconds: int = 300  # how often it retries the refunds still owed
     email_verification: EmailVerification = EmailVerification.OFF
     max_concurrent_hashes: int = 2  # Argon2 hashes at once per process (64 MiB each)
+    # -- the edge (docs/deploy.md "nginx in front", docs/security.md) -------------------------
+    trusted_proxies: TrustedProxies = TrustedProxies()
+    login_throttle: LoginThrottle = LoginThrottle()
+    api_docs: bool = True  # serve Swagger UI at /docs (off by default in production)
 
     @property
     def is_production(self) -> bool:
@@ -176,6 +242,15 @@ class _Reader:
                 EmailVerification.REQUIRED if production else EmailVerification.OFF,
             ),
             max_concurrent_hashes=self.integer("HOURBOOK_MAX_CONCURRENT_HASHES", 2, 1, 64),
+            # -- the edge ----------------------------------------------------------------------
+            trusted_proxies=trusted_proxies(self.text("HOURBOOK_TRUSTED_PROXIES")),
+            login_throttle=LoginThrottle(
+                free_failures=self.integer("HOURBOOK_LOGIN_FREE_FAILURES", 5, 1, 100),
+                base_seconds=self.integer("HOURBOOK_LOGIN_BACKOFF_SECONDS", 2, 1, 3600),
+                max_seconds=self.integer("HOURBOOK_LOGIN_BACKOFF_MAX_SECONDS", 900, 1, 86400),
+                account_alarm=self.integer("HOURBOOK_LOGIN_ACCOUNT_ALARM", 50, 1, 1_000_000),
+            ),
+            api_docs=self.flag("HOURBOOK_API_DOCS", default=not production),
         )
 
     # -- single values ------------------------------------------------------------------------

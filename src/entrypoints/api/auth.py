@@ -15,6 +15,8 @@ from entrypoints import accounts
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
+from entrypoints.api.login_throttle import client_address
+from entrypoints.api.login_throttle import throttle as login_throttle
 from entrypoints.api.presenters import Body
 from entrypoints.api.schemas.accounts import (
     AcceptedSchema,
@@ -100,11 +102,19 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
     def post(self, body: dict[str, str]) -> Body:
-        """Exchange e-mail and password for an access token and a refresh token."""
+        """Exchange e-mail and password for an access token and a refresh token.
+
+        After a few wrong passwords for one account from one address, that address waits
+        before trying that account again (429 with ``Retry-After``); other addresses do not.
+        """
+        address, throttle = client_address(), login_throttle()
+        throttle.check(address, body["email"])
         with _hashing():
             user = accounts.authenticate(container(), body["email"], body["password"])
         if user is None:
+            throttle.failed(address, body["email"])
             raise ApiError(401, "invalid_credentials", "wrong e-mail address or password")
+        throttle.succeeded(address, body["email"])
         return issue_tokens(user)
 
 

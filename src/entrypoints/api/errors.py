@@ -146,6 +146,9 @@ def http_error(error: HTTPException) -> Response:
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
+    allowed = getattr(error, "valid_methods", None)
+    if allowed:  # a 405 names what is allowed (RFC 9110, 15.5.6)
+        headers["Allow"] = ", ".join(allowed)
     if isinstance(messages, Mapping):
         return _validation_error(status, messages, headers)
     if status >= 500:
