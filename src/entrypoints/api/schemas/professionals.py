@@ -10,6 +10,7 @@ from uuid import UUID
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from booking.model import (
+    MAX_HOURLY_RATE_CENTS,
     SUPPORTED_CURRENCIES,
     AvailabilityWindow,
     BookingPolicy,
@@ -114,6 +115,11 @@ class TimeOffListSchema(Schema):
     )
 
 
+def hourly_rate(**kwargs: Any) -> StrictInteger:
+    """Capped so that 24 hours at the rate, plus the travel fee, fit a stored price."""
+    return StrictInteger(validate=validate.Range(min=0, max=MAX_HOURLY_RATE_CENTS), **kwargs)
+
+
 class _ProfileFields(Schema):
     name = Text(validate=validate.Length(min=1, max=200))
     email = fields.Email(validate=validate.Length(max=320))
@@ -121,7 +127,7 @@ class _ProfileFields(Schema):
         validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="a lowercase slug"),
         metadata={"example": "plumbing"},
     )
-    hourly_rate_cents = cents()
+    hourly_rate_cents = hourly_rate()
     currency = fields.String(
         validate=validate.OneOf(
             sorted(SUPPORTED_CURRENCIES),
@@ -143,7 +149,7 @@ class NewProfessionalSchema(_ProfileFields):
         required=True,
         validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="a lowercase slug"),
     )
-    hourly_rate_cents = cents(required=True)
+    hourly_rate_cents = hourly_rate(required=True)
     time_zone = time_zone(required=True)
     location = fields.Nested(LocationSchema, required=True)
     availability = fields.List(fields.Nested(WindowSchema), validate=validate.Length(max=100))
@@ -183,11 +189,15 @@ class ProfessionalSchema(Schema):
     policy = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())
     version = fields.Integer(required=True)
     distance_km = fields.Float(allow_none=True)
+
+
+class CalendarFeedSchema(Schema):
     calendar_feed_url = fields.Url(
+        required=True,
         metadata={
-            "description": "the private ICS feed to subscribe to in a calendar app; only in"
-            " GET /professionals/{id} by the professional or an admin"
-        }
+            "description": "the private ICS feed to subscribe to in a calendar app; shown"
+            " only here, and the URL made before stops working"
+        },
     )
 
 
