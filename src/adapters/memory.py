@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -122,7 +122,8 @@ class InMemoryProfessionals(_Table[Professional]):
 
 
 class InMemoryClients(_Table[Client]):
-    pass
+    def get_many(self, client_ids: Collection[UUID]) -> dict[UUID, Client]:
+        return {id_: self.rows[id_] for id_ in client_ids if id_ in self.rows}
 
 
 class InMemoryBookings(_Table[Booking]):

@@ -6,7 +6,7 @@ adapter. Errors raised through a port are the domain's own (``booking.errors``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -44,6 +44,10 @@ class ClientRepository(Protocol):
     def add(self, client: Client) -> None: ...
 
     def get(self, client_id: UUID) -> Client | None: ...
+
+    def get_many(self, client_ids: Collection[UUID]) -> dict[UUID, Client]:
+        """The clients of these ids, read at once; unknown ids are absent."""
+        ...
 
     def update(self, client: Client) -> None: ...
 

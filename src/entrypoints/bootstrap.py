@@ -20,6 +20,7 @@ from adapters.clock import SystemClock
 from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.redis_revocations import RedisRevokedTokens
 from adapters.sql.engine import default_sqlite_url, make_engine
+from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
@@ -49,6 +50,7 @@ class Container:
     users: SqlUsers
     revoked_tokens: RevokedTokens
     password_hasher: PasswordHasher
+    feed_tokens: SqlFeedTokens
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -81,6 +83,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         users=SqlUsers(engine),
         revoked_tokens=make_revoked_tokens(settings, engine, client),
         password_hasher=make_password_hasher(settings),
+        feed_tokens=SqlFeedTokens(engine),
         redis=client,
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -286,6 +286,12 @@ class SqlClients(_Repository):
     def get(self, client_id: UUID) -> Client | None:
         row = self._execute(select(clients).where(clients.c.id == client_id)).mappings().first()
         return None if row is None else rows.client_from(row)
+
+    def get_many(self, client_ids: Collection[UUID]) -> dict[UUID, Client]:
+        if not client_ids:
+            return {}
+        found = self._execute(select(clients).where(clients.c.id.in_(list(client_ids))))
+        return {row["id"]: rows.client_from(row) for row in found.mappings()}
 
     def update(self, client: Client) -> None:
         result = self._execute(
