@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from uuid import UUID
 
+from booking.availability import overlapping_windows
 from booking.calendar import Calendar
 from booking.errors import (
     ClientNotFound,
     ConcurrentUpdate,
     InvalidInput,
+    OverlappingWindows,
     ProfessionalNotFound,
     RuleViolation,
 )
@@ -21,7 +23,9 @@ from booking.pricing import price_cents
 from booking.slot import Slot
 
 MAX_SLOT_SEARCH = timedelta(days=62)
+MAX_SLOTS = 1000  # in one answer of free_slots; the rest from its next_start on
 MAX_PAGE = 100
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EDITABLE = frozenset(
     {
         "name",
@@ -43,6 +47,7 @@ class FreeSlots:
     slots: list[Slot]
     price_cents: int  # of each slot: they all have the requested duration
     currency: str
+    next_start: datetime | None = None  # where the slots left out begin, if any were
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +59,7 @@ class FreeTime:
 
 
 def register_professional(professional: Professional, *, uow: UnitOfWork) -> Professional:
+    _require_disjoint(professional.availability)
     with uow:
         uow.professionals.add(professional)
         uow.commit()
@@ -89,7 +95,12 @@ def update_professional(
 def set_availability(
     professional_id: UUID, windows: tuple[AvailabilityWindow, ...], *, uow: UnitOfWork
 ) -> Professional:
-    """Replace the weekly windows. Existing bookings stand even if they now fall outside."""
+    """Replace the weekly windows. Existing bookings stand even if they now fall outside.
+
+    Windows on the same day must not overlap (OverlappingWindows names them); windows that
+    touch, like 09:00-12:00 and 12:00-17:00, are fine.
+    """
+    _require_disjoint(windows)
     with uow:
         updated = replace(_professional(uow, professional_id), availability=windows)
         uow.professionals.update(updated)
@@ -111,17 +122,20 @@ def set_time_off(
 def free_slots(
     professional_id: UUID, span: Slot, duration: timedelta, *, uow: UnitOfWork, clock: Clock
 ) -> FreeSlots:
-    """The bookable slots of one professional in ``span``, with their price."""
+    """The first ``MAX_SLOTS`` bookable slots of one professional in ``span``, with their
+    price; ``next_start`` says where the rest begin, to ask for them from there."""
     if span.duration > MAX_SLOT_SEARCH:
         raise InvalidInput("search at most 62 days of slots at once")
     with uow:
         professional = _professional(uow, professional_id)
         blocked = uow.bookings.blocked_intervals(professional.id, _needed(span, [professional]))
     calendar = Calendar.from_blocked(professional, blocked)
+    slots = calendar.free_slots(span, duration, clock.now(), limit=MAX_SLOTS + 1)
     return FreeSlots(
-        slots=calendar.free_slots(span, duration, clock.now()),
+        slots=slots[:MAX_SLOTS],
         price_cents=price_cents(professional, duration),
         currency=professional.currency,
+        next_start=slots[MAX_SLOTS].start if len(slots) > MAX_SLOTS else None,
     )
 
 
@@ -218,6 +232,19 @@ def _with_free_time(
         except RuleViolation:  # a duration this professional does not offer
             continue
     return found
+
+
+def _require_disjoint(windows: tuple[AvailabilityWindow, ...]) -> None:
+    clashes = overlapping_windows(windows)
+    if clashes:
+        named = "; ".join(f"{_named(a)} and {_named(b)}" for a, b in clashes[:5])
+        more = f" (and {len(clashes) - 5} more)" if len(clashes) > 5 else ""
+        raise OverlappingWindows(f"availability windows overlap: {named}{more}")
+
+
+def _named(window: AvailabilityWindow) -> str:
+    end = "24:00" if window.end == time(0) else window.end.isoformat("minutes")
+    return f"{_DAYS[window.day_of_week]} {window.start.isoformat('minutes')}-{end}"
 
 
 def _needed(span: Slot, professionals: list[Professional]) -> Slot:

@@ -33,6 +33,12 @@ class InvalidTimeZone(InvalidInput):
     code = "invalid_time_zone"
 
 
+class OverlappingWindows(InvalidInput):
+    """Two weekly availability windows on the same day share time (touching is fine)."""
+
+    code = "overlapping_windows"
+
+
 # -- Not found (HTTP 404) -------------------------------------------------------------------
 
 

@@ -291,4 +291,13 @@ class FreeSlotsSchema(Schema):
     duration_minutes = fields.Integer(required=True)
     price_cents = fields.Integer(required=True, metadata={"description": "of each slot"})
     currency = fields.String(required=True)
-    slots = fields.List(fields.Nested(SlotSchema), required=True)
+    slots = fields.List(
+        fields.Nested(SlotSchema),
+        required=True,
+        metadata={"description": "in time order, each once, at most 1,000"},
+    )
+    next = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the URL of the slots after these (same query), or null"},
+    )
