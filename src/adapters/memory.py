@@ -120,6 +120,13 @@ class InMemoryProfessionals(_Table[Professional]):
             found.sort(key=lambda pair: (pair[0].name, str(pair[0].id)))
         return found[criteria.offset : criteria.offset + criteria.limit]
 
+    def search_ids(self, criteria: SearchCriteria) -> list[tuple[UUID, float | None]]:
+        return [(pro.id, distance) for pro, distance in self.search(criteria)]
+
+    def get_many(self, professional_ids: Sequence[UUID]) -> dict[UUID, Professional]:
+        found = {id_: self.get(id_) for id_ in professional_ids}
+        return {id_: pro for id_, pro in found.items() if pro is not None}
+
 
 class InMemoryClients(_Table[Client]):
     def get_many(self, client_ids: Collection[UUID]) -> dict[UUID, Client]:

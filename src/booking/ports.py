@@ -39,6 +39,15 @@ class ProfessionalRepository(Protocol):
         nearest first when a point is given, else by name; one page of them."""
         ...
 
+    def search_ids(self, criteria: SearchCriteria) -> list[tuple[UUID, float | None]]:
+        """What ``search`` finds, as ids with their distance, without building the
+        professionals: one read of the search box, however long the page."""
+        ...
+
+    def get_many(self, professional_ids: Sequence[UUID]) -> dict[UUID, Professional]:
+        """The professionals of these ids, read at once; unknown ids are absent."""
+        ...
+
 
 class ClientRepository(Protocol):
     def add(self, client: Client) -> None: ...

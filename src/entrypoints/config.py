@@ -44,6 +44,7 @@ class RateLimits:
     default: str = "300/minute"
     login: str = "10/minute"
     booking: str = "30/minute"
+    search: str = "60/minute"  # GET /professionals: a free-time filter reads calendars
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +115,7 @@ class _Reader:
                 default=self.rate("HOURBOOK_RATE_LIMIT_DEFAULT", _DEFAULT_LIMITS.default),
                 login=self.rate("HOURBOOK_RATE_LIMIT_LOGIN", _DEFAULT_LIMITS.login),
                 booking=self.rate("HOURBOOK_RATE_LIMIT_BOOKING", _DEFAULT_LIMITS.booking),
+                search=self.rate("HOURBOOK_RATE_LIMIT_SEARCH", _DEFAULT_LIMITS.search),
             ),
             rate_limits_enabled=self.flag("HOURBOOK_RATE_LIMITS_ENABLED", default=True),
             smtp_url=self.url("SMTP_URL", schemes=("smtp", "smtps")),

@@ -141,6 +141,7 @@ class SqlProfessionals(_Repository):
         super().__init__(connection)
         self._cache = cache
         self._written: set[UUID] = set()  # never cached: this transaction may roll back
+        self._ranked: dict[UUID, int] = {}  # versions read by search_ids
 
     def add(self, professional: Professional) -> None:
         self._written.add(professional.id)
@@ -179,36 +180,56 @@ class SqlProfessionals(_Repository):
         professional.version += 1
 
     def search(self, criteria: SearchCriteria) -> list[tuple[Professional, float | None]]:
-        query = select(professionals)
-        if criteria.category is not None:
-            query = query.where(professionals.c.category == criteria.category)
         if criteria.near is not None and criteria.radius_km is not None:
-            return self._search_near(query, criteria.near, criteria.radius_km, criteria)
-        if criteria.near is not None:  # a point without a radius: no distance, id order
-            query = query.order_by(professionals.c.id)
-        else:
-            query = query.order_by(self._name_order(), professionals.c.id)
+            page = self._ranked_near(criteria, criteria.near, criteria.radius_km)
+            loaded = self._by_version([(id_, version) for _, id_, version in page])
+            return [
+                (loaded[id_], distance) for distance, id_, _ in page if id_ in loaded
+            ]  # one deleted since the box was read is left out
+        query = self._ordered(select(professionals), criteria)
         found = self._execute(query.offset(criteria.offset).limit(criteria.limit)).mappings()
         return [(pro, None) for pro in self._from_rows(list(found))]
 
-    def _search_near(
-        self, query: Select[Any], near: Location, radius_km: float, criteria: SearchCriteria
-    ) -> list[tuple[Professional, float | None]]:
-        # The bounding box narrows the candidates through the (category, lat, lng) index; the
-        # exact great-circle distance then decides, as the in-memory repository does. The box
-        # holds hundreds in a city, so it reads four columns, and only the page is built.
-        box = query.with_only_columns(*_LOCATED).where(_bounding_box(near, radius_km))
+    def search_ids(self, criteria: SearchCriteria) -> list[tuple[UUID, float | None]]:
+        if criteria.near is not None and criteria.radius_km is not None:
+            page = self._ranked_near(criteria, criteria.near, criteria.radius_km)
+            self._ranked.update((id_, version) for _, id_, version in page)
+            return [(id_, distance) for distance, id_, _ in page]
+        query = self._ordered(select(professionals.c.id, professionals.c.version), criteria)
+        found = self._execute(query.offset(criteria.offset).limit(criteria.limit)).all()
+        self._ranked.update((id_, version) for id_, version in found)
+        return [(id_, None) for id_, _ in found]
+
+    def get_many(self, professional_ids: Sequence[UUID]) -> dict[UUID, Professional]:
+        # Versions seen by search_ids let the cache answer without reading the rows again;
+        # version 0 is never stored, so an id not seen there is read.
+        return self._by_version([(id_, self._ranked.get(id_, 0)) for id_ in professional_ids])
+
+    def _ordered(self, query: Select[Any], criteria: SearchCriteria) -> Select[Any]:
+        if criteria.category is not None:
+            query = query.where(professionals.c.category == criteria.category)
+        if criteria.near is not None:  # a point without a radius: no distance, id order
+            return query.order_by(professionals.c.id)
+        return query.order_by(self._name_order(), professionals.c.id)
+
+    def _ranked_near(
+        self, criteria: SearchCriteria, near: Location, radius_km: float
+    ) -> list[tuple[float, UUID, int]]:
+        """One page of (distance, id, version) within the radius, nearest first.
+
+        The bounding box narrows the candidates through the (category, lat, lng) index; the
+        exact great-circle distance then decides, as the in-memory repository does. The box
+        holds hundreds in a city, so it reads four columns, and only the page is built."""
+        box = select(*_LOCATED).where(_bounding_box(near, radius_km))
+        if criteria.category is not None:
+            box = box.where(professionals.c.category == criteria.category)
         in_range: list[tuple[float, UUID, int]] = []
         for id_, version, lat, lng in self._execute(box).all():  # fetched at once
             distance = great_circle_km(near.lat, near.lng, lat, lng)
             if distance <= radius_km:
                 in_range.append((distance, id_, version))
         in_range.sort(key=itemgetter(0, 1))  # ties by id: UUIDs order as their text does
-        page = in_range[criteria.offset : criteria.offset + criteria.limit]
-        loaded = self._by_version([(id_, version) for _, id_, version in page])
-        return [
-            (loaded[id_], distance) for distance, id_, _ in page if id_ in loaded
-        ]  # one deleted since the box was read is left out
+        return in_range[criteria.offset : criteria.offset + criteria.limit]
 
     def _by_version(self, keys: list[tuple[UUID, int]]) -> dict[UUID, Professional]:
         """The professionals of these ids, from memory where their version is known, else
@@ -224,6 +245,7 @@ class SqlProfessionals(_Repository):
             for professional in self._from_rows(list(self._execute(query).mappings().all())):
                 found[professional.id] = professional
         return found
+
     def _name_order(self) -> ColumnElement[Any]:
         # Sort by code point as Python does; PostgreSQL's default collation is locale-aware.
         if self._connection.dialect.name == "postgresql":

@@ -1,4 +1,5 @@
-"""Rate limits (flask-limiter): per caller and per endpoint, stricter on login and booking.
+"""Rate limits (flask-limiter): per caller and per endpoint, stricter on login, booking and
+search.
 
 The caller is the token's account when a valid token is presented, else the remote address
 (behind a proxy, configure it to set the client address, see docs/deploy.md). Counters live in
@@ -57,4 +58,17 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         view = app.view_functions[endpoint]
         rate = getattr(settings.rate_limits, which)
         app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(view)
+    _limit_search(app, limiter, settings)
     return limiter
+
+
+# Anonymous search can ask for free time, which reads calendars: its own limit (GET only),
+# instead of the default one.
+_SEARCH = "professionals.Professionals"
+
+
+def _limit_search(app: Flask, limiter: Limiter, settings: Settings) -> None:
+    view = app.view_functions[_SEARCH]
+    app.view_functions[_SEARCH] = limiter.limit(settings.rate_limits.search, methods=["GET"])(
+        view
+    )

@@ -22,7 +22,12 @@ from tests.factories import FixedClock
 from tests.integration.api.support import Api
 from tests.integration.conftest import REDIS_URL
 
-GENEROUS = RateLimits(default="100000/minute", login="100000/minute", booking="100000/minute")
+GENEROUS = RateLimits(
+    default="100000/minute",
+    login="100000/minute",
+    booking="100000/minute",
+    search="100000/minute",
+)
 
 
 FULL_STACK = pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis])

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from booking.catalogue import MAX_FREE_RESULTS, MAX_RADIUS_KM
 from booking.model import (
     MAX_HOURLY_RATE_CENTS,
     SUPPORTED_CURRENCIES,
@@ -211,7 +212,10 @@ class SearchArgsSchema(Schema):
     category = Text(validate=validate.Length(min=1, max=63))
     lat = fields.Float(validate=validate.Range(min=-90, max=90))
     lng = fields.Float(validate=validate.Range(min=-180, max=180))
-    radius_km = fields.Float(validate=validate.Range(min=0, max=20_100, min_inclusive=False))
+    radius_km = fields.Float(
+        validate=validate.Range(min=0, max=MAX_RADIUS_KM, min_inclusive=False),
+        metadata={"description": f"at most {MAX_RADIUS_KM:g} km"},
+    )
     available_from = instant()
     available_to = instant()
     duration_minutes = fields.Integer(load_default=60, validate=DURATION_MINUTES)
@@ -228,6 +232,11 @@ class SearchArgsSchema(Schema):
             raise ValidationError("give available_from and available_to together", "available_to")
         if len(window) == 2 and data["available_to"] <= data["available_from"]:
             raise ValidationError("must be after available_from", "available_to")
+        page_end = data.get("offset", 0) + data.get("limit", 20)
+        if window and page_end > MAX_FREE_RESULTS:
+            raise ValidationError(
+                f"with available_from, offset + limit is at most {MAX_FREE_RESULTS}", "offset"
+            )
 
     @post_load
     def to_search(self, data: dict[str, Any], **_: Any) -> Search:
