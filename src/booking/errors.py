@@ -108,6 +108,13 @@ class SlotUnavailable(Conflict):
     code = "slot_unavailable"
 
 
+class TooManyHolds(Conflict):
+    """The client already holds as many unpaid bookings as allowed (in all, or with this
+    professional); the message says the cap."""
+
+    code = "too_many_holds"
+
+
 class IllegalTransition(Conflict):
     code = "illegal_transition"
 

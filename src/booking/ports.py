@@ -103,6 +103,13 @@ class BookingRepository(Protocol):
         instead of a deadlock."""
         ...
 
+    def lock_client_holds(self, client_id: UUID) -> list[Booking]:
+        """The client's pending bookings, read after making other holds of this client wait
+        until this unit of work ends (so the hold caps cannot be passed by racing holds).
+        Called after ``lock_calendar``, never before, so the locks are always taken in the
+        same order."""
+        ...
+
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]: ...
 
     def list(self, query: BookingQuery) -> list[Booking]: ...

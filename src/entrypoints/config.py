@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from adapters.sql.engine import default_sqlite_url
+from booking.holds import DEFAULT_HOLD_LIMITS, HoldLimits
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     hold_minutes: int = 15
+    hold_limits: HoldLimits = DEFAULT_HOLD_LIMITS  # unpaid holds a client may keep at once
     max_body_bytes: int = 64 * 1024
     rate_limits: RateLimits = RateLimits()
     rate_limits_enabled: bool = True
@@ -110,6 +112,7 @@ class _Reader:
             stripe_webhook_secret=self.required_in_production("STRIPE_WEBHOOK_SECRET", production),
             stripe_api_base=self.url("STRIPE_API_BASE", schemes=("http", "https")),
             hold_minutes=self.integer("HOURBOOK_HOLD_MINUTES", 15, 1, 24 * 60),
+            hold_limits=self.hold_limits(),
             max_body_bytes=self.integer("HOURBOOK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20),
             rate_limits=RateLimits(
                 default=self.rate("HOURBOOK_RATE_LIMIT_DEFAULT", _DEFAULT_LIMITS.default),
@@ -123,6 +126,23 @@ class _Reader:
             public_url=self.text("HOURBOOK_PUBLIC_URL") or "http://127.0.0.1:8000",
             metrics_token=self.bearer_token("HOURBOOK_METRICS_TOKEN"),
         )
+
+    def hold_limits(self) -> HoldLimits:
+        per_client = self.integer(
+            "HOURBOOK_MAX_HOLDS_PER_CLIENT", DEFAULT_HOLD_LIMITS.per_client, 1, 100
+        )
+        per_professional = self.integer(
+            "HOURBOOK_MAX_HOLDS_PER_CLIENT_AND_PROFESSIONAL",
+            DEFAULT_HOLD_LIMITS.per_client_and_professional,
+            1,
+            100,
+        )
+        if per_professional > per_client:
+            raise ConfigError(
+                "HOURBOOK_MAX_HOLDS_PER_CLIENT_AND_PROFESSIONAL must not be above"
+                " HOURBOOK_MAX_HOLDS_PER_CLIENT"
+            )
+        return HoldLimits(per_client=per_client, per_client_and_professional=per_professional)
 
     # -- single values ------------------------------------------------------------------------
 
