@@ -26,6 +26,7 @@ from booking.holds import DEFAULT_HOLD_LIMITS, HoldLimits
 logger = logging.getLogger(__name__)
 
 MIN_SECRET_LENGTH = 32
+MAX_HOLDS = 1_000_000  # a hold cap that high is no cap: for benchmarks and trusted clients
 
 
 class ConfigError(ValueError):
@@ -129,13 +130,13 @@ class _Reader:
 
     def hold_limits(self) -> HoldLimits:
         per_client = self.integer(
-            "HOURBOOK_MAX_HOLDS_PER_CLIENT", DEFAULT_HOLD_LIMITS.per_client, 1, 100
+            "HOURBOOK_MAX_HOLDS_PER_CLIENT", DEFAULT_HOLD_LIMITS.per_client, 1, MAX_HOLDS
         )
         per_professional = self.integer(
             "HOURBOOK_MAX_HOLDS_PER_CLIENT_AND_PROFESSIONAL",
             DEFAULT_HOLD_LIMITS.per_client_and_professional,
             1,
-            100,
+            MAX_HOLDS,
         )
         if per_professional > per_client:
             raise ConfigError(

@@ -83,7 +83,7 @@ def test_the_hold_caps_and_the_search_limit_are_read_from_the_environment(
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"HOURBOOK_MAX_HOLDS_PER_CLIENT": "0"}, "between 1 and 100"),
+        ({"HOURBOOK_MAX_HOLDS_PER_CLIENT": "0"}, "between 1 and 1000000"),
         ({"HOURBOOK_MAX_HOLDS_PER_CLIENT": "many"}, "must be an integer"),
         (
             {
