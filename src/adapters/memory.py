@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -120,9 +120,17 @@ class InMemoryProfessionals(_Table[Professional]):
             found.sort(key=lambda pair: (pair[0].name, str(pair[0].id)))
         return found[criteria.offset : criteria.offset + criteria.limit]
 
+    def search_ids(self, criteria: SearchCriteria) -> list[tuple[UUID, float | None]]:
+        return [(pro.id, distance) for pro, distance in self.search(criteria)]
+
+    def get_many(self, professional_ids: Sequence[UUID]) -> dict[UUID, Professional]:
+        found = {id_: self.get(id_) for id_ in professional_ids}
+        return {id_: pro for id_, pro in found.items() if pro is not None}
+
 
 class InMemoryClients(_Table[Client]):
-    pass
+    def get_many(self, client_ids: Collection[UUID]) -> dict[UUID, Client]:
+        return {id_: self.rows[id_] for id_ in client_ids if id_ in self.rows}
 
 
 class InMemoryBookings(_Table[Booking]):
@@ -163,6 +171,14 @@ class InMemoryBookings(_Table[Booking]):
             if b.professional_id in wanted and b.is_active and b.blocked.overlaps(span):
                 found.setdefault(b.professional_id, []).append((b.blocked.start, b.blocked.end))
         return found
+
+    def lock_client_holds(self, client_id: UUID) -> list[Booking]:
+        """Nothing to wait for: the in-memory store is for one writer at a time."""
+        return [
+            b
+            for b in self.rows.values()
+            if b.client_id == client_id and b.status is BookingStatus.PENDING
+        ]
 
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]:
         pending = [

@@ -33,6 +33,12 @@ class InvalidTimeZone(InvalidInput):
     code = "invalid_time_zone"
 
 
+class OverlappingWindows(InvalidInput):
+    """Two weekly availability windows on the same day share time (touching is fine)."""
+
+    code = "overlapping_windows"
+
+
 # -- Not found (HTTP 404) -------------------------------------------------------------------
 
 
@@ -100,6 +106,13 @@ class SlotUnavailable(Conflict):
     """The requested time overlaps an active booking (or its buffer) of the professional."""
 
     code = "slot_unavailable"
+
+
+class TooManyHolds(Conflict):
+    """The client already holds as many unpaid bookings as allowed (in all, or with this
+    professional); the message says the cap."""
+
+    code = "too_many_holds"
 
 
 class IllegalTransition(Conflict):

@@ -32,6 +32,10 @@ SUPPORTED_CURRENCIES = frozenset(
         "mxn", "myr", "nok", "nzd", "php", "pln", "ron", "sek", "sgd", "thb", "usd", "zar",
     }
 )  # fmt: skip
+# Prices are stored in 32-bit integers (up to 2,147,483,647 cents). The dearest booking is 24
+# hours at the top rate plus the top travel fee: 1,200,000,000 + 100,000,000 cents, which fits.
+MAX_HOURLY_RATE_CENTS = 50_000_000
+MAX_TRAVEL_FEE_CENTS = 100_000_000
 
 
 def _require(condition: bool, message: str) -> None:
@@ -173,6 +177,14 @@ class Professional:
         _require(bool(_CATEGORY.match(self.category)), "category must be a lowercase slug")
         _require_int(self.hourly_rate_cents, "hourly_rate_cents")
         _require_int(self.travel_fee_cents, "travel_fee_cents")
+        _require(
+            self.hourly_rate_cents <= MAX_HOURLY_RATE_CENTS,
+            f"hourly_rate_cents is at most {MAX_HOURLY_RATE_CENTS}",
+        )
+        _require(
+            self.travel_fee_cents <= MAX_TRAVEL_FEE_CENTS,
+            f"travel_fee_cents is at most {MAX_TRAVEL_FEE_CENTS}",
+        )
         _require(
             self.currency in SUPPORTED_CURRENCIES,
             f"currency {self.currency!r} is not supported; use one of"

@@ -6,7 +6,7 @@ adapter. Errors raised through a port are the domain's own (``booking.errors``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -39,11 +39,24 @@ class ProfessionalRepository(Protocol):
         nearest first when a point is given, else by name; one page of them."""
         ...
 
+    def search_ids(self, criteria: SearchCriteria) -> list[tuple[UUID, float | None]]:
+        """What ``search`` finds, as ids with their distance, without building the
+        professionals: one read of the search box, however long the page."""
+        ...
+
+    def get_many(self, professional_ids: Sequence[UUID]) -> dict[UUID, Professional]:
+        """The professionals of these ids, read at once; unknown ids are absent."""
+        ...
+
 
 class ClientRepository(Protocol):
     def add(self, client: Client) -> None: ...
 
     def get(self, client_id: UUID) -> Client | None: ...
+
+    def get_many(self, client_ids: Collection[UUID]) -> dict[UUID, Client]:
+        """The clients of these ids, read at once; unknown ids are absent."""
+        ...
 
     def update(self, client: Client) -> None: ...
 
@@ -88,6 +101,13 @@ class BookingRepository(Protocol):
         ends, so the rules are checked against every booking committed before ours. Storage
         still refuses an overlap on its own; the lock turns racing writers into a queue
         instead of a deadlock."""
+        ...
+
+    def lock_client_holds(self, client_id: UUID) -> list[Booking]:
+        """The client's pending bookings, read after making other holds of this client wait
+        until this unit of work ends (so the hold caps cannot be passed by racing holds).
+        Called after ``lock_calendar``, never before, so the locks are always taken in the
+        same order."""
         ...
 
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]: ...

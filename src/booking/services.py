@@ -35,6 +35,7 @@ from booking.errors import (
     StorageUnavailable,
 )
 from booking.events import BookingCancelled, Event
+from booking.holds import DEFAULT_HOLD_LIMITS, HoldLimits
 from booking.model import Booking, BookingStatus, CancellationReason
 from booking.ports import Clock, IdempotencyStore, PaymentGateway, UnitOfWork
 from booking.pricing import refund_due_cents
@@ -57,11 +58,13 @@ def create_booking(
     idempotency: IdempotencyStore,
     clock: Clock,
     new_id: Callable[[], UUID] = uuid4,
+    limits: HoldLimits = DEFAULT_HOLD_LIMITS,
 ) -> BookingReceipt:
     """Hold the slot as a pending booking and open its payment; replay a retried request.
 
-    Flow: claim the idempotency key → check the rules against the professional's calendar →
-    store the pending booking → create the payment intent → attach it → store the receipt.
+    Flow: claim the idempotency key → check the rules against the professional's calendar and
+    the client's unpaid holds against ``limits`` → store the pending booking → create the
+    payment intent → attach it → store the receipt.
     """
     key = cmd.idempotency_key
     if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
@@ -71,7 +74,7 @@ def create_booking(
     if stored is not None:
         return replay(stored)
     try:
-        receipt = _hold_and_open_payment(cmd, uow, payments, clock, new_id())
+        receipt = _hold_and_open_payment(cmd, uow, payments, clock, new_id(), limits)
     except _REPLAYABLE_ERRORS as error:
         idempotency.complete(scope, key, store_error(error))
         raise
@@ -88,12 +91,17 @@ def create_booking(
 
 
 def _hold_and_open_payment(
-    cmd: CreateBooking, uow: UnitOfWork, payments: PaymentGateway, clock: Clock, booking_id: UUID
+    cmd: CreateBooking,
+    uow: UnitOfWork,
+    payments: PaymentGateway,
+    clock: Clock,
+    booking_id: UUID,
+    limits: HoldLimits,
 ) -> BookingReceipt:
     slot = Slot.starting(cmd.start, cmd.duration)
     for attempt in range(1, _HOLD_ATTEMPTS + 1):
         try:
-            booking = _hold(cmd, slot, uow, clock.now(), booking_id)
+            booking = _hold(cmd, slot, uow, clock.now(), booking_id, limits)
             break
         except ConcurrentUpdate:
             # A deadlock or serialization failure between overlapping inserts: the loser's
@@ -106,7 +114,12 @@ def _hold_and_open_payment(
 
 
 def _hold(
-    cmd: CreateBooking, slot: Slot, uow: UnitOfWork, now: datetime, booking_id: UUID
+    cmd: CreateBooking,
+    slot: Slot,
+    uow: UnitOfWork,
+    now: datetime,
+    booking_id: UUID,
+    limits: HoldLimits,
 ) -> Booking:
     with uow:
         calendar = uow.bookings.lock_calendar(cmd.professional_id, slot)
@@ -124,6 +137,11 @@ def _hold(
         )
         if booking.total_price_cents == 0:
             booking.confirm(now)  # nothing to pay: a free booking is confirmed at once
+        else:  # an unpaid hold: within the client's caps, counted under the client's lock
+            held = uow.bookings.lock_client_holds(cmd.client_id)
+            if any(b.idempotency_key == cmd.idempotency_key for b in held):  # as storage would
+                raise IdempotencyKeyReused("a booking was already made with this idempotency key")
+            limits.check(held, client_id=cmd.client_id, professional_id=cmd.professional_id)
         # Storage refuses an unknown client (ClientNotFound) and a key that already made
         # another live booking (IdempotencyKeyReused): checking first would cost reads that
         # almost never find anything.

@@ -22,6 +22,7 @@ from adapters.mail import FolderNotifier, SmtpNotifier
 from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.redis_revocations import CachedRevokedTokens
 from adapters.sql.engine import default_sqlite_url, make_engine
+from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
@@ -69,6 +70,7 @@ class Container:
     password_hasher: PasswordHasher
     passwords: Passwords
     notifier: Notifier
+    feed_tokens: SqlFeedTokens
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -104,6 +106,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         password_hasher=hasher,
         passwords=Passwords(hasher, limit=settings.max_concurrent_hashes),
         notifier=make_notifier(settings),
+        feed_tokens=SqlFeedTokens(engine),
         redis=client,
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),

@@ -25,11 +25,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from adapters.sql.engine import default_sqlite_url
+from booking.holds import DEFAULT_HOLD_LIMITS, HoldLimits
 from entrypoints import redis_keys
 
 logger = logging.getLogger(__name__)
 
 MIN_SECRET_LENGTH = 32
+MAX_HOLDS = 1_000_000  # a hold cap that high is no cap: for benchmarks and trusted clients
 
 
 class ConfigError(ValueError):
@@ -64,6 +66,7 @@ class RateLimits:
     login: str = "10/minute"
     booking: str = "30/minute"
     register: str = "3/minute;20/hour"
+    search: str = "60/minute"  # GET /professionals: a free-time filter reads calendars
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +144,7 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     hold_minutes: int = 15
+    hold_limits: HoldLimits = DEFAULT_HOLD_LIMITS  # unpaid holds a client may keep at once
     max_body_bytes: int = 64 * 1024
     rate_limits: RateLimits = RateLimits()
     rate_limits_enabled: bool = True
@@ -218,12 +222,14 @@ class _Reader:
             stripe_webhook_secret=stripe_webhook_secret,
             stripe_api_base=self.url("STRIPE_API_BASE", schemes=("http", "https")),
             hold_minutes=self.integer("HOURBOOK_HOLD_MINUTES", 15, 1, 24 * 60),
+            hold_limits=self.hold_limits(),
             max_body_bytes=self.integer("HOURBOOK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20),
             rate_limits=RateLimits(
                 default=self.rate("HOURBOOK_RATE_LIMIT_DEFAULT", _DEFAULT_LIMITS.default),
                 login=self.rate("HOURBOOK_RATE_LIMIT_LOGIN", _DEFAULT_LIMITS.login),
                 booking=self.rate("HOURBOOK_RATE_LIMIT_BOOKING", _DEFAULT_LIMITS.booking),
                 register=self.rate("HOURBOOK_RATE_LIMIT_REGISTER", _DEFAULT_LIMITS.register),
+                search=self.rate("HOURBOOK_RATE_LIMIT_SEARCH", _DEFAULT_LIMITS.search),
             ),
             rate_limits_enabled=self.flag("HOURBOOK_RATE_LIMITS_ENABLED", default=True),
             smtp_url=self.url("SMTP_URL", schemes=("smtp", "smtps")),
@@ -252,6 +258,23 @@ class _Reader:
             ),
             api_docs=self.flag("HOURBOOK_API_DOCS", default=not production),
         )
+
+    def hold_limits(self) -> HoldLimits:
+        per_client = self.integer(
+            "HOURBOOK_MAX_HOLDS_PER_CLIENT", DEFAULT_HOLD_LIMITS.per_client, 1, MAX_HOLDS
+        )
+        per_professional = self.integer(
+            "HOURBOOK_MAX_HOLDS_PER_CLIENT_AND_PROFESSIONAL",
+            DEFAULT_HOLD_LIMITS.per_client_and_professional,
+            1,
+            MAX_HOLDS,
+        )
+        if per_professional > per_client:
+            raise ConfigError(
+                "HOURBOOK_MAX_HOLDS_PER_CLIENT_AND_PROFESSIONAL must not be above"
+                " HOURBOOK_MAX_HOLDS_PER_CLIENT"
+            )
+        return HoldLimits(per_client=per_client, per_client_and_professional=per_professional)
 
     # -- single values ------------------------------------------------------------------------
 

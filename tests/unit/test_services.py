@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from booking import services
+from booking import catalogue, services
 from booking.commands import (
     CancelBooking,
     RecordPaymentFailed,
@@ -25,6 +25,7 @@ from booking.errors import (
 from booking.events import BookingCancelled, BookingConfirmed, BookingRequested, RefundIssued
 from booking.model import BookingStatus, CancellationReason
 from booking.ports import IDEMPOTENCY_LEASE
+from tests.factories import make_client
 from tests.unit.conftest import World
 
 
@@ -292,7 +293,8 @@ def test_cancelling_a_hold_whose_payment_succeeded_unseen_refunds_it_in_full(
 def test_a_release_the_provider_could_not_take_at_expiry_is_done_by_the_worker(
     world: World,
 ) -> None:
-    paid, unpaid = world.book(10), world.book(13)
+    other = catalogue.register_client(make_client(), uow=world.uow)  # one hold each
+    paid, unpaid = world.book(10), world.book(13, client_id=other.id)
     world.payments.succeed(paid.payment_intent_id or "")  # its webhook is lost
     world.clock.advance(timedelta(minutes=16))
     world.payments.unavailable = True

@@ -290,3 +290,18 @@ token_valid_after = Table(
     Column("account_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("valid_after", UtcDateTime, nullable=False),
 )
+
+# A professional's calendar feed token, as its SHA-256 (the token itself is shown once, when
+# made): a database leak gives no feed away, and a new token replaces the row.
+calendar_feed_tokens = Table(
+    "calendar_feed_tokens",
+    metadata,
+    Column(
+        "professional_id",
+        Uuid,
+        ForeignKey("professionals.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("token_sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

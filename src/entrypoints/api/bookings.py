@@ -74,7 +74,7 @@ class Bookings(MethodView):
         try:
             receipt = services.create_booking(
                 cmd, uow=app.uow(), payments=app.payments, idempotency=app.idempotency,
-                clock=app.clock,
+                clock=app.clock, limits=app.settings.hold_limits,
             )
         except PaymentUnavailable:  # the hold was cancelled: its payment could not be opened
             outcomes.booking_cancelled(CancellationReason.PAYMENT_ERROR)

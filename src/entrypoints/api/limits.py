@@ -1,4 +1,5 @@
-"""Rate limits (flask-limiter): per caller and per endpoint, stricter on login and booking.
+"""Rate limits (flask-limiter): per caller and per endpoint, stricter on login, booking and
+search.
 
 The caller is the token's account when a valid token is presented, else the client's address
 (behind proxies, as ``HOURBOOK_TRUSTED_PROXIES`` resolves it: ``entrypoints.api.proxies``).
@@ -96,6 +97,7 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
             exempt_when=_names_no_address, override_defaults=False,
         )  # fmt: skip
         app.view_functions[endpoint] = mailing(app.view_functions[endpoint])
+    _limit_search(app, limiter, settings)
     return limiter
 
 
@@ -104,3 +106,15 @@ def _names_no_address() -> bool:
         return False  # asking for the link again always mails
     body = request.get_json(silent=True)
     return not (isinstance(body, dict) and "email" in body)
+
+
+# Anonymous search can ask for free time, which reads calendars: its own limit (GET only),
+# instead of the default one.
+_SEARCH = "professionals.Professionals"
+
+
+def _limit_search(app: Flask, limiter: Limiter, settings: Settings) -> None:
+    view = app.view_functions[_SEARCH]
+    app.view_functions[_SEARCH] = limiter.limit(settings.rate_limits.search, methods=["GET"])(
+        view
+    )

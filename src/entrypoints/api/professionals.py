@@ -23,6 +23,7 @@ from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
 from entrypoints.api.presenters import Body, professional_body
 from entrypoints.api.schemas.professionals import (
+    CalendarFeedSchema,
     NewProfessionalSchema,
     ProfessionalChangesSchema,
     ProfessionalPageSchema,
@@ -126,18 +127,12 @@ class OneProfessional(MethodView):
     def get(self, professional_id: UUID) -> tuple[Body, int, dict[str, str]]:
         """A public profile; its ETag is the version to send back in If-Match.
 
-        With the professional's own token or an admin's, it also carries
-        ``calendar_feed_url``, the private calendar feed to subscribe to.
+        The private calendar feed's URL is not part of it: it is shown once, by
+        ``POST /professionals/{id}/calendar-feed/rotate``.
         """
-        principal = optional_principal()
+        optional_principal()  # a bad token is a 401, not an anonymous read
         pro = catalogue.get_professional(professional_id, uow=container().reader())
-        body = professional_body(pro)
-        # The answer depends on who asks, and the feed URL is a secret: no shared cache keeps it.
-        headers = {"ETag": _etag(pro), "Vary": "Authorization"}
-        if principal is not None and (principal.is_admin or principal.owns_profile(pro.id)):
-            body["calendar_feed_url"] = _calendar_feed_url(pro.id)
-            headers["Cache-Control"] = "private, no-store"
-        return body, 200, headers
+        return professional_body(pro), 200, {"ETag": _etag(pro), "Vary": "Authorization"}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
     @blp.doc(parameters=[_IF_MATCH])
@@ -173,6 +168,24 @@ class OneProfessional(MethodView):
         return body, 200, {"ETag": _etag(pro)}
 
 
+@blp.route("/<uuid:professional_id>/calendar-feed/rotate")
+class CalendarFeedToken(MethodView):
+    @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @blp.response(201, CalendarFeedSchema)
+    def post(self, professional_id: UUID) -> tuple[Body, int, dict[str, str]]:
+        """Make a new private calendar feed URL; the one before stops working at once.
+
+        The URL is shown in this answer only (its token is stored hashed): subscribe to it in
+        your calendar app, and rotate again if it leaks.
+        """
+        require_editor(current_principal(), professional_id)
+        app = container()
+        catalogue.get_professional(professional_id, uow=app.reader())  # 404 for an admin too
+        token = app.feed_tokens.rotate(professional_id, app.clock.now())
+        url = app.settings.public_url.rstrip("/") + feed_path(professional_id, token)
+        return {"calendar_feed_url": url}, 201, {"Cache-Control": "no-store"}
+
+
 def require_editor(principal: Principal, professional_id: UUID) -> None:
     """Profiles are public, so editing another's is forbidden (403), not hidden (404)."""
     if not (principal.is_admin or principal.owns_profile(professional_id)):
@@ -184,11 +197,6 @@ def _exists(professional_id: UUID) -> bool:
     uow = container().uow()
     with uow:
         return uow.professionals.get(professional_id) is not None
-
-
-def _calendar_feed_url(professional_id: UUID) -> str:
-    settings = container().settings
-    return settings.public_url.rstrip("/") + feed_path(settings.secret_key, professional_id)
 
 
 def _etag(pro: Professional) -> str:
