@@ -209,7 +209,10 @@ def record_payment_succeeded(
         if booking is None:
             raise BookingNotFound(f"no booking for payment {cmd.payment_intent_id}")
         if booking.payment_intent_id == cmd.payment_intent_id and booking.paid_cents:
-            return booking  # paid before: a repeated report takes nothing more
+            # Paid before: a repeated report takes nothing more. The commit stores nothing
+            # but lets a unit of work that marks the report mark it (a copy racing it loses).
+            uow.commit()
+            return booking
         stray = _stray_kind(uow, booking, cmd)
         if stray is not None:
             _record_stray_payment(uow, booking, cmd, stray, now)
@@ -250,20 +253,19 @@ def _record_stray_payment(
         kind, cmd.payment_intent_id, cmd.amount_received_cents, cmd.currency, booking.id,
         booking.payment_intent_id, booking.total_price_cents, booking.currency,
     )
-    if uow.incidents.get(cmd.payment_intent_id) is not None:
-        return
-    uow.incidents.add(
-        PaymentIncident.stray_payment(
-            kind=kind,
-            payment_intent_id=cmd.payment_intent_id,
-            booking_id=booking.id,
-            amount_cents=cmd.amount_received_cents,
-            currency=cmd.currency,
-            detail=f"expected {booking.total_price_cents} {booking.currency}"
-            f" through {booking.payment_intent_id or 'no intent yet'}",
-            now=now,
+    if uow.incidents.get(cmd.payment_intent_id) is None:  # else recorded before: only commit
+        uow.incidents.add(
+            PaymentIncident.stray_payment(
+                kind=kind,
+                payment_intent_id=cmd.payment_intent_id,
+                booking_id=booking.id,
+                amount_cents=cmd.amount_received_cents,
+                currency=cmd.currency,
+                detail=f"expected {booking.total_price_cents} {booking.currency}"
+                f" through {booking.payment_intent_id or 'no intent yet'}",
+                now=now,
+            )
         )
-    )
     uow.commit()
 
 
