@@ -254,18 +254,21 @@ def _record_stray_payment(
         booking.payment_intent_id, booking.total_price_cents, booking.currency,
     )
     if uow.incidents.get(cmd.payment_intent_id) is None:  # else recorded before: only commit
-        uow.incidents.add(
-            PaymentIncident.stray_payment(
-                kind=kind,
-                payment_intent_id=cmd.payment_intent_id,
-                booking_id=booking.id,
-                amount_cents=cmd.amount_received_cents,
-                currency=cmd.currency,
-                detail=f"expected {booking.total_price_cents} {booking.currency}"
-                f" through {booking.payment_intent_id or 'no intent yet'}",
-                now=now,
-            )
+        stray = PaymentIncident.stray_payment(
+            kind=kind,
+            payment_intent_id=cmd.payment_intent_id,
+            booking_id=booking.id,
+            amount_cents=cmd.amount_received_cents,
+            currency=cmd.currency,
+            detail=f"expected {booking.total_price_cents} {booking.currency}"
+            f" through {booking.payment_intent_id or 'no intent yet'}",
+            now=now,
         )
+        if booking.payment_intent_id == cmd.payment_intent_id and not booking.paid_cents:
+            # Refunds of this intent reported before its success were taken onto the booking
+            # (the provider's totals): they gave back part of this money already.
+            stray.take_in_refunded_total(min(booking.refunded_cents, stray.amount_cents), now)
+        uow.incidents.add(stray)
     uow.commit()
 
 

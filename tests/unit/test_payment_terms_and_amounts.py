@@ -366,3 +366,20 @@ def test_a_dispute_is_recorded_once_and_follows_its_status_without_a_refund(
     assert incident.refund_due_cents == 0
     assert world.payments.refunds == []
     assert world.stored(booking_id).status is BookingStatus.CONFIRMED
+
+
+def test_a_refund_reported_before_a_wrong_amount_is_counted_once_in_the_stray_payment(
+    world: World, inbox: InMemoryWebhookInbox
+) -> None:
+    receipt = world.book(10)
+    intent = str(receipt.payment_intent_id)
+    world.payments.succeed(intent, amount_cents=100)
+    world.payments.intents[intent].refunded_cents = 40  # by hand, reported first
+    deliver(world, inbox, event("charge.refunded", intent, amount=100, refunded=40,
+                                object_id="ch_1"))
+
+    deliver(world, inbox, event("payment_intent.succeeded", intent, amount=100))
+    world.run_worker()
+
+    assert world.store.incidents[intent].refunded_cents == 100
+    assert world.payments.refunds == [(intent, 60)]  # only what had not gone back
