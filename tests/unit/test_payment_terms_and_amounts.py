@@ -383,3 +383,21 @@ def test_a_refund_reported_before_a_wrong_amount_is_counted_once_in_the_stray_pa
 
     assert world.store.incidents[intent].refunded_cents == 100
     assert world.payments.refunds == [(intent, 60)]  # only what had not gone back
+
+
+def test_a_wrong_amount_whose_webhook_was_lost_is_found_when_the_hold_ends_and_refunded(
+    world: World,
+) -> None:
+    receipt = world.book(10)
+    intent = str(receipt.payment_intent_id)
+    world.payments.succeed(intent, amount_cents=100)  # and its webhook never comes
+
+    world.clock.advance(timedelta(minutes=16))
+    services.expire_holds(uow=world.uow, payments=world.payments, clock=world.clock)
+    world.run_worker()
+
+    booking = world.stored(receipt.booking_id)
+    assert (booking.status, booking.paid_cents, booking.refund_due_cents) == (
+        BookingStatus.CANCELLED, 0, 0)
+    assert world.store.incidents[intent].kind is IncidentKind.WRONG_AMOUNT
+    assert world.payments.refunds == [(intent, 100)]
