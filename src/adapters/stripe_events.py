@@ -155,7 +155,7 @@ def apply_event(
             continue
         except PaymentNotAccepted as error:
             logger.warning("stripe %s %s not accepted: %s", event.type, event.id, error)
-            inbox.record(event.id, event.type)  # if the stray payment was recorded before
+            inbox.record(event.id, event.type)  # already marked by the commit that recorded it
             return Outcome.MISMATCH
         except BookingNotFound:
             logger.warning("stripe %s %s: no booking for %s", event.type, event.id, event.object_id)
