@@ -113,7 +113,8 @@ def expire_holds(ctx: JobContext) -> int:
 
 
 def settle_refunds(ctx: JobContext, *, batch_size: int = 100) -> int:
-    """Pay refunds that are owed but could not be made when decided; how many were paid."""
+    """Pay refunds that are owed but could not be made when decided, on bookings and on stray
+    payments (``booking.incidents``); how many were paid."""
     with storage_errors(), ctx.engine.connect() as connection:
         owed = list(
             connection.scalars(
@@ -131,6 +132,18 @@ def settle_refunds(ctx: JobContext, *, batch_size: int = 100) -> int:
             )
         except PaymentUnavailable as error:
             logger.warning("refund for booking %s still owed: %s", booking_id, error)
+            continue
+        settled += 1
+    uow = ctx.uow()
+    with uow:
+        strays = uow.incidents.refunds_owed(batch_size)
+    for reference in strays:
+        try:
+            services.settle_incident_refund(
+                reference, uow=ctx.uow(), payments=ctx.payments, clock=ctx.clock
+            )
+        except PaymentUnavailable as error:
+            logger.warning("refund of stray payment %s still owed: %s", reference, error)
             continue
         settled += 1
     return settled

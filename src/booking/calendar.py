@@ -144,6 +144,7 @@ class Calendar:
             currency=pro.currency,
             created_at=now,
             updated_at=now,
+            terms=pro.policy.cancellation_terms,
             idempotency_key=idempotency_key,
         )
         booking.events.append(

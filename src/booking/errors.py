@@ -140,6 +140,26 @@ class PaymentAlreadySucceeded(Conflict):
 
     code = "payment_already_succeeded"
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        amount_received_cents: int | None = None,
+        currency: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        # What the provider says the payment took in, when it says (None: not told).
+        self.amount_received_cents = amount_received_cents
+        self.currency = currency
+
+
+class PaymentNotAccepted(Conflict):
+    """A payment succeeded that cannot pay for its booking: not the intent the booking opened,
+    or not its price in its currency. The booking is left as it was; the payment is recorded
+    as a stray payment (``booking.incidents``), owed back in full, for a person to look at."""
+
+    code = "payment_not_accepted"
+
 
 # -- A collaborator outside the domain failed (HTTP 502/503) --------------------------------
 

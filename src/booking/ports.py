@@ -15,6 +15,7 @@ from uuid import UUID
 
 from booking.calendar import Blocked, Calendar
 from booking.events import Event
+from booking.incidents import PaymentIncident
 from booking.model import Booking, BookingStatus, Client, Location, Professional
 from booking.slot import Slot, ensure_aware
 
@@ -142,6 +143,28 @@ class BookingQuery:
                 object.__setattr__(self, name, ensure_aware(value, name))
 
 
+class PaymentIncidentRepository(Protocol):
+    """Stray payments and disputes, each kept once under its reference."""
+
+    def add(self, incident: PaymentIncident) -> None: ...
+
+    def get(self, reference: str) -> PaymentIncident | None: ...
+
+    def get_by_payment_intent(self, payment_intent_id: str) -> PaymentIncident | None:
+        """The stray payment of this intent, if one was recorded (disputes are left out)."""
+        ...
+
+    def update(self, incident: PaymentIncident) -> None: ...
+
+    def refunds_owed(self, limit: int) -> list[str]:
+        """References of stray payments not refunded in full yet, oldest first."""
+        ...
+
+    def latest(self, limit: int) -> list[PaymentIncident]:
+        """The most recently recorded incidents, newest first (for an operator)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One atomic change. Used as ``with uow: ...; uow.commit()``.
 
@@ -152,6 +175,7 @@ class UnitOfWork(Protocol):
     professionals: ProfessionalRepository
     clients: ClientRepository
     bookings: BookingRepository
+    incidents: PaymentIncidentRepository
 
     def __enter__(self) -> Self: ...
 

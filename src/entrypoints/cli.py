@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from adapters import dead_letters, rq_jobs
 from adapters.outbox_relay import QueueUnavailable
 from adapters.sql import migrate
+from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking.errors import BookingError
 from entrypoints import accounts, demo, seed, walkthrough, worker
 from entrypoints.bootstrap import Container, build, make_database
@@ -107,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     admin.set_defaults(run=_create_admin)
+
+    incidents = commands.add_parser(
+        "payment-incidents",
+        help="list stray payments (refunded in full) and disputes, newest first",
+    )
+    incidents.add_argument("--limit", type=_positive, default=50)
+    incidents.set_defaults(run=_payment_incidents)
 
     sample = commands.add_parser("seed", help="add the sample catalogue of professionals")
     sample.add_argument("--professionals", type=_positive, default=300)
@@ -206,6 +214,27 @@ def _db(args: argparse.Namespace, _: Sequence[str]) -> int:
               f" this code needs {migrate.head_revision()}")  # fmt: skip
     finally:
         engine.dispose()
+    return 0
+
+
+def _payment_incidents(args: argparse.Namespace, _: Sequence[str]) -> int:
+    """One line per incident: when, kind, reference, intent, booking, amount, refunded, detail."""
+    engine = make_database(Settings.from_env())
+    try:
+        migrate.ensure_up_to_date(engine)
+        uow = SqlUnitOfWork(engine, read_only=True)
+        with uow:
+            found = uow.incidents.latest(args.limit)
+    finally:
+        engine.dispose()
+    for incident in found:
+        print(
+            f"{incident.recorded_at.isoformat()}\t{incident.kind}\t{incident.reference}"
+            f"\t{incident.payment_intent_id}\t{incident.booking_id or '-'}"
+            f"\t{incident.amount_cents} {incident.currency}"
+            f"\trefunded {incident.refunded_cents}/{incident.refund_due_cents}"
+            f"\t{incident.detail}"
+        )
     return 0
 
 

@@ -62,6 +62,8 @@ class Metrics:
     idempotent_replays: Counter
     webhook_rejected: Counter
     webhook_events: Counter  # outcome of a verified event: applied, duplicate, ...
+    payment_mismatches: Counter  # successes that cannot pay for their booking (stray payments)
+    payment_disputes: Counter  # event: charge.dispute.created, ...closed, ...
     heartbeats: JobHeartbeats | None = None  # when periodic jobs last succeeded (with Redis)
 
 
@@ -105,6 +107,14 @@ def build_metrics(backlog: BacklogSource, heartbeats: JobHeartbeats | None = Non
         ),
         webhook_events=counter(
             "webhook_events", "Verified webhook events, by what applying them did.", "outcome"
+        ),
+        payment_mismatches=counter(
+            "payment_mismatches",
+            "Payment successes not accepted for their booking (another intent, amount or"
+            " currency): recorded as stray payments and refunded.",
+        ),
+        payment_disputes=counter(
+            "payment_disputes", "Dispute events recorded, by event type.", "event"
         ),
         heartbeats=heartbeats,
     )

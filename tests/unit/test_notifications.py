@@ -21,7 +21,10 @@ def events_of(world: World) -> list[Event]:
 def confirm(world: World, hour: int = 10) -> BookingReceipt:
     receipt = world.book(hour)
     services.record_payment_succeeded(
-        RecordPaymentSucceeded(payment_intent_id=str(receipt.payment_intent_id)),
+        RecordPaymentSucceeded(
+            payment_intent_id=str(receipt.payment_intent_id),
+            amount_received_cents=receipt.total_price_cents, currency=receipt.currency,
+        ),
         uow=world.uow, clock=world.clock,
     )
     return receipt

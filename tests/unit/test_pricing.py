@@ -76,14 +76,14 @@ def test_a_client_cancelling_early_gets_everything_back_and_late_the_policy_shar
         start=start,
         now=start - timedelta(hours=24),
         reason=CancellationReason.CLIENT,
-        professional=pro,
+        terms=pro.policy.cancellation_terms,
     )
     late = refund_due_cents(
         paid_cents=9001,
         start=start,
         now=start - timedelta(hours=23, minutes=59),
         reason=CancellationReason.CLIENT,
-        professional=pro,
+        terms=pro.policy.cancellation_terms,
     )
 
     assert early == 9001
@@ -97,7 +97,7 @@ def test_a_professional_cancelling_always_refunds_in_full() -> None:
         start=start,
         now=start - timedelta(minutes=5),
         reason=CancellationReason.PROFESSIONAL,
-        professional=make_professional(),
+        terms=make_professional().policy.cancellation_terms,
     )
 
     assert refund == 9000

@@ -33,8 +33,13 @@ def pay(world: World, booking_id: object) -> None:
     intent_id = world.stored(booking_id).payment_intent_id  # type: ignore[arg-type]
     assert intent_id is not None
     world.payments.succeed(intent_id)
+    stored = world.stored(booking_id)  # type: ignore[arg-type]
     services.record_payment_succeeded(
-        RecordPaymentSucceeded(payment_intent_id=intent_id), uow=world.uow, clock=world.clock
+        RecordPaymentSucceeded(
+            payment_intent_id=intent_id, amount_received_cents=stored.total_price_cents,
+            currency=stored.currency,
+        ),
+        uow=world.uow, clock=world.clock,
     )
 
 

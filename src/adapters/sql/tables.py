@@ -163,6 +163,15 @@ bookings = Table(
     Column("status", String(16), nullable=False),
     Column("cancellation_reason", String(32), nullable=True),
     Column("payment_intent_id", String(255), nullable=True),
+    # The cancellation terms agreed at the hold (0008); the defaults are the default policy's,
+    # for rows written by something other than the repository.
+    Column("free_cancellation_minutes", Integer, nullable=False, server_default=text("1440")),
+    Column(
+        "late_cancellation_refund_percent", SmallInteger, nullable=False,
+        server_default=text("50"),
+    ),
+    # What the booking's own payment took in (0008).
+    Column("paid_cents", Integer, nullable=False, server_default=text("0")),
     Column("refund_due_cents", Integer, nullable=False),
     Column("refunded_cents", Integer, nullable=False),
     Column("idempotency_key", String(255), nullable=True),
@@ -202,6 +211,30 @@ bookings = Table(
         postgresql_where=text("status <> 'cancelled'"),
         sqlite_where=text("status <> 'cancelled'"),
     ),
+)
+
+# Stray payments (a success that cannot pay for its booking, owed back in full) and disputes,
+# each kept once under its reference: the intent id, or the dispute id (0008).
+payment_incidents = Table(
+    "payment_incidents",
+    metadata,
+    Column("reference", String(255), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("payment_intent_id", String(255), nullable=False),
+    Column("booking_id", Uuid, nullable=True),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("detail", String(255), nullable=False),
+    Column("refund_due_cents", BigInteger, nullable=False),
+    Column("refunded_cents", BigInteger, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint(
+        "refunded_cents <= refund_due_cents AND refund_due_cents <= amount_cents",
+        name="refund_within_amount",
+    ),
+    Index(None, "payment_intent_id"),
+    Index(None, "recorded_at"),
 )
 
 idempotency_keys = Table(

@@ -63,7 +63,10 @@ class World:
 
     def confirm(self, receipt: BookingReceipt) -> None:
         services.record_payment_succeeded(
-            RecordPaymentSucceeded(payment_intent_id=str(receipt.payment_intent_id)),
+            RecordPaymentSucceeded(
+                payment_intent_id=str(receipt.payment_intent_id),
+                amount_received_cents=receipt.total_price_cents, currency=receipt.currency,
+            ),
             uow=self.uow(), clock=self.clock,
         )
 
