@@ -7,7 +7,7 @@ before this revision keep booking: their addresses count as verified from their 
 ``token_families`` the one refresh token of each login that may be used next.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from adapters.sql.types import UtcDateTime
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -6,7 +6,7 @@ it revoked) by ``POST /professionals/{id}/calendar-feed/rotate``; until then a p
 has no feed.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from adapters.sql.types import UtcDateTime
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -15,7 +15,7 @@ stay valid. Columns are added and dropped with plain ALTER TABLE on both engines
 of ``bookings`` would have to rebuild its SQLite overlap triggers.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -27,7 +27,7 @@ from alembic import op
 from adapters.sql.types import UtcDateTime
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -8,7 +8,7 @@ in-process runner) has ``failed_at`` set; ``last_error`` now says why, so that
 job and the refunds-owed gauges (read at every scrape) do not scan all bookings.
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0004"
+down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
 
