@@ -15,7 +15,6 @@ import pytest
 # Before anything imports rq: RQ reads its key prefix once per process, and entrypoints sets
 # it from HOURBOOK_REDIS_PREFIX (tests/integration/api/test_redis_keys.py relies on that).
 import entrypoints  # noqa: F401
-
 from entrypoints.config import TEST_SUITE_MARKER
 
 # HOURBOOK_ENV=test (cheap password hashing) is refused outside the suite; the suite, and every

@@ -19,7 +19,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from rq import Queue
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 

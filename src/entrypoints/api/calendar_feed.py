@@ -20,7 +20,6 @@ from flask import Blueprint, Response, abort, current_app, request
 from booking.ics import professional_entry, render_calendar
 from booking.model import Booking, BookingStatus, CancellationReason
 from booking.ports import BookingQuery, UnitOfWork
-from entrypoints.keys import Purpose, derive_key
 
 calendar_feed = Blueprint("calendar_feed", __name__)
 
