@@ -4,7 +4,6 @@ dispatched only once that job is in the queue."""
 from __future__ import annotations
 
 import json
-import logging
 import zlib
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from adapters.sql.rows import new_job_key
 from adapters.sql.tables import outbox
 from entrypoints.worker import work
 from tests.integration.jobs.conftest import World
+from tests.json_logs import capture_json_log
 
 pytestmark = pytest.mark.redis
 
@@ -152,15 +152,14 @@ def test_a_row_written_before_job_keys_existed_gets_one_then_is_relayed_on_the_n
 
 
 def test_the_worker_drops_without_retrying_a_job_whose_key_names_no_row_here(
-    redis_world: World, shared_redis: redis.Redis, queue_name: str,
-    caplog: pytest.LogCaptureFixture,
+    redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
     queue = rq_jobs.queue(queue_name, shared_redis)
     stranger, malformed = new_job_key(), "not-a-key"
     OutboxEnqueuer(queue)(1, stranger)  # e.g. another deployment's, or a purged row's
     queue.enqueue(rq_jobs.send_notifications, malformed, job_id="outbox-malformed")
 
-    with caplog.at_level(logging.WARNING, logger="adapters.rq_jobs"):
+    with capture_json_log() as log:
         work(redis_world.context, shared_redis, queue_name, burst=True)
 
     assert FailedJobRegistry(queue=queue).get_job_ids() == []
@@ -168,8 +167,11 @@ def test_the_worker_drops_without_retrying_a_job_whose_key_names_no_row_here(
                     serializer=rq_jobs.SERIALIZER)
     assert job.get_status() == "finished" and job.return_value() == 0
     assert job.retries_left == len(rq_jobs.RETRY_INTERVALS)  # never retried
-    assert any(stranger in message and "no such row" in message for message in caplog.messages)
-    assert any("malformed" in message for message in caplog.messages)
+    warnings = [(line["level"], line["message"]) for line in log.from_logger("adapters.rq_jobs")]
+    assert warnings == [
+        ("WARNING", f"notification job for outbox key {stranger}: no such row here, dropped"),
+        ("WARNING", "notification job with a malformed outbox key 'not-a-key': dropped"),
+    ]
     assert redis_world.notifier.sent == []
 
 
