@@ -55,7 +55,11 @@ def test_a_paid_hold_no_longer_counts(world: World) -> None:
     pro = another_professional(world)
     first = hold(world, pro, 10)
     services.record_payment_succeeded(
-        RecordPaymentSucceeded(payment_intent_id=str(first.payment_intent_id)),
+        RecordPaymentSucceeded(
+            payment_intent_id=str(first.payment_intent_id),
+            amount_received_cents=first.total_price_cents,
+            currency=first.currency,
+        ),
         uow=world.uow,
         clock=world.clock,
     )
