@@ -92,10 +92,14 @@ class Throttle:
 
 def init_login_throttle(app: Flask, settings: Settings) -> None:
     try:
-        storage = storage_from_string(settings.redis_url or "memory://")
+        # The limits library puts its own "LIMITS:" before every key unless told otherwise:
+        # keep every key under the deployment's prefix ("<prefix>login:fail:…").
+        storage = storage_from_string(
+            settings.redis_url or "memory://", key_prefix=f"{settings.redis_prefix}login"
+        )
     except ConfigurationError as error:  # pragma: no cover - the URL was validated in config
         raise RuntimeError(f"login throttle: {error}") from error
-    app.extensions[_EXTENSION] = Throttle(storage, settings.redis_prefix, settings.login_throttle)
+    app.extensions[_EXTENSION] = Throttle(storage, "", settings.login_throttle)
 
 
 def throttle() -> Throttle:

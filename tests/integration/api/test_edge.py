@@ -272,7 +272,7 @@ def test_a_declared_body_over_the_limit_answers_the_json_413(client: FlaskClient
 
 
 def test_a_2xx_carries_no_retry_after_and_a_429_does(container: Container) -> None:
-    client = app_with(container, rate_limits=RateLimits(default="2/minute"))
+    client = app_with(container, rate_limits=RateLimits(default="2/minute", search="2/minute"))
 
     answers = [client.get("/professionals") for _ in range(3)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -17,7 +18,7 @@ from entrypoints.api.app import create_app
 from entrypoints.bootstrap import build
 from entrypoints.config import Environment, Settings
 from tests.integration.api.conftest import GENEROUS
-from tests.integration.api.support import Api
+from tests.integration.api.support import Api, booking_body
 from tests.integration.jobs.conftest import OwnRedis
 
 BASE = Settings(env=Environment.TEST, secret_key="outage-secret-" * 4, rate_limits=GENEROUS)
@@ -73,8 +74,14 @@ def test_a_database_outage_answers_503_and_logs_a_warning_naming_the_database(
         connection.exec_driver_sql(f"ALTER ROLE {role} CONNECTION LIMIT 0")
         drop_sessions(connection, str(role))
 
+    # Reads with a token keep working (revocations are checked in the database); a booking
+    # needs its idempotency record, which lives in Redis.
     with caplog.at_level(logging.INFO):
-        answer = api.client.get("/bookings", headers=client.headers)
+        answer = api.client.post(
+            "/bookings",
+            json=booking_body(str(uuid4()), datetime.now(UTC) + timedelta(days=2)),
+            headers={**client.headers, "Idempotency-Key": str(uuid4())},
+        )
 
     assert answer.status_code == 503, answer.get_json()
     assert answer.get_json()["error"]["code"] == "storage_unavailable"
@@ -93,7 +100,7 @@ def own_redis() -> Iterator[OwnRedis]:
 
 
 @pytest.mark.redis
-def test_a_redis_outage_answers_503_and_logs_a_warning_naming_redis(
+def test_a_booking_while_redis_is_down_answers_503_and_logs_a_warning_naming_redis(
     own_redis: OwnRedis, sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = replace(BASE, database_url=sqlite_url, redis_url=own_redis.url)
@@ -103,8 +110,14 @@ def test_a_redis_outage_answers_503_and_logs_a_warning_naming_redis(
     client = api.register()
     own_redis.stop()
 
+    # Reads with a token keep working (revocations are checked in the database); a booking
+    # needs its idempotency record, which lives in Redis.
     with caplog.at_level(logging.INFO):
-        answer = api.client.get("/bookings", headers=client.headers)
+        answer = api.client.post(
+            "/bookings",
+            json=booking_body(str(uuid4()), datetime.now(UTC) + timedelta(days=2)),
+            headers={**client.headers, "Idempotency-Key": str(uuid4())},
+        )
 
     assert answer.status_code == 503, answer.get_json()
     [(dependency, message)] = outage_warnings(caplog)
