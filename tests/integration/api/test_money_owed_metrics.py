@@ -25,7 +25,10 @@ def test_a_refund_the_provider_cannot_pay_is_gauged_until_it_is_paid(
     container.payments = payments = InMemoryPayments()
     _, pro = api.professional()
     booking = api.book(api.register(), pro["id"], at(MONDAY, 10)).get_json()
-    paid = intent_event("payment_intent.succeeded", intent_of(booking))
+    paid = intent_event(
+        "payment_intent.succeeded", intent_of(booking),
+        amount=booking["total_price_cents"], currency=booking["currency"],
+    )  # fmt: skip
     deliver(api, paid, sign(paid, webhook_secret(container.settings)))
     nothing_owed = scrape(api.client)
 

@@ -50,4 +50,6 @@ def test_the_rq_backlog_counts_waiting_and_failed_jobs_and_unrelayed_rows(
 
     assert (waiting.queued, waiting.failed, waiting.undispatched) == (1, 0, 2)
     after = backlog.read()
-    assert (after.queued, after.failed, after.undispatched) == (0, 1, 2)
+    # The job given up makes its row a dead letter (no longer waiting to be handed on).
+    assert (after.queued, after.failed, after.undispatched) == (0, 1, 1)
+    assert after.dead_letters == 1
