@@ -3,6 +3,8 @@ docs/deploy.md makes about the production shape (fixtures in conftest.py)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +37,18 @@ def a_professional(stack: Stack, address: str) -> str:
 def book(client: Client, pro_id: str, start: str, key: str) -> Reply:
     body = {"professional_id": pro_id, "start_time": start, "duration_minutes": 60}
     return client.call("POST", "/bookings", body, **{"Idempotency-Key": key})
+
+
+def wait_for_mail(stack: Stack, subject: str, seconds: float = 30) -> bool:
+    """Whether the worker writes an email whose subject starts with ``subject`` in time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for mail in (stack.folder / "mail").glob("*.eml"):
+            parsed = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+            if str(parsed["Subject"]).strip().startswith(subject):
+                return True
+        time.sleep(0.3)
+    return False
 
 
 def active_bookings(stack: Stack, pro_id: str) -> int:
@@ -90,6 +104,7 @@ def test_the_booking_is_paid_at_stripe_and_its_signed_webhook_confirms_it_throug
     assert status == "confirmed"
     webhook = '"POST /stripe/webhook HTTP/1.1" 200'
     assert webhook in stack.nginx.access_log(waiting_for=webhook)
+    assert wait_for_mail(stack, "Booking confirmed: ")  # the worker relayed and sent it
 
 
 def test_two_client_addresses_have_separate_login_budgets_that_no_token_or_header_moves(
