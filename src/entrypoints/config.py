@@ -81,10 +81,6 @@ class TrustedProxies:
     hops: int = 0
     networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
-    @property
-    def trusts_anyone(self) -> bool:
-        return self.hops > 0 or bool(self.networks)
-
     def gunicorn_allow_ips(self) -> str:
         """The same trust in gunicorn's ``forwarded_allow_ips`` spelling."""
         if self.hops:

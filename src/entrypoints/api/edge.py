@@ -23,9 +23,7 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-
-
-_OWN_RETRY_AFTER = "hourbook.own_retry_after"
+_OWN_RETRY_AFTER = "hourbook.own_retry_after"  # kept in the request's WSGI environ
 
 
 def init_edge(app: Flask) -> None:

@@ -5,9 +5,9 @@ The caller is the token's account when a valid token is presented, else the clie
 (behind proxies, as ``HOURBOOK_TRUSTED_PROXIES`` resolves it: ``entrypoints.api.proxies``).
 Login is different: it is counted by address whatever token or header comes with it, so
 holding tokens buys no extra attempts; wrong passwords are counted by (address, account) in
-``entrypoints.api.login_throttle``. Counters live in Redis when
-``REDIS_URL`` is set, so every API process shares them, else in process memory. Over the
-limit: 429 in the common error shape, with ``Retry-After``.
+``entrypoints.api.login_throttle``. Counters live in Redis when ``REDIS_URL`` is set, so every
+API process shares them, else in process memory. Over the limit: 429 in the common error
+shape, with ``Retry-After``.
 """
 
 from __future__ import annotations

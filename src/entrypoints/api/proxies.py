@@ -18,7 +18,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from entrypoints.config import TrustedProxies
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-_ORIGINAL = "hourbook.peer_addr"
 
 
 class TrustedNetworks:
@@ -30,7 +29,6 @@ class TrustedNetworks:
 
     def __call__(self, environ: dict[str, object], start_response: object) -> object:
         peer = str(environ.get("REMOTE_ADDR") or "")
-        environ[_ORIGINAL] = peer
         if self._trusted(peer):
             forwarded = str(environ.get("HTTP_X_FORWARDED_FOR") or "")
             environ["REMOTE_ADDR"] = self._client(peer, forwarded)

@@ -249,9 +249,13 @@ def stack(
                  "--workers", "2", "--threads", "4"],
                 env, folder / f"serve-{index}.log",
             ))  # fmt: skip
-        processes.append(
-            _start([sys.executable, "-m", "entrypoints.cli", "worker"], env, folder / "worker.log")
-        )
+        # RQ's keys are not under the prefix, and job ids repeat across fresh databases
+        # (outbox ids start at 1): a queue of its own, as each deployment has.
+        queue = f"hourbook-shape-{uuid4().hex[:12]}"
+        processes.append(_start(
+            [sys.executable, "-m", "entrypoints.cli", "worker", "--queue", queue],
+            env, folder / "worker.log",
+        ))  # fmt: skip
         for index, port in enumerate(instance_ports):
             wait_for_port(port, processes[1 + index], folder / f"serve-{index}.log", 60)
         edge = nginx.start(

@@ -3,6 +3,8 @@ docs/deploy.md makes about the production shape (fixtures in conftest.py)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +37,18 @@ def a_professional(stack: Stack, address: str) -> str:
 def book(client: Client, pro_id: str, start: str, key: str) -> Reply:
     body = {"professional_id": pro_id, "start_time": start, "duration_minutes": 60}
     return client.call("POST", "/bookings", body, **{"Idempotency-Key": key})
+
+
+def wait_for_mail(stack: Stack, subject: str, seconds: float = 30) -> bool:
+    """Whether the worker writes an email whose subject starts with ``subject`` in time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for mail in (stack.folder / "mail").glob("*.eml"):
+            parsed = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+            if str(parsed["Subject"]).strip().startswith(subject):
+                return True
+        time.sleep(0.3)
+    return False
 
 
 def active_bookings(stack: Stack, pro_id: str) -> int:
@@ -90,6 +104,7 @@ def test_the_booking_is_paid_at_stripe_and_its_signed_webhook_confirms_it_throug
     assert status == "confirmed"
     webhook = '"POST /stripe/webhook HTTP/1.1" 200'
     assert webhook in stack.nginx.access_log(waiting_for=webhook)
+    assert wait_for_mail(stack, "Booking confirmed: ")  # the worker relayed and sent it
 
 
 def test_two_client_addresses_have_separate_login_budgets_that_no_token_or_header_moves(
@@ -126,29 +141,33 @@ def test_an_instance_killed_mid_run_leaves_every_request_answered_and_every_retr
     reader = stack.client("127.0.2.2")
     stop = threading.Event()
 
-    def keep_reading() -> list[int]:
-        statuses = []
+    def keep_reading() -> list[tuple[float, int]]:
+        """(when it started, status) of each read until told to stop."""
+        reads = []
         while not stop.is_set():
-            statuses.append(reader.call("GET", f"/professionals/{pro_id}").status)
-        return statuses
+            started = time.monotonic()
+            reads.append((started, reader.call("GET", f"/professionals/{pro_id}").status))
+        return reads
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         readers = [pool.submit(keep_reading) for _ in range(2)]
         time.sleep(0.5)
         stack.kill_instance(0)  # SIGKILL, mid-run
+        killed_at = time.monotonic()
         time.sleep(0.5)
         retried = [book(client, pro_id, start, key) for key, start in slots[:6]]
         after = [book(client, pro_id, start, key) for key, start in slots[6:]]
         stop.set()
-        read_statuses = [status for future in readers for status in future.result()]
+        reads = [read for future in readers for read in future.result()]
 
     assert [reply.status for reply in before] == [201] * 6
-    assert [reply.status for reply in retried] == [201] * 6
+    assert [reply.status for reply in retried] == [201] * 6, [r.body for r in retried]
     assert all(reply.headers.get("idempotent-replayed") == "true" for reply in retried)
     assert [r.body["id"] for r in retried] == [r.body["id"] for r in before]
-    assert [reply.status for reply in after] == [201] * 6
+    assert [reply.status for reply in after] == [201] * 6, [r.body for r in after]
     assert active_bookings(stack, pro_id) == 12  # one booking per key, retried or not
-    assert read_statuses and set(read_statuses) == {200}, read_statuses
+    following = [status for started, status in reads if started > killed_at]
+    assert following and set(following) == {200}, following
 
 
 def test_a_megabyte_chunked_body_gets_the_json_413_from_the_app_behind_nginx(
