@@ -194,12 +194,15 @@ def record_payment_succeeded(
     """
     with uow:
         booking = _find_for_payment(uow, cmd.payment_intent_id, cmd.booking_id)
+        before = (booking.payment_intent_id, booking.status, booking.refund_due_cents)
         if booking.payment_intent_id is None:
             booking.attach_payment(cmd.payment_intent_id, clock.now())  # webhook beat the attach
         if booking.status is BookingStatus.PENDING:
             booking.confirm(clock.now())
         elif booking.status is BookingStatus.CANCELLED:
             booking.owe_refund(booking.total_price_cents)
+        if (booking.payment_intent_id, booking.status, booking.refund_due_cents) == before:
+            return booking  # confirmed, or owed back, already: nothing to store
         uow.bookings.update(booking)
         uow.commit()
     return booking
