@@ -33,7 +33,10 @@ class Register(MethodView):
     @blp.arguments(RegisterSchema)
     @blp.response(201, AccountSchema)
     def post(self, body: dict[str, str]) -> Body:
-        """Open a client or professional account (admins are made with the CLI)."""
+        """Open a client or professional account (admins are made with the CLI).
+
+        A client gives a ``name``.
+        """
         app = container()
         try:
             if body["role"] == accounts.Role.CLIENT:

@@ -43,7 +43,11 @@ class Availability(MethodView):
     def put(
         self, body: dict[str, list[AvailabilityWindow]], professional_id: UUID
     ) -> Body:
-        """Replace the weekly windows; existing bookings stand."""
+        """Replace the weekly windows; existing bookings stand.
+
+        Each window ends after it starts, or at "00:00" (midnight at the end of the day); a
+        window that crosses midnight is written as two.
+        """
         require_editor(current_principal(), professional_id)
         pro = catalogue.set_availability(
             professional_id, tuple(body["windows"]), uow=container().uow()
@@ -65,7 +69,10 @@ class DaysOff(MethodView):
     @blp.arguments(TimeOffListSchema)
     @blp.response(200, TimeOffListSchema)
     def put(self, body: dict[str, list[TimeOff]], professional_id: UUID) -> Body:
-        """Replace the days off; bookings already made on them stand (cancel them if needed)."""
+        """Replace the days off; bookings already made on them stand (cancel them if needed).
+
+        Each period's ``last_day`` is on or after its ``first_day``.
+        """
         require_editor(current_principal(), professional_id)
         days_off = tuple(body["days_off"])
         pro = catalogue.set_time_off(professional_id, days_off, uow=container().uow())
@@ -77,7 +84,12 @@ class FreeSlots(MethodView):
     @blp.arguments(SlotArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, FreeSlotsSchema)
     def get(self, query: SlotQuery, professional_id: UUID) -> Body:
-        """Bookable slots of ``duration_minutes`` between ``from`` and ``to``, with their price."""
+        """Bookable slots of ``duration_minutes`` between ``from`` and ``to``, with their price.
+
+        ``to`` is after ``from`` and at most 62 days later. ``duration_minutes`` is a multiple of
+        the professional's granularity, within their minimum and maximum duration (their
+        ``policy``); other durations answer 422 (``misaligned``, ``duration_out_of_range``).
+        """
         app = container()
         free = catalogue.free_slots(
             professional_id, query.span, query.duration, uow=app.reader(), clock=app.clock

@@ -28,7 +28,10 @@ class Me(MethodView):
     @blp.arguments(ClientChangesSchema)
     @blp.response(200, ClientSchema)
     def patch(self, changes: dict[str, str]) -> Body:
-        """Change your name or contact details (the login address stays as it is)."""
+        """Change your name or contact details (the login address stays as it is).
+
+        Give at least one field: an empty body answers 422.
+        """
         client = catalogue.update_client(
             current_principal().user_id, changes, uow=container().uow()
         )
