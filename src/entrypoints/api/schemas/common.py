@@ -130,7 +130,7 @@ class ClockTime(fields.Time):
     }
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"pattern": HH_MM.pattern, "example": "09:00"}
+        metadata = {"pattern": HH_MM.pattern, "minLength": 5, "maxLength": 8, "example": "09:00"}
         metadata.update(kwargs.pop("metadata", {}))
         super().__init__(format="iso", metadata=metadata, **kwargs)
 

@@ -145,7 +145,10 @@ class TimeOffListSchema(Schema):
 class _ProfileFields(Schema):
     name = name_line()
     email = EmailAddress()
-    category = Line(pattern=_SLUG, error="a lowercase slug", metadata={"example": "plumbing"})
+    category = Line(
+        pattern=_SLUG, error="a lowercase slug", validate=validate.Length(max=63),
+        metadata={"example": "plumbing"},
+    )
     hourly_rate_cents = cents()
     currency = fields.String(
         validate=validate.OneOf(
@@ -164,7 +167,9 @@ class _ProfileFields(Schema):
 class NewProfessionalSchema(_ProfileFields):
     name = name_line(required=True)
     email = EmailAddress(required=True)
-    category = Line(required=True, pattern=_SLUG, error="a lowercase slug")
+    category = Line(
+        required=True, pattern=_SLUG, error="a lowercase slug", validate=validate.Length(max=63)
+    )
     hourly_rate_cents = cents(required=True)
     time_zone = time_zone(required=True)
     location = fields.Nested(LocationSchema, required=True)
