@@ -150,6 +150,7 @@ def test_every_single_line_field_in_the_document_refuses_control_characters(
         validator = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
         assert not validator.is_valid("line\nbreak"), (schema, field)
         assert not validator.is_valid("nul\x00"), (schema, field)
+        assert not validator.is_valid("a\x00b@example.com"), (schema, field)
 
 
 # -- formats the document states exactly -------------------------------------------------------

@@ -68,7 +68,9 @@ class Text(fields.String):
     }
     pattern = TEXT_PATTERN
 
-    def __init__(self, *, pattern: str | None = None, error: str | None = None, **kwargs: Any):
+    def __init__(
+        self, *, pattern: str | None = None, error: str | None = None, **kwargs: Any
+    ) -> None:
         # The pattern comes first: the OpenAPI document states the first Regexp of a field.
         validators = kwargs.pop("validate", None) or []
         if callable(validators):
@@ -114,7 +116,8 @@ def name_line(**kwargs: Any) -> Line:
 class EmailAddress(Line, fields.Email):
     """An email address on one line (documented with ``format: email``), at most 320 long."""
 
-    pattern = r"^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$"  # the domain's rule (booking.model)
+    # The domain's rule (booking.model), on one line.
+    pattern = rf"^[^\s@{_CONTROL}]{{1,64}}@[^\s@{_CONTROL}]+\.[^\s@{_CONTROL}]{{2,}}$"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
