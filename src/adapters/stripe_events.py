@@ -5,11 +5,14 @@
   payment) is owed back in full. A success that is not the booking's own intent for its price
   is a stray payment (``mismatch``): the booking is left as it was, the money owed back.
 - ``payment_intent.payment_failed`` / ``payment_intent.canceled`` → ``record_payment_failed``:
-  pending → cancelled, slot freed; after a success it changes nothing.
+  pending → cancelled, slot freed; after a success it changes nothing (``no_change``).
 - ``charge.refunded`` → ``record_payment_refunded``: the booking's refunded amount rises to the
   charge's ``amount_refunded`` (a refund made in the dashboard; ours are already recorded).
 - ``charge.dispute.*`` → ``record_payment_disputed``: recorded for a person, never refunded.
 - anything else → acknowledged and ignored.
+
+An event that changes nothing (a failure after a success, a second success under a new event
+id, a refund total already recorded) is answered and counted ``no_change``, not ``applied``.
 
 Nothing here calls Stripe, so the answer comes as fast as the database: the owed refund is paid
 by the worker's ``settle_refunds``, and the intent of a declined hold is cancelled by the
@@ -51,6 +54,7 @@ ATTEMPTS = 3  # a concurrent change to the same booking (expiry, cancel) is retr
 
 class Outcome(StrEnum):
     APPLIED = "applied"
+    NO_CHANGE = "no_change"  # verified and new, but the booking was already as it says
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     UNKNOWN_PAYMENT = "unknown_payment"
@@ -135,8 +139,8 @@ def apply_event(
 ) -> Outcome:
     """Apply one verified event unless it was applied before; say what happened.
 
-    ``applied`` is called with the booking as the event's handler left it (the API counts
-    confirmations and cancellations with it).
+    ``applied`` is called with the booking as the event's handler left it, only when the
+    event changed it (the API counts confirmations and cancellations with it).
     """
     handler = HANDLERS.get(event.type)
     if handler is None or event.payment_intent_id is None:
@@ -165,7 +169,9 @@ def apply_event(
             logger.error("stripe %s %s refused: %s", event.type, event.id, error)
             inbox.record(event.id, event.type)
             return Outcome.REJECTED
-        inbox.record(event.id, event.type)  # for handlers that changed nothing
+        if not uow.marked:  # the handler committed nothing: the booking was already so
+            inbox.record(event.id, event.type)
+            return Outcome.NO_CHANGE
         if applied is not None and booking is not None:
             applied(booking)
         return Outcome.APPLIED

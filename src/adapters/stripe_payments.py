@@ -141,9 +141,19 @@ def _described(error: stripe.StripeError) -> str:
 
 # -- webhooks ------------------------------------------------------------------------------
 
+BAD_SIGNATURE = "missing or invalid Stripe-Signature"
+
 
 class InvalidWebhook(Exception):
-    """The request is not a genuine, fresh, well-formed Stripe event."""
+    """The request is not a genuine, fresh, well-formed Stripe event.
+
+    ``str()`` is our own fixed reason, fit to answer; ``detail`` (the SDK's words, or the
+    configuration problem) is for the log only.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.detail = detail or reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,12 +179,12 @@ def parse_event(
 ) -> StripeEvent:
     """Verify ``Stripe-Signature`` (HMAC-SHA256 over ``t.payload``, ``tolerance`` seconds)."""
     if not secret:
-        raise InvalidWebhook("no webhook secret is configured")
+        raise InvalidWebhook(BAD_SIGNATURE, "no webhook secret is configured")
     try:
         event = stripe.Webhook.construct_event(payload, signature_header, secret, tolerance)
         document = event.to_dict()
     except stripe.SignatureVerificationError as error:
-        raise InvalidWebhook(f"bad signature: {error.user_message or error}") from error
+        raise InvalidWebhook(BAD_SIGNATURE, f"bad signature: {error}") from error
     except (ValueError, TypeError, AttributeError) as error:  # JSON, or not an object
         raise InvalidWebhook("the payload is not a Stripe event") from error
     return _event_from(document)

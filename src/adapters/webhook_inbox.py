@@ -14,10 +14,14 @@ from adapters.sql.webhook_events import AlreadyProcessed
 from booking.ports import UnitOfWork
 
 
+class EventUnitOfWork(UnitOfWork, Protocol):
+    marked: bool  # a commit marked the event: applying it changed something
+
+
 class WebhookInbox(Protocol):
     def seen(self, event_id: str) -> bool: ...
 
-    def unit_of_work(self, event_id: str, event_type: str) -> UnitOfWork:
+    def unit_of_work(self, event_id: str, event_type: str) -> EventUnitOfWork:
         """A unit of work whose first commit marks the event, or raises AlreadyProcessed."""
         ...
 
@@ -35,7 +39,7 @@ class InMemoryWebhookInbox:
     def seen(self, event_id: str) -> bool:
         return event_id in self.processed
 
-    def unit_of_work(self, event_id: str, event_type: str) -> UnitOfWork:
+    def unit_of_work(self, event_id: str, event_type: str) -> EventUnitOfWork:
         return _MarkingUnitOfWork(self, event_id, event_type)
 
     def record(self, event_id: str, event_type: str) -> bool:

@@ -101,7 +101,7 @@ class Calendar:
         if slot.start < now:
             raise InThePast("the requested start is in the past")
         if slot.start < now + policy.minimum_notice:
-            raise TooSoon(f"bookings need {_describe(policy.minimum_notice)} notice")
+            raise TooSoon(f"bookings need at least {_notice(policy.minimum_notice)}")
         if slot.start > now + policy.maximum_advance:
             raise TooFarAhead(f"bookings open {_describe(policy.maximum_advance)} ahead")
         period = self._period_containing(slot)
@@ -335,9 +335,19 @@ def _whole_seconds(delta: timedelta) -> int:
 
 
 def _describe(delta: timedelta) -> str:
+    """A length of time as people say it: "2 hours", "1 day and 30 minutes"."""
     minutes = delta // timedelta(minutes=1)
-    if minutes % (24 * 60) == 0:
-        return f"{minutes // (24 * 60)} days"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes} min"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [
+        f"{count} {unit}{'' if count == 1 else 's'}"
+        for count, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"))
+        if count
+    ] or ["0 minutes"]
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _notice(delta: timedelta) -> str:
+    """The possessive for notice: "2 hours' notice", "1 day's notice"."""
+    words = _describe(delta)
+    return f"{words}' notice" if words.endswith("s") else f"{words}'s notice"

@@ -19,7 +19,10 @@ from booking.events import BookingCancelled, BookingConfirmed, Event, RefundIssu
 from booking.slot import Slot, ensure_aware
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-_PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+# A phone number: an optional "+", then 6-20 digits, spaces, brackets and dashes. The API states
+# the same pattern in its OpenAPI document.
+PHONE_FORMAT = r"\+?[0-9 ()-]{6,20}"
+_PHONE = re.compile(PHONE_FORMAT)
 _CATEGORY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # ISO 4217 currencies with two decimal places (a cent is a hundredth) that Stripe takes without
 # special rules; lower case, as Stripe writes them. Zero-decimal ones (jpy, krw, ...) have no
@@ -245,7 +248,7 @@ class Client:
     def __post_init__(self) -> None:
         _require(0 < len(self.name.strip()) <= 200, "name must be 1-200 characters")
         _require(bool(_EMAIL.match(self.email)), "email is not a valid address")
-        _require(self.phone == "" or bool(_PHONE.match(self.phone)), "phone is not valid")
+        _require(self.phone == "" or bool(_PHONE.fullmatch(self.phone)), "phone is not valid")
 
 
 class BookingStatus(StrEnum):

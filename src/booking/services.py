@@ -227,9 +227,8 @@ def record_payment_succeeded(
         if booking is None:
             raise BookingNotFound(f"no booking for payment {cmd.payment_intent_id}")
         if booking.payment_intent_id == cmd.payment_intent_id and booking.paid_cents:
-            # Paid before: a repeated report takes nothing more. The commit stores nothing
-            # but lets a unit of work that marks the report mark it (a copy racing it loses).
-            uow.commit()
+            # Paid before: a repeated report takes nothing more, and nothing is committed, so
+            # the webhook reports it as no change.
             return booking
         stray = _stray_kind(uow, booking, cmd)
         if stray is not None:

@@ -141,6 +141,41 @@ def test_bookings_need_the_minimum_notice() -> None:
     book(calendar, at(MONDAY, 10), now=at(MONDAY, 8))
 
 
+@pytest.mark.parametrize(
+    ("notice", "said"),
+    [
+        (timedelta(hours=2), "at least 2 hours' notice"),
+        (timedelta(days=1), "at least 1 day's notice"),
+        (timedelta(minutes=90), "at least 1 hour and 30 minutes' notice"),
+        (timedelta(minutes=170_438), "at least 118 days, 8 hours and 38 minutes' notice"),
+    ],
+)
+def test_a_booking_too_soon_is_told_the_notice_in_days_hours_and_minutes(
+    notice: timedelta, said: str
+) -> None:
+    pro = make_professional(
+        policy=BookingPolicy(minimum_notice=notice, maximum_advance=timedelta(days=365))
+    )
+    calendar = Calendar(pro, [])
+
+    with pytest.raises(TooSoon) as refused:
+        book(calendar, at(MONDAY, 10), now=at(MONDAY, 9, 59))
+
+    assert refused.value.message == f"bookings need {said}"
+
+
+def test_other_refusals_say_lengths_of_time_in_words() -> None:
+    policy = BookingPolicy(minimum_notice=timedelta(0), granularity=timedelta(minutes=45),
+                           minimum_duration=timedelta(minutes=45),
+                           maximum_duration=timedelta(minutes=90))
+    calendar = Calendar(make_professional(policy=policy), [])
+
+    with pytest.raises(Misaligned) as misaligned:
+        book(calendar, at(MONDAY, 10), timedelta(minutes=60), now=at(MONDAY, 8))
+
+    assert misaligned.value.message == "duration must be a multiple of 45 minutes"
+
+
 def test_time_off_cannot_be_booked() -> None:
     pro = make_professional(
         time_off=(TimeOff(first_day=date(2026, 6, 1), last_day=date(2026, 6, 1)),)

@@ -87,8 +87,20 @@ def test_an_unsigned_or_stale_event_is_invalid() -> None:
         parse_event(payload, None, SECRET)
     with pytest.raises(InvalidWebhook):
         parse_event(payload, signature_header(payload, SECRET, int(time.time()) - 301), SECRET)
-    with pytest.raises(InvalidWebhook, match="no webhook secret"):
+    with pytest.raises(InvalidWebhook, match="missing or invalid Stripe-Signature") as unset:
         parse_event(payload, signature_header(payload, "", int(time.time())), "")
+    assert unset.value.detail == "no webhook secret is configured"  # for the log only
+
+
+def test_the_reason_for_a_bad_signature_is_ours_and_the_sdks_words_are_kept_for_the_log() -> None:
+    payload = b'{"id": "evt_1", "type": "x", "created": 1, "data": {"object": {"id": "pi"}}}'
+
+    with pytest.raises(InvalidWebhook) as missing:
+        parse_event(payload, None, SECRET)
+
+    assert str(missing.value) == "missing or invalid Stripe-Signature"
+    assert "without_verification" not in str(missing.value)
+    assert missing.value.detail.startswith("bad signature: ")
 
 
 def test_an_outbox_payload_decodes_to_its_event() -> None:

@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])
     for blueprint in _BLUEPRINTS:
         api.register_blueprint(blueprint)
+    _require_a_change(api)
     for plain in (webhooks.stripe_webhook, calendar_feed.calendar_feed):  # not in the API doc
         app.register_blueprint(plain)
     simulator.register_if_simulated(app)
@@ -84,6 +85,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     init_limiter(app, settings)
     init_edge_after_limiter(app)
     return app
+
+
+def _require_a_change(api: HourbookApi) -> None:
+    """Say ``minProperties: 1`` for every PATCH body (``Changes``): apispec has no word for it."""
+    for name in ("ClientChanges", "ProfessionalChanges"):
+        api.spec.components.schemas[name]["minProperties"] = 1
 
 
 def _flask_config(settings: Settings) -> dict[str, object]:

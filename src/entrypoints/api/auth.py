@@ -55,9 +55,10 @@ class Register(MethodView):
     def post(self, body: dict[str, str]) -> Body:
         """Open a client or professional account (admins are made with the CLI).
 
-        The answer is the same whether the address was free or had an account already, so it
-        tells nobody who has one. When verification is required, a link is mailed to the new
-        address; the account logs in at once but books only once the link was opened.
+        A client gives a ``name``. The answer is the same whether the address was free or had
+        an account already, so it tells nobody who has one. When verification is required, a
+        link is mailed to the new address; the account logs in at once but books only once the
+        link was opened.
         """
         with _hashing():
             accounts.register(

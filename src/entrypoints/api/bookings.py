@@ -56,6 +56,12 @@ class Bookings(MethodView):
 
         Requires an ``Idempotency-Key``: a retry with the same key and body answers the first
         result again (``Idempotent-Replayed: true``) and books nothing more.
+
+        The slot must be one ``GET /professionals/{professional_id}/slots`` offers: within the
+        professional's availability, on their granularity grid, with their notice and no further
+        ahead than they allow, ``duration_minutes`` a multiple of their granularity within their
+        minimum and maximum duration. Otherwise 422 with the rule's code (``too_soon``,
+        ``outside_availability``, ``misaligned``, ...); a slot taken since answers 409.
         """
         app = container()
         if not accounts.may_book(app, current_principal().user_id):

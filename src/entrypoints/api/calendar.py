@@ -45,7 +45,11 @@ class Availability(MethodView):
     def put(
         self, body: dict[str, list[AvailabilityWindow]], professional_id: UUID
     ) -> Body:
-        """Replace the weekly windows; existing bookings stand."""
+        """Replace the weekly windows; existing bookings stand.
+
+        Each window ends after it starts, or at "00:00" (midnight at the end of the day); a
+        window that crosses midnight is written as two.
+        """
         require_editor(current_principal(), professional_id)
         pro = catalogue.set_availability(
             professional_id, tuple(body["windows"]), uow=container().uow()
@@ -67,7 +71,10 @@ class DaysOff(MethodView):
     @blp.arguments(TimeOffListSchema)
     @blp.response(200, TimeOffListSchema)
     def put(self, body: dict[str, list[TimeOff]], professional_id: UUID) -> Body:
-        """Replace the days off; bookings already made on them stand (cancel them if needed)."""
+        """Replace the days off; bookings already made on them stand (cancel them if needed).
+
+        Each period's ``last_day`` is on or after its ``first_day``.
+        """
         require_editor(current_principal(), professional_id)
         days_off = tuple(body["days_off"])
         pro = catalogue.set_time_off(professional_id, days_off, uow=container().uow())
@@ -80,6 +87,10 @@ class FreeSlots(MethodView):
     @blp.response(200, FreeSlotsSchema)
     def get(self, query: SlotQuery, professional_id: UUID) -> Body:
         """Bookable slots of ``duration_minutes`` between ``from`` and ``to``, with their price.
+
+        ``to`` is after ``from`` and at most 62 days later. ``duration_minutes`` is a multiple of
+        the professional's granularity, within their minimum and maximum duration (their
+        ``policy``); other durations answer 422 (``misaligned``, ``duration_out_of_range``).
 
         At most 1,000 slots in one answer, in time order, each once; when there are more,
         ``next`` is the URL of the next page (the same query from the first slot left out),

@@ -33,7 +33,8 @@ class Me(MethodView):
         """Change your name or contact details (the login address stays as it is).
 
         A new ``email`` is not taken at once: a link is mailed to it, and the address changes
-        when the link is opened. Until then the answer shows it as ``pending_email``.
+        when the link is opened. Until then the answer shows it as ``pending_email``. Give at
+        least one field: an empty body answers 422.
         """
         app = container()
         client_id = current_principal().user_id

@@ -143,6 +143,8 @@ def http_error(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     headers = dict(data.get("headers") or {})
+    if status == 405:  # RFC 9110: a 405 lists the methods the resource has, in Allow
+        headers.update((name, value) for name, value in error.get_headers() if name == "Allow")
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)

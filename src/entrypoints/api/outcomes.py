@@ -85,8 +85,8 @@ def booking_after_payment(event_type: str, booking: Booking) -> None:
     """The booking as a payment event left it: confirmed by a success, cancelled by a decline.
 
     A success for a hold that had already ended leaves the booking cancelled (and refunded), so
-    it is no confirmation. A second event with the same verdict for the same payment (Stripe
-    sends one per attempt) counts again.
+    it is no confirmation. Only events that changed the booking come here: a second success
+    for a confirmed booking is ``no_change`` and counts nothing.
     """
     if (metrics := installed_metrics()) is None:
         return

@@ -23,6 +23,7 @@ from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
 from entrypoints.api.presenters import Body, professional_body
 from entrypoints.api.schemas.professionals import (
+    POLICY_RULES,
     CalendarFeedSchema,
     NewProfessionalSchema,
     ProfessionalChangesSchema,
@@ -53,9 +54,10 @@ _IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": False,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": r'^(\*|"[0-9]{1,18}")$', "maxLength": 20},
     "description": (
-        'the ETag you read (like "3"): the change is refused (412) if the profile changed since'
+        'the ETag you read (like "3"), or *: the change is refused (412) if the profile changed'
+        ' since; a weak ETag (W/"3") never matches (412)'
     ),
 }
 
@@ -67,7 +69,9 @@ class Professionals(MethodView):
     def get(self, search: Search) -> Body:
         """Search by category and distance, optionally only those free in a time window.
 
-        Ordered by distance when a point is given, else by name.
+        Ordered by distance when a point is given, else by name. ``lat``, ``lng`` and
+        ``radius_km`` come together or not at all; so do ``available_from`` and
+        ``available_to``, the latter after the former and at most 62 days later.
         """
         app = container()
         criteria = SearchCriteria(
@@ -87,6 +91,7 @@ class Professionals(MethodView):
         return {"items": items, "limit": search.limit, "offset": search.offset}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @blp.doc(description=POLICY_RULES)
     @blp.arguments(NewProfessionalSchema)
     @blp.response(201, ProfessionalSchema, headers=_ETAG_DOC)
     def post(self, draft: ProfileDraft) -> tuple[Body, int, dict[str, str]]:
@@ -135,7 +140,7 @@ class OneProfessional(MethodView):
         return professional_body(pro), 200, {"ETag": _etag(pro), "Vary": "Authorization"}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
-    @blp.doc(parameters=[_IF_MATCH])
+    @blp.doc(parameters=[_IF_MATCH], description=f"At least one field.\n\n{POLICY_RULES}")
     @blp.arguments(ProfessionalChangesSchema)
     @blp.response(200, ProfessionalSchema, headers=_ETAG_DOC)
     def patch(

@@ -2,9 +2,11 @@
 
 The view verifies the ``Stripe-Signature`` header over the raw body (300 s tolerance) before
 reading anything; a bad or missing signature, a stale timestamp or a malformed payload is a 400
-and changes nothing. A verified event is applied at most once (``adapters.stripe_events``) and
-acknowledged at once: it never calls Stripe itself. Emails, calendar updates, cancelling the
-intent of a declined hold and refunding a late payment follow through the worker.
+and changes nothing. The 400 gives one of our own fixed reasons ("missing or invalid
+Stripe-Signature"), never the SDK's text, which is written for developers; that goes to the log.
+A verified event is applied at most once (``adapters.stripe_events``) and acknowledged at once:
+it never calls Stripe itself. Emails, calendar updates, cancelling the intent of a declined hold
+and refunding a late payment follow through the worker.
 
 From the container (``current_app.extensions["hourbook"]``) it uses ``settings``, ``engine``
 and ``clock``. Without ``STRIPE_WEBHOOK_SECRET`` (the embedded default) the secret
@@ -39,7 +41,7 @@ def receive_stripe_event() -> tuple[Response, int]:
             payload, request.headers.get("Stripe-Signature"), webhook_secret(container.settings)
         )
     except InvalidWebhook as error:
-        logger.warning("rejected a webhook: %s", error)
+        logger.warning("rejected a webhook: %s", error.detail)
         outcomes.webhook_rejected()
         return error_response(400, "invalid_webhook", str(error)), 400
     inbox = SqlWebhookInbox(container.engine)

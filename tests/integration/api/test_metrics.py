@@ -136,6 +136,10 @@ def test_payment_events_count_successes_failures_confirmations_and_rejections(
     failure = intent_event("payment_intent.payment_failed", intent_of(declined))
     deliver(api, failure, sign(failure, secret))
     deliver(api, b'{"not": "signed"}', "t=1,v1=bad", expect=400)
+    late_failure = intent_event("payment_intent.payment_failed", intent_of(paid))
+    deliver(api, late_failure, sign(late_failure, secret))  # after the success: changes nothing
+    again = intent_event("payment_intent.succeeded", intent_of(paid), event_id="evt_again")
+    deliver(api, again, sign(again, secret))  # the same success, a new event id: nothing new
 
     metrics = scrape(api.client)
     assert metrics.value("hourbook_payments_total", outcome="succeeded") == 1
@@ -144,6 +148,7 @@ def test_payment_events_count_successes_failures_confirmations_and_rejections(
     assert metrics.value("hourbook_bookings_cancelled_total", reason="payment_failed") == 1
     assert metrics.value("hourbook_webhook_events_total", outcome="applied") == 2
     assert metrics.value("hourbook_webhook_events_total", outcome="duplicate") == 1
+    assert metrics.value("hourbook_webhook_events_total", outcome="no_change") == 2
     assert metrics.value("hourbook_webhook_rejected_total") == 1
 
 

@@ -84,14 +84,30 @@ def test_simultaneous_redeliveries_have_exactly_one_effect(shop: Shop) -> None:
     assert outbox_types(shop.engine).count("BookingConfirmed") == 1
 
 
-def test_the_same_success_under_two_event_ids_confirms_once(shop: Shop) -> None:
+def test_the_same_success_under_two_event_ids_confirms_once_and_says_the_second_changed_nothing(
+    shop: Shop,
+) -> None:
     receipt = shop.book()
     intent = str(receipt.payment_intent_id)
 
-    deliver(shop, intent_event("payment_intent.succeeded", intent))
-    deliver(shop, intent_event("payment_intent.succeeded", intent))
+    first = deliver(shop, intent_event("payment_intent.succeeded", intent))
+    second = deliver(shop, intent_event("payment_intent.succeeded", intent))
 
+    assert [body["outcome"] for _, body in (first, second)] == ["applied", "no_change"]
     assert outbox_types(shop.engine).count("BookingConfirmed") == 1
+
+
+def test_a_late_success_under_a_second_event_id_is_owed_back_once(shop: Shop) -> None:
+    receipt = shop.book()
+    shop.clock.advance(timedelta(minutes=16))
+    services.expire_holds(uow=shop.uow, payments=shop.payments, clock=shop.clock)
+    intent = str(receipt.payment_intent_id)
+
+    first = deliver(shop, intent_event("payment_intent.succeeded", intent))
+    second = deliver(shop, intent_event("payment_intent.succeeded", intent))
+
+    assert [body["outcome"] for _, body in (first, second)] == ["applied", "no_change"]
+    assert shop.booking(receipt.booking_id).refund_outstanding_cents == 6000
 
 
 def test_a_cancelled_intent_cancels_the_pending_booking_and_frees_the_slot(shop: Shop) -> None:
@@ -114,7 +130,7 @@ def test_a_failure_after_a_success_changes_nothing(shop: Shop) -> None:
 
     status, body = deliver(shop, intent_event("payment_intent.payment_failed", intent))
 
-    assert (status, body["outcome"]) == (200, "applied")
+    assert (status, body["outcome"]) == (200, "no_change")
     assert shop.booking(receipt.booking_id).status is BookingStatus.CONFIRMED
 
 
@@ -171,7 +187,7 @@ def test_a_refund_made_in_the_dashboard_shows_on_the_booking_once(shop: Shop) ->
     stale = deliver(shop, refund_event(intent, amount=6000, refunded=1000))
 
     assert [body["outcome"] for _, body in (first, again, stale)] == [
-        "applied", "duplicate", "applied"]
+        "applied", "duplicate", "no_change"]
     booking = shop.booking(receipt.booking_id)
     assert (booking.refunded_cents, booking.refund_due_cents) == (2000, 2000)
     assert booking.status is BookingStatus.CONFIRMED
@@ -189,7 +205,7 @@ def test_a_refund_event_for_our_own_refund_records_nothing_more(shop: Shop) -> N
 
     status, body = deliver(shop, refund_event(intent, amount=6000))
 
-    assert (status, body["outcome"]) == (200, "applied")
+    assert (status, body["outcome"]) == (200, "no_change")
     assert shop.booking(receipt.booking_id).refunded_cents == 6000
     assert outbox_types(shop.engine).count("RefundIssued") == 1
 
@@ -369,10 +385,24 @@ def test_a_signature_with_another_secret_is_refused(shop: Shop) -> None:
     assert snapshot(shop.engine) == before
 
 
-def test_a_missing_signature_is_refused(shop: Shop) -> None:
+def test_a_missing_signature_is_refused_with_our_reason_not_the_sdks_hint(shop: Shop) -> None:
     payload = intent_event("payment_intent.succeeded", "pi_x")
 
-    assert shop.post(payload, None)[0] == 400
+    status, body = shop.post(payload, None)
+
+    assert status == 400
+    assert body["error"] == {  # type: ignore[comparison-overlap]
+        "code": "invalid_webhook", "message": "missing or invalid Stripe-Signature"}
+
+
+def test_a_bad_signature_is_refused_with_the_same_fixed_reason(shop: Shop) -> None:
+    payload = intent_event("payment_intent.succeeded", "pi_x")
+
+    for signature in ("t=1,v1=bad", sign(payload, "whsec_wrong"), "nonsense"):
+        status, body = shop.post(payload, signature)
+        assert status == 400
+        assert body["error"]["message"] == (  # type: ignore[index]
+            "missing or invalid Stripe-Signature")
 
 
 def test_a_tampered_payload_is_refused(shop: Shop) -> None:

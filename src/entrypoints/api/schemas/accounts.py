@@ -6,15 +6,27 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from entrypoints.api.schemas.common import Text
+from booking.model import PHONE_FORMAT
+from entrypoints.api.schemas.common import Changes, EmailAddress, Line, Text, name_line
+
+
+def phone(**kwargs: Any) -> Line:
+    """Empty, or the domain's phone format: at most 21 characters, all on one line."""
+    return Line(
+        pattern=f"^(?:{PHONE_FORMAT})?$",
+        error='not a phone number: an optional "+", then 6-20 digits, spaces, ( ) or -',
+        validate=validate.Length(max=21),
+        metadata={"example": "+49 30 1234567"},
+        **kwargs,
+    )
 
 
 class RegisterSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=320))
+    email = EmailAddress(required=True)
     password = Text(required=True, load_only=True, validate=validate.Length(min=10, max=256))
     role = fields.String(required=True, validate=validate.OneOf(["client", "professional"]))
-    name = Text(validate=validate.Length(min=1, max=200))
-    phone = Text(load_default="", validate=validate.Length(max=32))
+    name = name_line(metadata={"description": "required when role is client"})
+    phone = phone(load_default="")
 
     @validates_schema
     def clients_have_a_name(self, data: dict[str, Any], **_: Any) -> None:
@@ -65,10 +77,10 @@ class ClientSchema(Schema):
     )
 
 
-class ClientChangesSchema(Schema):
-    name = Text(validate=validate.Length(min=1, max=200))
-    email = fields.Email(validate=validate.Length(max=320))
-    phone = Text(validate=validate.Length(max=32))
+class ClientChangesSchema(Changes):
+    name = name_line()
+    email = EmailAddress()
+    phone = phone()
 
 
 class HealthSchema(Schema):

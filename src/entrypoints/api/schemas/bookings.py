@@ -10,7 +10,13 @@ from uuid import UUID
 from marshmallow import Schema, fields, post_load, validate
 
 from booking.model import BookingStatus
-from entrypoints.api.schemas.common import DURATION_MINUTES, PAGE, StrictInteger, instant
+from entrypoints.api.schemas.common import (
+    DURATION_MINUTES,
+    PAGE,
+    StrictInteger,
+    instant,
+    instant_years,
+)
 
 STATUSES = [status.value for status in BookingStatus]
 
@@ -38,8 +44,22 @@ class IdempotencyKeySchema(Schema):
 
 class NewBookingSchema(Schema):
     professional_id = fields.UUID(required=True)
-    start_time = instant(required=True, metadata={"example": "2026-06-01T10:00:00+02:00"})
-    duration_minutes = StrictInteger(required=True, validate=DURATION_MINUTES)
+    start_time = instant(
+        required=True,
+        metadata={
+            "example": "2026-06-01T10:00:00+02:00",
+            "description": f"a free slot's start (GET /professionals/{{professional_id}}/slots);"
+            f" {instant_years()}",
+        },
+    )
+    duration_minutes = StrictInteger(
+        required=True,
+        validate=DURATION_MINUTES,
+        metadata={
+            "description": "a multiple of the professional's granularity, within their minimum"
+            " and maximum duration (their policy)"
+        },
+    )
 
     @post_load
     def to_request(self, data: dict[str, Any], **_: Any) -> BookingRequest:
@@ -84,8 +104,12 @@ class BookingSchema(Schema):
 
 class BookingListArgsSchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    starts_from = instant(data_key="from")
-    starts_before = instant(data_key="to")
+    starts_from = instant(
+        data_key="from", metadata={"description": f"at or after this instant; {instant_years()}"}
+    )
+    starts_before = instant(
+        data_key="to", metadata={"description": f"before this instant; {instant_years()}"}
+    )
     limit = fields.Integer(load_default=50, validate=PAGE)
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
 

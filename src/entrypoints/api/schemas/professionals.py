@@ -24,13 +24,21 @@ from booking.slot import Slot
 from entrypoints.api.schemas.common import (
     DURATION_MINUTES,
     PAGE,
+    Changes,
+    ClockTime,
+    EmailAddress,
+    Line,
     StrictInteger,
-    Text,
     cents,
     day,
     instant,
+    instant_years,
+    name_line,
     time_zone,
 )
+
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_MULTIPLE = "a multiple of granularity_minutes"
 
 
 class LocationSchema(Schema):
@@ -48,14 +56,31 @@ _POLICY_MINUTES = (
 )
 
 
+def _minutes(low: int, high: int, description: str | None = None) -> StrictInteger:
+    metadata = {"description": description} if description else {}
+    return StrictInteger(validate=validate.Range(min=low, max=high), metadata=metadata)
+
+
+# In the descriptions of the operations that take a policy (apispec drops
+# additionalProperties: false from a schema that has a Meta.description).
+POLICY_RULES = """A `policy` replaces the whole policy; its omitted fields take their defaults.
+Its fields are checked together, the defaults standing in for omitted ones: the minimum and
+maximum duration are multiples of the granularity, the minimum is at least the granularity and
+at most the maximum, and the maximum advance is above the minimum notice."""
+
+
 class PolicySchema(Schema):
     """How a professional can be booked; durations in minutes. Omitted fields take defaults."""
 
-    granularity_minutes = StrictInteger(validate=validate.Range(min=5, max=24 * 60))
-    minimum_notice_minutes = StrictInteger(validate=validate.Range(min=0, max=1_051_200))
-    maximum_advance_minutes = StrictInteger(validate=validate.Range(min=1, max=1_051_200))
-    minimum_duration_minutes = StrictInteger(validate=DURATION_MINUTES)
-    maximum_duration_minutes = StrictInteger(validate=DURATION_MINUTES)
+    granularity_minutes = _minutes(5, 24 * 60, "slots start on this grid; default 30")
+    minimum_notice_minutes = _minutes(0, 1_051_200, "below maximum_advance_minutes; default 120")
+    maximum_advance_minutes = _minutes(
+        1, 1_051_200, "above minimum_notice_minutes; default 129600 (90 days)"
+    )
+    minimum_duration_minutes = _minutes(
+        5, 24 * 60, f"{_MULTIPLE}, at least it and at most maximum_duration_minutes; default 60"
+    )
+    maximum_duration_minutes = _minutes(5, 24 * 60, f"{_MULTIPLE}; default 480")
     buffer_minutes = StrictInteger(validate=validate.Range(min=0, max=24 * 60))
     travel_time_minutes = StrictInteger(validate=validate.Range(min=0, max=24 * 60))
     free_cancellation_minutes = StrictInteger(validate=validate.Range(min=0, max=1_051_200))
@@ -84,8 +109,11 @@ class WindowSchema(Schema):
     """A weekly window in the professional's local time; Monday is 0, "00:00" as end is midnight."""
 
     day_of_week = StrictInteger(required=True, validate=validate.Range(min=0, max=6))
-    start = fields.Time(required=True, format="iso", metadata={"example": "09:00:00"})
-    end = fields.Time(required=True, format="iso", metadata={"example": "17:00:00"})
+    start = ClockTime(required=True)
+    end = ClockTime(
+        required=True,
+        metadata={"example": "17:00", "description": 'after start, or "00:00" for midnight'},
+    )
     is_active = fields.Boolean(load_default=True)
 
     @post_load
@@ -102,8 +130,8 @@ class AvailabilitySchema(Schema):
 
 class TimeOffSchema(Schema):
     first_day = day(required=True)
-    last_day = day(required=True)
-    reason = Text(load_default="", validate=validate.Length(max=200))
+    last_day = day(required=True, metadata={"description": "on or after first_day"})
+    reason = Line(load_default="", validate=validate.Length(max=200))
 
     @post_load
     def to_time_off(self, data: dict[str, Any], **_: Any) -> TimeOff:
@@ -122,10 +150,10 @@ def hourly_rate(**kwargs: Any) -> StrictInteger:
 
 
 class _ProfileFields(Schema):
-    name = Text(validate=validate.Length(min=1, max=200))
-    email = fields.Email(validate=validate.Length(max=320))
-    category = fields.String(
-        validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="a lowercase slug"),
+    name = name_line()
+    email = EmailAddress()
+    category = Line(
+        pattern=_SLUG, error="a lowercase slug", validate=validate.Length(max=63),
         metadata={"example": "plumbing"},
     )
     hourly_rate_cents = hourly_rate()
@@ -144,11 +172,10 @@ class _ProfileFields(Schema):
 
 
 class NewProfessionalSchema(_ProfileFields):
-    name = Text(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.Email(required=True, validate=validate.Length(max=320))
-    category = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="a lowercase slug"),
+    name = name_line(required=True)
+    email = EmailAddress(required=True)
+    category = Line(
+        required=True, pattern=_SLUG, error="a lowercase slug", validate=validate.Length(max=63)
     )
     hourly_rate_cents = hourly_rate(required=True)
     time_zone = time_zone(required=True)
@@ -172,8 +199,9 @@ class ProfileDraft:
         return Professional(id=professional_id, **self.values)
 
 
-class ProfessionalChangesSchema(_ProfileFields):
-    """Only the fields given change; ``policy``, when given, replaces the whole policy."""
+class ProfessionalChangesSchema(_ProfileFields, Changes):
+    """Only the fields given change, at least one; ``policy``, when given, replaces the whole
+    policy."""
 
 
 class ProfessionalSchema(Schema):
@@ -211,17 +239,31 @@ class ProfessionalPageSchema(Schema):
     offset = fields.Integer(required=True)
 
 
+_POINT = "give lat, lng and radius_km together, or none of them"
+_WINDOW = "give available_from and available_to together, or neither; at most 62 days apart"
+
+
 class SearchArgsSchema(Schema):
-    category = Text(validate=validate.Length(min=1, max=63))
-    lat = fields.Float(validate=validate.Range(min=-90, max=90))
-    lng = fields.Float(validate=validate.Range(min=-180, max=180))
+    category = Line(validate=validate.Length(min=1, max=63))
+    lat = fields.Float(
+        validate=validate.Range(min=-90, max=90), metadata={"description": _POINT}
+    )
+    lng = fields.Float(
+        validate=validate.Range(min=-180, max=180), metadata={"description": _POINT}
+    )
     radius_km = fields.Float(
         validate=validate.Range(min=0, max=MAX_RADIUS_KM, min_inclusive=False),
-        metadata={"description": f"at most {MAX_RADIUS_KM:g} km"},
+        metadata={"description": f"{_POINT}; at most {MAX_RADIUS_KM:g} km"},
     )
-    available_from = instant()
-    available_to = instant()
-    duration_minutes = fields.Integer(load_default=60, validate=DURATION_MINUTES)
+    available_from = instant(metadata={"description": f"{_WINDOW}; {instant_years()}"})
+    available_to = instant(
+        metadata={"description": f"{_WINDOW}, after available_from; {instant_years()}"}
+    )
+    duration_minutes = fields.Integer(
+        load_default=60,
+        validate=DURATION_MINUTES,
+        metadata={"description": "with a window: the length of the free slot to look for"},
+    )
     limit = fields.Integer(load_default=20, validate=PAGE)
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000))
 
@@ -271,8 +313,19 @@ class Search:
 
 class SlotArgsSchema(Schema):
     start = instant(required=True, data_key="from")
-    end = instant(required=True, data_key="to")
-    duration_minutes = fields.Integer(required=True, validate=DURATION_MINUTES)
+    end = instant(
+        required=True,
+        data_key="to",
+        metadata={"description": f"after from, at most 62 days later; {instant_years()}"},
+    )
+    duration_minutes = fields.Integer(
+        required=True,
+        validate=DURATION_MINUTES,
+        metadata={
+            "description": "a multiple of the professional's granularity, within their minimum"
+            " and maximum duration (see policy in GET /professionals/{professional_id})"
+        },
+    )
 
     @validates_schema
     def in_order(self, data: dict[str, Any], **_: Any) -> None:
