@@ -73,7 +73,10 @@ class VerifyEmail(MethodView):
     @blp.arguments(LinkArgsSchema, location="query")
     @blp.response(200, VerifiedSchema)
     def get(self, args: dict[str, str]) -> Body:
-        """Follow the link mailed to an address: verifies it, or applies the change it names."""
+        """Follow the link mailed to an address: verifies it, or applies the change it names.
+
+        A token this server did not mint, or one more than a day old, answers 400
+        ``invalid_link``."""
         app = container()
         link = read_link(app.settings, args["token"])
         if link is None:

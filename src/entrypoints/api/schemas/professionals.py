@@ -121,9 +121,15 @@ class WindowSchema(Schema):
         return AvailabilityWindow(**data)
 
 
+_NO_OVERLAP = "windows of one day may touch but not overlap (422 overlapping_windows)"
+
+
 class AvailabilitySchema(Schema):
     windows = fields.List(
-        fields.Nested(WindowSchema), required=True, validate=validate.Length(max=100)
+        fields.Nested(WindowSchema),
+        required=True,
+        validate=validate.Length(max=100),
+        metadata={"description": _NO_OVERLAP},
     )
     time_zone = fields.String(dump_only=True)
 
@@ -180,7 +186,11 @@ class NewProfessionalSchema(_ProfileFields):
     hourly_rate_cents = hourly_rate(required=True)
     time_zone = time_zone(required=True)
     location = fields.Nested(LocationSchema, required=True)
-    availability = fields.List(fields.Nested(WindowSchema), validate=validate.Length(max=100))
+    availability = fields.List(
+        fields.Nested(WindowSchema),
+        validate=validate.Length(max=100),
+        metadata={"description": _NO_OVERLAP},
+    )
 
     @post_load
     def to_draft(self, data: dict[str, Any], **_: Any) -> ProfileDraft:
@@ -265,7 +275,13 @@ class SearchArgsSchema(Schema):
         metadata={"description": "with a window: the length of the free slot to look for"},
     )
     limit = fields.Integer(load_default=20, validate=PAGE)
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000))
+    offset = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=10_000),
+        metadata={
+            "description": f"with available_from: offset + limit is at most {MAX_FREE_RESULTS}"
+        },
+    )
 
     @validates_schema
     def together(self, data: dict[str, Any], **_: Any) -> None:
