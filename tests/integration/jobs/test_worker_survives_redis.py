@@ -295,11 +295,12 @@ def test_the_worker_outlives_a_redis_restart_in_the_middle_of_confirmations(
 
 
 def test_a_worker_started_while_redis_is_down_waits_for_it_and_then_does_everything(
-    deployment: Deployment,
+    deployment: Deployment, stripe_client: stripe.StripeClient  # noqa: F811
 ) -> None:
     worker = deployment.start_worker()  # no Redis on its port yet
     confirmed = [deployment.confirmed_booking() for _ in range(3)]
     stale = deployment.stale_hold()
+    owed = deployment.refund_owed(stripe_client)
     time.sleep(OUTAGE_SECONDS)
     assert worker.alive(), worker.lines()[-4000:]
 
@@ -310,6 +311,8 @@ def test_a_worker_started_while_redis_is_down_waits_for_it_and_then_does_everyth
         EMAILS_WITHIN, "every confirmation's two emails", worker,
     )
     wait_for(lambda: deployment.status(stale) == "cancelled", 30, "the hold expires", worker)
+    wait_for(lambda: deployment.shop.booking(owed).refund_outstanding_cents == 0, 30,
+             "the refund is paid", worker)
     time.sleep(4)
     assert_each_email_once(deployment, confirmed)
     assert worker.alive()
