@@ -12,9 +12,11 @@ from bench.phases import UNREACHABLE_RATE, Setup
 from bench.profiling import Profile, profile
 from bench.report import Table
 from booking.calendar import Calendar
+from booking.holds import HoldLimits
 from entrypoints.api.app import create_app
 from entrypoints.config import RateLimits, Settings
 
+UNCAPPED = HoldLimits(per_client=10**6, per_client_and_professional=10**6)
 PASSWORD = "bench password 1"  # noqa: S105 - an account on a throwaway database
 
 
@@ -25,8 +27,13 @@ def all_profiles(setup: Setup) -> list[Table]:
         redis_prefix=setup.redis_prefix,
         secret_key=secrets.token_urlsafe(48),
         rate_limits=RateLimits(
-            default=UNREACHABLE_RATE, login=UNREACHABLE_RATE, booking=UNREACHABLE_RATE
+            default=UNREACHABLE_RATE,
+            login=UNREACHABLE_RATE,
+            booking=UNREACHABLE_RATE,
+            search=UNREACHABLE_RATE,
+            register=UNREACHABLE_RATE,
         ),
+        hold_limits=UNCAPPED,
     )
     app = create_app(settings)
     client = app.test_client()

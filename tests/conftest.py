@@ -8,7 +8,18 @@ service: CI must show those counts above zero.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Before anything imports rq: RQ reads its key prefix once per process, and entrypoints sets
+# it from HOURBOOK_REDIS_PREFIX (tests/integration/api/test_redis_keys.py relies on that).
+import entrypoints  # noqa: F401
+from entrypoints.config import TEST_SUITE_MARKER
+
+# HOURBOOK_ENV=test (cheap password hashing) is refused outside the suite; the suite, and every
+# process it starts with a copy of this environment, says that it is the suite.
+os.environ[TEST_SUITE_MARKER] = "1"
 
 SERVICE_FIXTURES = {
     "postgres": {"postgres_url", "postgres_admin"},

@@ -25,7 +25,13 @@ from adapters.event_codec import BadEventPayload, decode_event
 from adapters.request_context import request_id_bound
 from adapters.sent_log import SentLog
 from adapters.sql.errors import storage_errors
-from adapters.sql.tables import bookings, outbox, processed_webhook_events
+from adapters.sql.tables import (
+    bookings,
+    outbox,
+    processed_webhook_events,
+    revoked_tokens,
+    token_families,
+)
 from booking import services
 from booking.errors import PaymentUnavailable
 from booking.model import BookingStatus
@@ -51,26 +57,30 @@ class JobContext:
 
 
 def send_notifications(ctx: JobContext, outbox_id: int) -> int:
-    """Send the emails of one outbox event, each at most once, then tell the payment provider
-    what the event means for it; how many emails were sent now. Raises (and is retried) while
+    """Tell the payment provider what one outbox event means for it, then send the event's
+    emails, each at most once; how many emails were sent now. Raises (and is retried) while
     the mail server or the provider cannot be reached."""
     if not isinstance(outbox_id, int) or isinstance(outbox_id, bool) or outbox_id < 1:
         raise BadEventPayload(f"outbox id must be a positive integer, not {outbox_id!r}")
     with storage_errors(), ctx.engine.connect() as connection:
         row = connection.execute(
-            select(outbox.c.event_type, outbox.c.payload, outbox.c.request_id).where(
-                outbox.c.id == outbox_id
-            )
+            select(
+                outbox.c.event_type, outbox.c.payload, outbox.c.request_id, outbox.c.job_key
+            ).where(outbox.c.id == outbox_id)
         ).first()
     if row is None:
         raise BadEventPayload(f"no outbox row {outbox_id}")
     with request_id_bound(row.request_id):  # this job's log lines carry the causing request's
         try:
             event = decode_event(row.event_type, row.payload)
-            sent = send_once(ctx, f"outbox-{outbox_id}", emails_for(event, ctx.uow()))
+            # The provider first: releasing an ended hold's payment may find that it was paid
+            # after all (a lost webhook), and the emails then say so instead of "not paid".
+            # By the row's random key: ids repeat across databases and after a restore.
+            cause = f"outbox-{row.job_key or outbox_id}"
             services.release_payment_after(
                 event, uow=ctx.uow(), payments=ctx.payments, clock=ctx.clock
             )
+            sent = send_once(ctx, cause, emails_for(event, ctx.uow()))
         except Exception as error:
             logger.warning("outbox %s (%s): notifications failed: %r", outbox_id,
                            row.event_type, error)
@@ -103,7 +113,8 @@ def expire_holds(ctx: JobContext) -> int:
 
 
 def settle_refunds(ctx: JobContext, *, batch_size: int = 100) -> int:
-    """Pay refunds that are owed but could not be made when decided; how many were paid."""
+    """Pay refunds that are owed but could not be made when decided, on bookings and on stray
+    payments (``booking.incidents``); how many were paid."""
     with storage_errors(), ctx.engine.connect() as connection:
         owed = list(
             connection.scalars(
@@ -121,6 +132,18 @@ def settle_refunds(ctx: JobContext, *, batch_size: int = 100) -> int:
             )
         except PaymentUnavailable as error:
             logger.warning("refund for booking %s still owed: %s", booking_id, error)
+            continue
+        settled += 1
+    uow = ctx.uow()
+    with uow:
+        strays = uow.incidents.refunds_owed(batch_size)
+    for reference in strays:
+        try:
+            services.settle_incident_refund(
+                reference, uow=ctx.uow(), payments=ctx.payments, clock=ctx.clock
+            )
+        except PaymentUnavailable as error:
+            logger.warning("refund of stray payment %s still owed: %s", reference, error)
             continue
         settled += 1
     return settled
@@ -154,7 +177,8 @@ def send_reminders(ctx: JobContext, *, page: int = 100) -> int:
 
 
 def purge_expired_records(ctx: JobContext) -> int:
-    """Expired idempotency keys, and webhook ids and dispatched outbox rows past retention."""
+    """Expired idempotency keys, revocations and logins, and webhook ids and dispatched outbox
+    rows past retention."""
     now = ctx.clock.now()
     purged = ctx.purge_idempotency(now) if ctx.purge_idempotency is not None else 0
     cutoff = now - RETENTION
@@ -165,4 +189,7 @@ def purge_expired_records(ctx: JobContext) -> int:
         purged += connection.execute(
             delete(outbox).where(outbox.c.dispatched_at < cutoff)
         ).rowcount
+        # Revocations and logins matter only until their tokens would have expired anyway.
+        for table in (revoked_tokens, token_families):
+            purged += connection.execute(delete(table).where(table.c.expires_at <= now)).rowcount
     return purged

@@ -10,17 +10,21 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from booking.notifications import SUBJECT_LIMIT, one_line
 from booking.ports import Email
 
 DEFAULT_SENDER = "hourbook <no-reply@hourbook.invalid>"
 
 
 def to_message(email: Email, sender: str) -> EmailMessage:
-    """A MIME message: the plain-text body, then each attachment (calendars as text/calendar)."""
+    """A MIME message: the plain-text body, then each attachment (calendars as text/calendar).
+
+    The header fields are made one line again here (the email package refuses a line break in
+    a header), so an Email built by any caller cannot fail to become a message."""
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = email.to
-    message["Subject"] = email.subject
+    message["To"] = one_line(email.to, SUBJECT_LIMIT)
+    message["Subject"] = one_line(email.subject, SUBJECT_LIMIT)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain="hourbook")
     message.set_content(email.body)

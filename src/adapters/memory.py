@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -29,6 +29,7 @@ from booking.errors import (
     SlotUnavailable,
 )
 from booking.events import Event
+from booking.incidents import REFUNDED_IN_FULL, PaymentIncident
 from booking.model import Booking, BookingStatus, Client, Professional
 from booking.ports import (
     IDEMPOTENCY_LEASE,
@@ -60,6 +61,7 @@ class InMemoryStore:
     professionals: dict[UUID, Professional] = field(default_factory=dict)
     clients: dict[UUID, Client] = field(default_factory=dict)
     bookings: dict[UUID, Booking] = field(default_factory=dict)
+    incidents: dict[str, PaymentIncident] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -120,9 +122,17 @@ class InMemoryProfessionals(_Table[Professional]):
             found.sort(key=lambda pair: (pair[0].name, str(pair[0].id)))
         return found[criteria.offset : criteria.offset + criteria.limit]
 
+    def search_ids(self, criteria: SearchCriteria) -> list[tuple[UUID, float | None]]:
+        return [(pro.id, distance) for pro, distance in self.search(criteria)]
+
+    def get_many(self, professional_ids: Sequence[UUID]) -> dict[UUID, Professional]:
+        found = {id_: self.get(id_) for id_ in professional_ids}
+        return {id_: pro for id_, pro in found.items() if pro is not None}
+
 
 class InMemoryClients(_Table[Client]):
-    pass
+    def get_many(self, client_ids: Collection[UUID]) -> dict[UUID, Client]:
+        return {id_: self.rows[id_] for id_ in client_ids if id_ in self.rows}
 
 
 class InMemoryBookings(_Table[Booking]):
@@ -164,6 +174,14 @@ class InMemoryBookings(_Table[Booking]):
                 found.setdefault(b.professional_id, []).append((b.blocked.start, b.blocked.end))
         return found
 
+    def lock_client_holds(self, client_id: UUID) -> list[Booking]:
+        """Nothing to wait for: the in-memory store is for one writer at a time."""
+        return [
+            b
+            for b in self.rows.values()
+            if b.client_id == client_id and b.status is BookingStatus.PENDING
+        ]
+
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]:
         pending = [
             b
@@ -186,6 +204,45 @@ class InMemoryBookings(_Table[Booking]):
         return found[query.offset : query.offset + query.limit]
 
 
+class InMemoryIncidents:
+    """Payment incidents by reference; what was added or changed is committed."""
+
+    def __init__(self, rows: dict[str, PaymentIncident]) -> None:
+        self.rows = rows
+        self.changed: set[str] = set()
+
+    def add(self, incident: PaymentIncident) -> None:
+        if incident.reference in self.rows:
+            raise InvalidInput(f"incident {incident.reference} already exists")
+        self.rows[incident.reference] = incident
+        self.changed.add(incident.reference)
+
+    def get(self, reference: str) -> PaymentIncident | None:
+        return self.rows.get(reference)
+
+    def get_by_payment_intent(self, payment_intent_id: str) -> PaymentIncident | None:
+        for incident in self.rows.values():
+            if incident.payment_intent_id == payment_intent_id and (
+                incident.kind in REFUNDED_IN_FULL
+            ):
+                return incident
+        return None
+
+    def update(self, incident: PaymentIncident) -> None:
+        if incident.reference not in self.rows:
+            raise InvalidInput(f"incident {incident.reference} does not exist")
+        self.rows[incident.reference] = incident
+        self.changed.add(incident.reference)
+
+    def refunds_owed(self, limit: int) -> list[str]:
+        owed = [i for i in self.rows.values() if i.refund_outstanding_cents > 0]
+        return [i.reference for i in sorted(owed, key=lambda i: i.recorded_at)[:limit]]
+
+    def latest(self, limit: int) -> list[PaymentIncident]:
+        newest = sorted(self.rows.values(), key=lambda i: i.recorded_at, reverse=True)
+        return newest[:limit]
+
+
 class InMemoryUnitOfWork:
     """A unit of work over an :class:`InMemoryStore`; ``commits`` counts successful commits."""
 
@@ -201,6 +258,7 @@ class InMemoryUnitOfWork:
             self.bookings = InMemoryBookings(
                 copy.deepcopy(self.store.bookings), self.professionals
             )
+            self.incidents = InMemoryIncidents(copy.deepcopy(self.store.incidents))
         self._open = True
         return self
 
@@ -227,6 +285,8 @@ class InMemoryUnitOfWork:
                 for row_id in table.added | table.changed:
                     target[row_id] = copy.deepcopy(table.rows[row_id])  # type: ignore[assignment]
                     target[row_id].__dict__.get("events", []).clear()
+            for reference in self.incidents.changed:
+                self.store.incidents[reference] = copy.deepcopy(self.incidents.rows[reference])
             self.store.outbox.extend(self.collect_new_events())
         self.commits += 1
         self._open = False
@@ -343,6 +403,8 @@ class RecordedIntent:
     currency: str
     status: str = "requires_payment_method"
     refunded_cents: int = 0
+    amount_received_cents: int = 0
+    currency_received: str = ""
 
 
 class InMemoryPayments:
@@ -372,7 +434,11 @@ class InMemoryPayments:
         self._check_up()
         intent = self.intents[payment_intent_id]
         if intent.status == "succeeded":
-            raise PaymentAlreadySucceeded(f"{payment_intent_id} has succeeded; refund it")
+            raise PaymentAlreadySucceeded(
+                f"{payment_intent_id} has succeeded; refund it",
+                amount_received_cents=intent.amount_received_cents,
+                currency=intent.currency_received,
+            )
         intent.status = "canceled"
 
     def refund(self, payment_intent_id: str, *, amount_cents: int, idempotency_key: str) -> str:
@@ -380,7 +446,9 @@ class InMemoryPayments:
         if idempotency_key in self._by_key:
             return str(self._by_key[idempotency_key])
         intent = self.intents[payment_intent_id]
-        if intent.refunded_cents + amount_cents > intent.amount_cents:
+        # What it took in; tests that record a success without ``succeed`` took the amount.
+        paid = intent.amount_received_cents if intent.status == "succeeded" else intent.amount_cents
+        if intent.refunded_cents + amount_cents > paid:
             raise PaymentUnavailable("refund exceeds the amount paid")
         intent.refunded_cents += amount_cents
         refund_id = f"re_{uuid4().hex}"
@@ -388,9 +456,22 @@ class InMemoryPayments:
         self._by_key[idempotency_key] = refund_id
         return refund_id
 
-    def succeed(self, payment_intent_id: str) -> None:
-        """The client paid (what the provider's success webhook reports)."""
-        self.intents[payment_intent_id].status = "succeeded"
+    def succeed(
+        self, payment_intent_id: str, *, amount_cents: int | None = None,
+        currency: str | None = None,
+    ) -> None:
+        """The client paid (what the provider's success webhook reports): the intent's amount
+        in its currency, unless told otherwise (a payment the app did not ask for)."""
+        intent = self.intents[payment_intent_id]
+        intent.status = "succeeded"
+        intent.amount_received_cents = intent.amount_cents if amount_cents is None else amount_cents
+        intent.currency_received = intent.currency if currency is None else currency
+
+    def add_foreign_intent(self, booking_id: UUID, amount_cents: int, currency: str) -> str:
+        """An intent someone else opened on the same account, naming ``booking_id``."""
+        intent = RecordedIntent(f"pi_{uuid4().hex}", booking_id, amount_cents, currency)
+        self.intents[intent.id] = intent
+        return intent.id
 
     def _check_up(self) -> None:
         if self.unavailable:

@@ -3,10 +3,16 @@
 The unit of work writes events in the same transaction as the change, so nothing is lost when
 the queue is down: rows stay undispatched and the next tick hands them on. ``relay_once``
 selects a batch (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent relays take disjoint
-rows; SQLite's ``BEGIN IMMEDIATE`` serialises them), hands each row id to ``enqueue`` and marks
-the rows that were handed on as dispatched, in that same transaction. A crash after enqueueing
-but before the commit hands a row on twice; the job id (``outbox-<id>``) and the jobs' own
-idempotency make that harmless.
+rows; SQLite's ``BEGIN IMMEDIATE`` serialises them), hands each row's id and job key to
+``enqueue`` and marks as dispatched, in that same transaction, only the rows whose job
+``enqueue`` returned for: a row whose job could not be enqueued stays for the next tick.
+
+The job key (random, written with the row) names the row's job, so no other database's row,
+nor a row of this database restored to an earlier id sequence, can be taken for it. A crash
+after enqueueing but before the commit hands a row on twice; the job id (from the key) and the
+jobs' own idempotency make that harmless. A row without a key (written before revision 0005)
+gets one in this tick's transaction and is handed on at the next, once the key is committed
+for the job to find.
 """
 
 from __future__ import annotations
@@ -18,11 +24,14 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, select, update
 
 from adapters.sql.errors import storage_errors
+from adapters.sql.rows import new_job_key
 from adapters.sql.tables import outbox
 
 logger = logging.getLogger(__name__)
 
-Enqueue = Callable[[int], None]  # raises QueueUnavailable when the queue cannot take the job
+# enqueue(row id, job key) returns once the row's own job is in the queue, and raises
+# QueueUnavailable when the queue cannot take it.
+Enqueue = Callable[[int, str], None]
 
 
 class QueueUnavailable(Exception):
@@ -38,20 +47,39 @@ class OutboxRelay:
         """Hand undispatched rows to ``enqueue``, oldest first; how many were handed on."""
         handed: list[int] = []
         with storage_errors(), self.engine.begin() as connection:
-            for outbox_id in self._pending(connection):
+            pending = self._pending_jobs(connection)
+            for outbox_id, job_key in pending:
+                if job_key is None:
+                    continue  # keyed below, handed on next tick
                 try:
-                    enqueue(outbox_id)
+                    enqueue(outbox_id, job_key)
                 except QueueUnavailable as error:  # keep this row and the rest for the next tick
                     logger.warning("outbox %s not relayed, retrying later: %s", outbox_id, error)
                     break
                 handed.append(outbox_id)
             self._mark(connection, handed)
+            self._give_keys(connection, [row_id for row_id, key in pending if key is None])
         return len(handed)
+
+    def row_of(self, job_key: str) -> int | None:
+        """The id of the row whose job this is, or None: not a job of this database."""
+        with storage_errors(), self.engine.connect() as connection:
+            found = connection.scalar(select(outbox.c.id).where(outbox.c.job_key == job_key))
+        return int(found) if found is not None else None
+
+    def key_of(self, outbox_id: int) -> str:
+        """The row's job key, given to it now if it has none yet (rows older than 0005)."""
+        with storage_errors(), self.engine.begin() as connection:
+            self._give_keys(connection, [outbox_id])
+            key = connection.scalar(select(outbox.c.job_key).where(outbox.c.id == outbox_id))
+        if key is None:
+            raise LookupError(f"no outbox row {outbox_id}")
+        return str(key)
 
     def pending(self) -> list[int]:
         """Undispatched row ids, for runners that dispatch after the job ran (inline)."""
         with storage_errors(), self.engine.connect() as connection:
-            return self._pending(connection, lock=False)
+            return self._pending(connection)
 
     def mark_dispatched(self, outbox_id: int) -> None:
         with storage_errors(), self.engine.begin() as connection:
@@ -67,16 +95,34 @@ class OutboxRelay:
                 .values(dispatched_at=now, failed_at=now)
             )
 
-    def _pending(self, connection: Connection, *, lock: bool = True) -> list[int]:
+    def _pending(self, connection: Connection) -> list[int]:
         query = (
             select(outbox.c.id)
             .where(outbox.c.dispatched_at.is_(None))
             .order_by(outbox.c.id)
             .limit(self.batch_size)
         )
-        if lock and connection.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
         return list(connection.scalars(query))
+
+    def _pending_jobs(self, connection: Connection) -> list[tuple[int, str | None]]:
+        query = (
+            select(outbox.c.id, outbox.c.job_key)
+            .where(outbox.c.dispatched_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(self.batch_size)
+        )
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [(row.id, row.job_key) for row in connection.execute(query)]
+
+    @staticmethod
+    def _give_keys(connection: Connection, ids: list[int]) -> None:
+        for outbox_id in ids:
+            connection.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.job_key.is_(None))
+                .values(job_key=new_job_key())
+            )
 
     @staticmethod
     def _mark(connection: Connection, ids: list[int]) -> None:

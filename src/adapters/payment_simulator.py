@@ -117,7 +117,10 @@ class SimulatedPayments:
             if intent is None:
                 return  # forgotten in a restart: it can never be paid, as good as cancelled
             if intent.status == "succeeded":
-                raise PaymentAlreadySucceeded(f"the payment {payment_intent_id} has succeeded")
+                raise PaymentAlreadySucceeded(
+                    f"the payment {payment_intent_id} has succeeded",
+                    amount_received_cents=intent.amount, currency=intent.currency,
+                )
             intent.status = "canceled"
 
     def refund(self, payment_intent_id: str, *, amount_cents: int, idempotency_key: str) -> str:

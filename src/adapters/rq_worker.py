@@ -22,12 +22,14 @@ import redis
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
 from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from adapters.backoff import Backoff
 from adapters.job_heartbeat import JobHeartbeats
 
 logger = logging.getLogger(__name__)
 
+SERIALIZER = JSONSerializer  # every job as JSON, never pickled (rq_jobs enqueues with it)
 PERIODIC = "hourbook_periodic"  # a periodic job's meta key: its name in the schedule
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 GIVE_UP_AFTER = 3  # consecutive ends of RQ's loop, Redis answering, before the process exits
@@ -68,8 +70,9 @@ def make_worker(
 ) -> HourbookWorker:
     logging.getLogger("rq.worker").addFilter(_REDIS_OUTAGE_IS_A_WARNING)  # once: same object
     worker = HourbookWorker(
-        [Queue(queue_name, connection=connection)],
+        [Queue(queue_name, connection=connection, serializer=SERIALIZER)],
         connection=connection,
+        serializer=SERIALIZER,
         maintenance_interval=60,  # also restarts RQ's retry scheduler if an outage killed it
     )
     worker.heartbeats = heartbeats

@@ -1,11 +1,14 @@
 """What each verified Stripe event does to bookings, applied at most once per event id.
 
-- ``payment_intent.succeeded`` → ``record_payment_succeeded``: pending → confirmed; a success
-  for a cancelled booking (expired hold, late payment) is owed back in full.
+- ``payment_intent.succeeded`` → ``record_payment_succeeded`` with the amount and currency
+  received: pending → confirmed; a success for a cancelled booking (expired hold, late
+  payment) is owed back in full. A success that is not the booking's own intent for its price
+  is a stray payment (``mismatch``): the booking is left as it was, the money owed back.
 - ``payment_intent.payment_failed`` / ``payment_intent.canceled`` → ``record_payment_failed``:
   pending → cancelled, slot freed; after a success it changes nothing.
 - ``charge.refunded`` → ``record_payment_refunded``: the booking's refunded amount rises to the
   charge's ``amount_refunded`` (a refund made in the dashboard; ours are already recorded).
+- ``charge.dispute.*`` → ``record_payment_disputed``: recorded for a person, never refunded.
 - anything else → acknowledged and ignored.
 
 Nothing here calls Stripe, so the answer comes as fast as the database: the owed refund is paid
@@ -25,8 +28,19 @@ from adapters.sql.webhook_events import AlreadyProcessed
 from adapters.stripe_payments import StripeEvent
 from adapters.webhook_inbox import WebhookInbox
 from booking import services
-from booking.commands import RecordPaymentFailed, RecordPaymentRefunded, RecordPaymentSucceeded
-from booking.errors import BookingNotFound, ConcurrentUpdate, IllegalTransition, InvalidInput
+from booking.commands import (
+    RecordPaymentDisputed,
+    RecordPaymentFailed,
+    RecordPaymentRefunded,
+    RecordPaymentSucceeded,
+)
+from booking.errors import (
+    BookingNotFound,
+    ConcurrentUpdate,
+    IllegalTransition,
+    InvalidInput,
+    PaymentNotAccepted,
+)
 from booking.model import Booking
 from booking.ports import Clock, UnitOfWork
 
@@ -41,14 +55,25 @@ class Outcome(StrEnum):
     IGNORED = "ignored"
     UNKNOWN_PAYMENT = "unknown_payment"
     REJECTED = "rejected"  # a permanent domain refusal, logged for a human
+    MISMATCH = "mismatch"  # a success that cannot pay for its booking: recorded, owed back
 
 
-Handler = Callable[[StripeEvent, UnitOfWork, Clock], Booking]
+# A handler returns the booking as it left it, or None when no booking changed (a refund
+# taken into a stray payment, a dispute).
+Handler = Callable[[StripeEvent, UnitOfWork, Clock], Booking | None]
 
 
 def _succeeded(event: StripeEvent, uow: UnitOfWork, clock: Clock) -> Booking:
+    # Stripe always sends amount_received; localstripe has none, and a succeeded intent with
+    # automatic capture took exactly its amount.
+    received = event.amount_received if event.amount_received is not None else event.amount
+    if received is None or event.currency is None:
+        raise InvalidInput("a payment_intent.succeeded event without its amount or currency")
     cmd = RecordPaymentSucceeded(
-        payment_intent_id=_intent(event), booking_id=event.booking_id
+        payment_intent_id=_intent(event),
+        amount_received_cents=received,
+        currency=event.currency,
+        booking_id=event.booking_id,
     )
     return services.record_payment_succeeded(cmd, uow=uow, clock=clock)
 
@@ -58,7 +83,7 @@ def _failed(event: StripeEvent, uow: UnitOfWork, clock: Clock) -> Booking:
     return services.record_payment_failed(cmd, uow=uow, clock=clock)
 
 
-def _refunded(event: StripeEvent, uow: UnitOfWork, clock: Clock) -> Booking:
+def _refunded(event: StripeEvent, uow: UnitOfWork, clock: Clock) -> Booking | None:
     if event.amount_refunded is None:
         raise InvalidInput("a charge.refunded event without amount_refunded")
     cmd = RecordPaymentRefunded(
@@ -66,14 +91,38 @@ def _refunded(event: StripeEvent, uow: UnitOfWork, clock: Clock) -> Booking:
         refunded_cents=event.amount_refunded,
         booking_id=event.booking_id,
     )
-    return services.record_payment_refunded(cmd, uow=uow, clock=clock)
+    found = services.record_payment_refunded(cmd, uow=uow, clock=clock)
+    return found if isinstance(found, Booking) else None  # else a stray payment's refund
 
 
+def _disputed(event: StripeEvent, uow: UnitOfWork, clock: Clock) -> None:
+    if event.amount is None or event.currency is None or event.status is None:
+        raise InvalidInput(f"a {event.type} event without its amount, currency or status")
+    cmd = RecordPaymentDisputed(
+        dispute_id=event.object_id,
+        payment_intent_id=_intent(event),
+        amount_cents=event.amount,
+        currency=event.currency,
+        status=event.status,
+        reason=event.reason or "",
+    )
+    services.record_payment_disputed(cmd, uow=uow, clock=clock)
+    return None
+
+
+DISPUTE_EVENTS = (
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+)
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _succeeded,
     "payment_intent.payment_failed": _failed,
     "payment_intent.canceled": _failed,
     "charge.refunded": _refunded,
+    **dict.fromkeys(DISPUTE_EVENTS, _disputed),
 }
 
 
@@ -104,6 +153,10 @@ def apply_event(
             if attempt == ATTEMPTS:
                 raise
             continue
+        except PaymentNotAccepted as error:
+            logger.warning("stripe %s %s not accepted: %s", event.type, event.id, error)
+            inbox.record(event.id, event.type)  # already marked by the commit that recorded it
+            return Outcome.MISMATCH
         except BookingNotFound:
             logger.warning("stripe %s %s: no booking for %s", event.type, event.id, event.object_id)
             inbox.record(event.id, event.type)
@@ -113,7 +166,7 @@ def apply_event(
             inbox.record(event.id, event.type)
             return Outcome.REJECTED
         inbox.record(event.id, event.type)  # for handlers that changed nothing
-        if applied is not None:
+        if applied is not None and booking is not None:
             applied(booking)
         return Outcome.APPLIED
     raise AssertionError("unreachable")  # pragma: no cover

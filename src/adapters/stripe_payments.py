@@ -14,6 +14,7 @@ booking is refunded (``record_payment_succeeded``).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import stripe
 
 from booking.errors import PaymentAlreadySucceeded, PaymentUnavailable
 from booking.ports import PaymentIntent
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 20
 
@@ -83,10 +86,15 @@ class StripeGateway:
             refusal = error.__cause__
             if not isinstance(refusal, stripe.InvalidRequestError):
                 raise
-            status = self.status(payment_intent_id)
+            with _as_domain_errors("read the payment"):
+                intent = self._client.v1.payment_intents.retrieve(payment_intent_id)
+            status = str(intent.status)
             if status == "succeeded":
+                received = getattr(intent, "amount_received", None)  # localstripe has none
                 raise PaymentAlreadySucceeded(
-                    f"the payment {payment_intent_id} has already succeeded"
+                    f"the payment {payment_intent_id} has already succeeded",
+                    amount_received_cents=received if isinstance(received, int) else None,
+                    currency=str(intent.currency).lower(),
                 ) from refusal
             if status != "canceled":
                 raise  # processing, say: its own webhook will tell how it ends
@@ -106,19 +114,29 @@ class StripeGateway:
 
 @contextmanager
 def _as_domain_errors(doing: str) -> Iterator[None]:
+    """Stripe's errors as :class:`PaymentUnavailable` with a fixed message of ours.
+
+    Stripe's own text goes to the log only: it can name the account's key ("Invalid API Key
+    provided: sk_live_…"), request ids and parameters, none of which a client may see.
+    """
     try:
         yield
     except stripe.CardError as error:
-        message = error.user_message or str(error)
-        raise PaymentUnavailable(f"the card was declined: {message}") from error
+        logger.warning("stripe declined the card trying to %s: %s", doing, _described(error))
+        raise PaymentUnavailable("the card was declined") from error
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+        logger.warning("stripe unavailable trying to %s: %s", doing, _described(error))
         raise PaymentUnavailable(
             f"the payment provider is unavailable; could not {doing}, try again later"
         ) from error
     except stripe.StripeError as error:
         # Authentication, invalid request, permission: permanent, and a bug or a setup error.
-        message = error.user_message or str(error) or type(error).__name__
-        raise PaymentUnavailable(f"the payment provider refused to {doing}: {message}") from error
+        logger.error("stripe refused to %s: %s", doing, _described(error))
+        raise PaymentUnavailable(f"the payment provider refused to {doing}") from error
+
+
+def _described(error: stripe.StripeError) -> str:
+    return f"{type(error).__name__} (HTTP {error.http_status}, code {error.code}): {error}"
 
 
 # -- webhooks ------------------------------------------------------------------------------
@@ -140,6 +158,10 @@ class StripeEvent:
     booking_id: UUID | None
     amount: int | None
     amount_refunded: int | None
+    amount_received: int | None = None  # a PaymentIntent's
+    currency: str | None = None  # lower case
+    status: str | None = None  # the object's own status (a dispute's: needs_response, won...)
+    reason: str | None = None  # a dispute's reason
 
 
 def parse_event(
@@ -178,6 +200,10 @@ def _event_from(document: Mapping[str, Any]) -> StripeEvent:
         booking_id=_booking_id(data.get("metadata")),
         amount=_int_or_none(data.get("amount")),
         amount_refunded=_int_or_none(data.get("amount_refunded")),
+        amount_received=_int_or_none(data.get("amount_received")),
+        currency=_text_or_none(data.get("currency"), lower=True),
+        status=_text_or_none(data.get("status")),
+        reason=_text_or_none(data.get("reason")),
     )
 
 
@@ -197,6 +223,12 @@ def _booking_id(metadata: object) -> UUID | None:
         return UUID(str(metadata.get("booking_id")))
     except ValueError:
         return None
+
+
+def _text_or_none(value: object, *, lower: bool = False) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value.lower() if lower else value
 
 
 def _int_or_none(value: object) -> int | None:

@@ -54,8 +54,9 @@ class OpenPeriod:
 def window_occurrences(
     windows: Sequence[AvailabilityWindow], zone: ZoneInfo, span: Slot
 ) -> list[Slot]:
-    """Every occurrence in UTC of the active weekly ``windows`` that overlaps ``span``, sorted."""
-    found: list[Slot] = []
+    """Every occurrence in UTC of the active weekly ``windows`` that overlaps ``span``, sorted,
+    each once (windows stored twice, before overlapping ones were refused, count once)."""
+    found: set[Slot] = set()
     for day in _local_days(zone, span):
         weekday = day.weekday()
         for window in windows:
@@ -69,9 +70,8 @@ def window_occurrences(
             if end > start:
                 occurrence = Slot(start, end)
                 if occurrence.overlaps(span):
-                    found.append(occurrence)
-    found.sort(key=lambda slot: slot.start)
-    return found
+                    found.add(occurrence)
+    return sorted(found, key=lambda slot: (slot.start, slot.end))
 
 
 def time_off_periods(time_off: Sequence[TimeOff], zone: ZoneInfo, span: Slot) -> list[Slot]:
@@ -94,6 +94,24 @@ def time_off_periods(time_off: Sequence[TimeOff], zone: ZoneInfo, span: Slot) ->
             found.append(period)
     found.sort(key=lambda slot: slot.start)
     return found
+
+
+def overlapping_windows(
+    windows: Sequence[AvailabilityWindow],
+) -> list[tuple[AvailabilityWindow, AvailabilityWindow]]:
+    """Pairs of windows on the same weekday that share some time (touching ones do not)."""
+    found = []
+    for i, first in enumerate(windows):
+        for second in windows[i + 1 :]:
+            if first.day_of_week == second.day_of_week and (
+                first.start < _end_of(second) and second.start < _end_of(first)
+            ):
+                found.append((first, second))
+    return found
+
+
+def _end_of(window: AvailabilityWindow) -> time:
+    return time.max if window.end == time(0) else window.end
 
 
 def open_periods(

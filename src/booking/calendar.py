@@ -13,6 +13,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from heapq import merge
+from itertools import groupby, islice, pairwise
 from typing import TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -73,8 +75,11 @@ class Calendar:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def free_slots(self, span: Slot, duration: timedelta, now: datetime) -> list[Slot]:
-        """Every bookable slot of ``duration`` lying wholly inside ``span``, in time order.
+    def free_slots(
+        self, span: Slot, duration: timedelta, now: datetime, *, limit: int | None = None
+    ) -> list[Slot]:
+        """Every bookable slot of ``duration`` lying wholly inside ``span``, in time order,
+        each once; with ``limit``, only the first ``limit`` of them.
 
         Slots start on the granularity grid of their availability window, respect notice,
         advance and duration limits, avoid time off, and keep the buffer clear of every active
@@ -82,7 +87,7 @@ class Calendar:
         the busy intervals in the span and the slots found, not with the grid positions.
         """
         runs = list(self._free_runs_in(span, duration, now))
-        return _slots_in(runs, duration, self.professional.policy.granularity)
+        return _slots_in(runs, duration, self.professional.policy.granularity, limit)
 
     def has_free_slot(self, span: Slot, duration: timedelta, now: datetime) -> bool:
         """Whether ``free_slots`` would find any, found by stopping at the first."""
@@ -139,6 +144,7 @@ class Calendar:
             currency=pro.currency,
             created_at=now,
             updated_at=now,
+            terms=pro.policy.cancellation_terms,
             idempotency_key=idempotency_key,
         )
         booking.events.append(
@@ -288,23 +294,35 @@ def _open_seconds(
     )
 
 
-def _slots_in(runs: list[range], duration: timedelta, step: timedelta) -> list[Slot]:
-    """Slots of ``duration`` starting at each epoch second of ``runs`` (``step`` apart).
+def _slots_in(
+    runs: list[range], duration: timedelta, step: timedelta, limit: int | None
+) -> list[Slot]:
+    """Slots of ``duration`` starting at each epoch second of ``runs`` (``step`` apart), in
+    time order and each once, at most ``limit`` of them.
+
+    Runs come period by period. Windows stored before overlapping ones were refused can make
+    periods overlap; their runs are then merged so that no start is offered twice.
 
     They are built from UTC instants inside an already checked span, with ``duration`` checked
     positive, so what ``Slot.__init__`` would check for each one holds already; skipping it
     matters when a month of free slots is hundreds of them.
     """
+    wanted = sum(map(len, runs)) if limit is None else limit
+    if any(a[-1] >= b[0] for a, b in pairwise(runs)):
+        starts = islice((start for start, _ in groupby(merge(*runs))), wanted)
+        runs = [range(start, start + 1) for start in starts]
     new, put = object.__new__, object.__setattr__
-    found = []
+    found: list[Slot] = []
     for run in runs:
         instant = _EPOCH + run.start * _SECOND
-        for _ in run:
+        for _ in run[: wanted - len(found)]:
             slot = new(Slot)
             put(slot, "start", instant)
             put(slot, "end", instant + duration)
             found.append(slot)
             instant += step
+        if len(found) == wanted:
+            break
     return found
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from uuid import UUID
 
+from booking.availability import overlapping_windows
 from booking.calendar import Calendar
 from booking.errors import (
     ClientNotFound,
     ConcurrentUpdate,
     InvalidInput,
+    OverlappingWindows,
     ProfessionalNotFound,
     RuleViolation,
 )
@@ -21,7 +23,12 @@ from booking.pricing import price_cents
 from booking.slot import Slot
 
 MAX_SLOT_SEARCH = timedelta(days=62)
+MAX_SLOTS = 1000  # in one answer of free_slots; the rest from its next_start on
 MAX_PAGE = 100
+MAX_RADIUS_KM = 500.0  # a search near a point: what a person searches, not the globe
+MAX_FREE_RESULTS = 200  # offset + limit of a search with a free-time filter
+MAX_CANDIDATES = 1000  # professionals a search with a free-time filter examines at most
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EDITABLE = frozenset(
     {
         "name",
@@ -43,6 +50,7 @@ class FreeSlots:
     slots: list[Slot]
     price_cents: int  # of each slot: they all have the requested duration
     currency: str
+    next_start: datetime | None = None  # where the slots left out begin, if any were
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +62,7 @@ class FreeTime:
 
 
 def register_professional(professional: Professional, *, uow: UnitOfWork) -> Professional:
+    _require_disjoint(professional.availability)
     with uow:
         uow.professionals.add(professional)
         uow.commit()
@@ -89,7 +98,12 @@ def update_professional(
 def set_availability(
     professional_id: UUID, windows: tuple[AvailabilityWindow, ...], *, uow: UnitOfWork
 ) -> Professional:
-    """Replace the weekly windows. Existing bookings stand even if they now fall outside."""
+    """Replace the weekly windows. Existing bookings stand even if they now fall outside.
+
+    Windows on the same day must not overlap (OverlappingWindows names them); windows that
+    touch, like 09:00-12:00 and 12:00-17:00, are fine.
+    """
+    _require_disjoint(windows)
     with uow:
         updated = replace(_professional(uow, professional_id), availability=windows)
         uow.professionals.update(updated)
@@ -111,17 +125,20 @@ def set_time_off(
 def free_slots(
     professional_id: UUID, span: Slot, duration: timedelta, *, uow: UnitOfWork, clock: Clock
 ) -> FreeSlots:
-    """The bookable slots of one professional in ``span``, with their price."""
+    """The first ``MAX_SLOTS`` bookable slots of one professional in ``span``, with their
+    price; ``next_start`` says where the rest begin, to ask for them from there."""
     if span.duration > MAX_SLOT_SEARCH:
         raise InvalidInput("search at most 62 days of slots at once")
     with uow:
         professional = _professional(uow, professional_id)
         blocked = uow.bookings.blocked_intervals(professional.id, _needed(span, [professional]))
     calendar = Calendar.from_blocked(professional, blocked)
+    slots = calendar.free_slots(span, duration, clock.now(), limit=MAX_SLOTS + 1)
     return FreeSlots(
-        slots=calendar.free_slots(span, duration, clock.now()),
+        slots=slots[:MAX_SLOTS],
         price_cents=price_cents(professional, duration),
         currency=professional.currency,
+        next_start=slots[MAX_SLOTS].start if len(slots) > MAX_SLOTS else None,
     )
 
 
@@ -130,37 +147,39 @@ def search_professionals(
 ) -> list[tuple[Professional, float | None]]:
     """One page of professionals by category and distance, optionally only those with free time.
 
-    With a free-time filter, candidates are read from storage in their search order, in
-    batches, with the blocked time of a whole batch in one read, and checked in order until
-    ``offset + limit`` of them have free time; the offset counts only those, so pages stay
-    consistent with the filter.
+    With a free-time filter, the search box is read once, for the ids of the first
+    ``MAX_CANDIDATES`` candidates in search order; they are then checked in that order, in
+    batches (each batch's professionals and blocked time read at once), until
+    ``offset + limit`` of them have free time. The offset counts only those, so pages stay
+    consistent with the filter, and ``offset + limit`` is at most ``MAX_FREE_RESULTS``. A
+    page can come out short when the candidates run out before it is full.
     """
     if not 0 < criteria.limit <= MAX_PAGE or criteria.offset < 0:
         raise InvalidInput(f"limit must be 1-{MAX_PAGE} and offset not negative")
     if (criteria.near is None) != (criteria.radius_km is None):
         raise InvalidInput("give both a point and a radius, or neither")
+    if criteria.radius_km is not None and not 0 < criteria.radius_km <= MAX_RADIUS_KM:
+        raise InvalidInput(f"radius_km must be above 0 and at most {MAX_RADIUS_KM}")
     if free is None:
         with uow:
             return uow.professionals.search(criteria)
     if free.span.duration > MAX_SLOT_SEARCH:
         raise InvalidInput("search at most 62 days of free time at once")
-    now = clock.now()
     wanted = criteria.offset + criteria.limit
+    if wanted > MAX_FREE_RESULTS:
+        raise InvalidInput(
+            f"with a free-time filter, offset + limit is at most {MAX_FREE_RESULTS}"
+        )
+    now = clock.now()
     matches: list[tuple[Professional, float | None]] = []
-    # Another round of reads costs as much as reading dozens of professionals too many, so the
-    # first batch is three times what is wanted (enough unless most candidates are busy), and
-    # later ones twice what the share found so far says is missing.
-    batch = replace(criteria, limit=min(3 * wanted, MAX_PAGE), offset=0)
     with uow:
-        while True:
-            candidates = uow.professionals.search(batch)
-            matches += _with_free_time(uow, candidates, free, now, wanted - len(matches))
-            if len(matches) >= wanted or len(candidates) < batch.limit:
-                break
-            read = batch.offset + batch.limit
-            missing = wanted - len(matches)
-            expected = missing * read // max(len(matches), 1)
-            batch = replace(batch, offset=read, limit=min(max(2 * expected, missing), MAX_PAGE))
+        ranked = uow.professionals.search_ids(replace(criteria, offset=0, limit=MAX_CANDIDATES))
+        # A first batch three times what is wanted is enough unless most candidates are busy.
+        first, size = 0, min(3 * wanted, MAX_PAGE)
+        while first < len(ranked) and len(matches) < wanted:
+            batch = ranked[first : first + size]
+            matches += _with_free_time(uow, batch, free, now, wanted - len(matches))
+            first, size = first + size, MAX_PAGE
     return matches[criteria.offset : wanted]
 
 
@@ -193,22 +212,48 @@ def update_client(client_id: UUID, changes: Mapping[str, object], *, uow: UnitOf
     return updated
 
 
+def change_client_email(client_id: UUID, current: str, new: str, *, uow: UnitOfWork) -> bool:
+    """Give the client the verified address ``new``, unless theirs is no longer ``current``."""
+    with uow:
+        client = uow.clients.get(client_id)
+        if client is None or client.email != current:
+            return False
+        uow.clients.update(replace(client, email=new))
+        uow.commit()
+    return True
+
+
+def change_professional_email(
+    professional_id: UUID, current: str, new: str, *, uow: UnitOfWork
+) -> bool:
+    """Give the profile the verified address ``new``, unless its is no longer ``current``."""
+    with uow:
+        professional = uow.professionals.get(professional_id)
+        if professional is None or professional.email != current:
+            return False
+        uow.professionals.update(replace(professional, email=new))
+        uow.commit()
+    return True
+
+
 def _with_free_time(
     uow: UnitOfWork,
-    candidates: list[tuple[Professional, float | None]],
+    candidates: list[tuple[UUID, float | None]],
     free: FreeTime,
     now: datetime,
     wanted: int,
 ) -> list[tuple[Professional, float | None]]:
     """The first ``wanted`` of ``candidates``, in order, with a free slot in ``free``."""
-    if not candidates:
+    loaded = uow.professionals.get_many([id_ for id_, _ in candidates])
+    present = [(loaded[id_], distance) for id_, distance in candidates if id_ in loaded]
+    if not present:
         return []
-    professionals = [professional for professional, _ in candidates]
+    professionals = [professional for professional, _ in present]
     blocked = uow.bookings.blocked_intervals_many(
         [professional.id for professional in professionals], _needed(free.span, professionals)
     )
     found: list[tuple[Professional, float | None]] = []
-    for professional, distance in candidates:
+    for professional, distance in present:
         if len(found) == wanted:
             break
         calendar = Calendar.from_blocked(professional, blocked.get(professional.id, []))
@@ -218,6 +263,19 @@ def _with_free_time(
         except RuleViolation:  # a duration this professional does not offer
             continue
     return found
+
+
+def _require_disjoint(windows: tuple[AvailabilityWindow, ...]) -> None:
+    clashes = overlapping_windows(windows)
+    if clashes:
+        named = "; ".join(f"{_named(a)} and {_named(b)}" for a, b in clashes[:5])
+        more = f" (and {len(clashes) - 5} more)" if len(clashes) > 5 else ""
+        raise OverlappingWindows(f"availability windows overlap: {named}{more}")
+
+
+def _named(window: AvailabilityWindow) -> str:
+    end = "24:00" if window.end == time(0) else window.end.isoformat("minutes")
+    return f"{_DAYS[window.day_of_week]} {window.start.isoformat('minutes')}-{end}"
 
 
 def _needed(span: Slot, professionals: list[Professional]) -> Slot:

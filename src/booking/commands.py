@@ -37,7 +37,11 @@ class CancelBooking:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordPaymentSucceeded:
+    """The provider reports a payment succeeded, with what it took in."""
+
     payment_intent_id: str
+    amount_received_cents: int
+    currency: str  # lower case, as the provider writes it
     booking_id: UUID | None = None  # from the intent's metadata, when the provider sends it
 
 
@@ -54,3 +58,15 @@ class RecordPaymentRefunded:
     payment_intent_id: str
     refunded_cents: int
     booking_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordPaymentDisputed:
+    """The provider reports a dispute opened, changed or closed on a payment's charge."""
+
+    dispute_id: str
+    payment_intent_id: str
+    amount_cents: int
+    currency: str
+    status: str  # the provider's word: needs_response, won, lost, ...
+    reason: str = ""

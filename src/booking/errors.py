@@ -33,6 +33,12 @@ class InvalidTimeZone(InvalidInput):
     code = "invalid_time_zone"
 
 
+class OverlappingWindows(InvalidInput):
+    """Two weekly availability windows on the same day share time (touching is fine)."""
+
+    code = "overlapping_windows"
+
+
 # -- Not found (HTTP 404) -------------------------------------------------------------------
 
 
@@ -102,6 +108,13 @@ class SlotUnavailable(Conflict):
     code = "slot_unavailable"
 
 
+class TooManyHolds(Conflict):
+    """The client already holds as many unpaid bookings as allowed (in all, or with this
+    professional); the message says the cap."""
+
+    code = "too_many_holds"
+
+
 class IllegalTransition(Conflict):
     code = "illegal_transition"
 
@@ -126,6 +139,26 @@ class PaymentAlreadySucceeded(Conflict):
     """
 
     code = "payment_already_succeeded"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        amount_received_cents: int | None = None,
+        currency: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        # What the provider says the payment took in, when it says (None: not told).
+        self.amount_received_cents = amount_received_cents
+        self.currency = currency
+
+
+class PaymentNotAccepted(Conflict):
+    """A payment succeeded that cannot pay for its booking: not the intent the booking opened,
+    or not its price in its currency. The booking is left as it was; the payment is recorded
+    as a stray payment (``booking.incidents``), owed back in full, for a person to look at."""
+
+    code = "payment_not_accepted"
 
 
 # -- A collaborator outside the domain failed (HTTP 502/503) --------------------------------

@@ -32,6 +32,10 @@ SUPPORTED_CURRENCIES = frozenset(
         "mxn", "myr", "nok", "nzd", "php", "pln", "ron", "sek", "sgd", "thb", "usd", "zar",
     }
 )  # fmt: skip
+# Prices are stored in 32-bit integers (up to 2,147,483,647 cents). The dearest booking is 24
+# hours at the top rate plus the top travel fee: 1,200,000,000 + 100,000,000 cents, which fits.
+MAX_HOURLY_RATE_CENTS = 50_000_000
+MAX_TRAVEL_FEE_CENTS = 100_000_000
 
 
 def _require(condition: bool, message: str) -> None:
@@ -111,6 +115,29 @@ class TimeOff:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CancellationTerms:
+    """What a client who cancels gets back, as agreed when the slot was held.
+
+    Cancelling at least ``free_cancellation`` before the start gives everything back; later,
+    ``late_refund_percent`` of it. The defaults are the default policy's.
+    """
+
+    free_cancellation: timedelta = timedelta(hours=24)
+    late_refund_percent: int = 50
+
+    def __post_init__(self) -> None:
+        _require(
+            self.free_cancellation >= timedelta(0)
+            and self.free_cancellation % timedelta(minutes=1) == timedelta(0),
+            "free_cancellation must be whole minutes, not negative",
+        )
+        _require(
+            isinstance(self.late_refund_percent, int) and 0 <= self.late_refund_percent <= 100,
+            "late_refund_percent must be 0-100",
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BookingPolicy:
     """How a professional can be booked. The defaults suit most hourly services."""
 
@@ -123,6 +150,14 @@ class BookingPolicy:
     travel_time: timedelta = timedelta(minutes=30)
     free_cancellation: timedelta = timedelta(hours=24)
     late_cancellation_refund_percent: int = 50
+
+    @property
+    def cancellation_terms(self) -> CancellationTerms:
+        """The terms a booking made now agrees to, kept on it whatever the policy becomes."""
+        return CancellationTerms(
+            free_cancellation=self.free_cancellation,
+            late_refund_percent=self.late_cancellation_refund_percent,
+        )
 
     def __post_init__(self) -> None:
         minute = timedelta(minutes=1)
@@ -173,6 +208,14 @@ class Professional:
         _require(bool(_CATEGORY.match(self.category)), "category must be a lowercase slug")
         _require_int(self.hourly_rate_cents, "hourly_rate_cents")
         _require_int(self.travel_fee_cents, "travel_fee_cents")
+        _require(
+            self.hourly_rate_cents <= MAX_HOURLY_RATE_CENTS,
+            f"hourly_rate_cents is at most {MAX_HOURLY_RATE_CENTS}",
+        )
+        _require(
+            self.travel_fee_cents <= MAX_TRAVEL_FEE_CENTS,
+            f"travel_fee_cents is at most {MAX_TRAVEL_FEE_CENTS}",
+        )
         _require(
             self.currency in SUPPORTED_CURRENCIES,
             f"currency {self.currency!r} is not supported; use one of"
@@ -236,9 +279,12 @@ class Booking:
     currency: str
     created_at: datetime
     updated_at: datetime
+    # The cancellation terms agreed when the slot was held; a later policy change leaves them.
+    terms: CancellationTerms = field(default_factory=CancellationTerms)
     status: BookingStatus = BookingStatus.PENDING
     cancellation_reason: CancellationReason | None = None
     payment_intent_id: str | None = None
+    paid_cents: int = 0  # what the booking's own payment took in (0 until it succeeded)
     refund_due_cents: int = 0  # what the client is owed back, fixed when it was decided
     refunded_cents: int = 0  # what has actually been returned so far
     idempotency_key: str | None = None
@@ -270,6 +316,27 @@ class Booking:
         if self.payment_intent_id not in (None, payment_intent_id):
             raise IllegalTransition("the booking is already paid through another payment")
         self.payment_intent_id = payment_intent_id
+        self._touch(now)
+
+    def take_payment(self, amount_cents: int, now: datetime) -> None:
+        """The booking's own payment succeeded for its price.
+
+        The first report confirms a pending booking. A booking that has ended, or whose money
+        was already (partly) refunded before the success was reported, is never confirmed: all
+        of the payment is owed back. A booking paid before takes nothing more: a repeated report
+        (a new event id, a success found again when its intent is released) changes nothing,
+        so a refund decided when it was cancelled stays as decided.
+        """
+        _require_int(amount_cents, "amount paid", minimum=1)
+        if self.paid_cents:
+            return
+        if self.payment_intent_id is None:
+            raise IllegalTransition("cannot take a payment for a booking that has none")
+        self.paid_cents = amount_cents
+        if self.status is BookingStatus.PENDING and self.refunded_cents == 0:
+            self.confirm(now)
+            return
+        self.owe_refund(amount_cents)
         self._touch(now)
 
     def confirm(self, now: datetime) -> None:

@@ -8,15 +8,20 @@
 - reminders: both, before the start (``reminder_emails``, sent by the worker's schedule).
 
 Times are shown in the professional's time zone, where the appointment happens.
+
+Stored values (names, addresses) reach mail headers, so each is made one clean line of bounded
+length first (``one_line``): building an email from whatever the database holds never raises.
+A payment that arrived after its hold had ended is told as such, not as an unpaid hold.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from booking import ics
 from booking.events import BookingCancelled, BookingConfirmed, Event, RefundIssued
-from booking.model import Booking, Client, Professional
+from booking.model import Booking, CancellationReason, Client, Professional
 from booking.ports import Email, UnitOfWork
 
 CALENDAR_MIME = "text/calendar"
@@ -28,6 +33,25 @@ _REASONS = {
     "payment_error": "the payment could not be started",
     "hold_expired": "it was not paid in time",
 }
+# Reasons that end a booking before it was paid: a refund after one of them is for a payment
+# that arrived too late.
+_UNPAID_REASONS = frozenset(
+    {CancellationReason.HOLD_EXPIRED, CancellationReason.PAYMENT_FAILED,
+     CancellationReason.PAYMENT_ERROR}
+)  # fmt: skip
+NAME_LIMIT = 100  # characters of a name or address shown in a subject or a greeting
+SUBJECT_LIMIT = 200
+
+
+def one_line(value: str, limit: int = NAME_LIMIT) -> str:
+    """``value`` as one line fit for a mail header: line breaks and control characters become
+    spaces, runs of spaces one, and more than ``limit`` characters end in an ellipsis."""
+    kept = "".join(" " if unicodedata.category(c) in _BREAKING else c for c in value)
+    text = " ".join(kept.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+_BREAKING = frozenset({"Cc", "Zl", "Zp"})  # controls (CR, LF, tab, ...), line/paragraph separators
 
 
 def emails_for(event: Event, uow: UnitOfWork) -> list[Email]:
@@ -53,28 +77,29 @@ def confirmation_emails(
     booking: Booking, professional: Professional, client: Client, stamp: datetime
 ) -> list[Email]:
     when = describe_time(booking, professional)
+    pro, who = one_line(professional.name), one_line(client.name)
     return [
-        Email(
-            to=client.email,
-            subject=f"Booking confirmed: {professional.name}, {when}",
-            body=_lines(
-                f"Hello {client.name},",
-                f"your booking with {professional.name} is confirmed for {when}.",
+        _email(
+            client.email,
+            f"Booking confirmed: {pro}, {when}",
+            _lines(
+                f"Hello {who},",
+                f"your booking with {pro} is confirmed for {when}.",
                 f"Paid: {money(booking.total_price_cents, booking.currency)}.",
                 f"Booking reference: {booking.id}",
             ),
-            attachments=[_invite(ics.client_entry(booking, professional, stamp=stamp))],
+            [_invite(ics.client_entry(booking, professional, stamp=stamp))],
         ),
-        Email(
-            to=professional.email,
-            subject=f"New booking: {client.name}, {when}",
-            body=_lines(
-                f"Hello {professional.name},",
-                f"{client.name} booked you for {when}.",
-                f"Contact: {client.email} {client.phone}".rstrip(),
+        _email(
+            professional.email,
+            f"New booking: {who}, {when}",
+            _lines(
+                f"Hello {pro},",
+                f"{who} booked you for {when}.",
+                f"Contact: {one_line(client.email)} {one_line(client.phone)}".rstrip(),
                 f"Booking reference: {booking.id}",
             ),
-            attachments=[_invite(ics.professional_entry(booking, client, stamp=stamp))],
+            [_invite(ics.professional_entry(booking, client, stamp=stamp))],
         ),
     ]
 
@@ -83,6 +108,9 @@ def cancellation_emails(
     event: BookingCancelled, booking: Booking, professional: Professional, client: Client
 ) -> list[Email]:
     when = describe_time(booking, professional)
+    pro, who = one_line(professional.name), one_line(client.name)
+    if not event.was_confirmed and booking.refund_due_cents:
+        return [_paid_too_late_email(booking, pro, who, client.email, when)]
     why = _REASONS.get(event.reason, "it was cancelled")
     refund = (
         f"You will get {money(booking.refund_due_cents, booking.currency)} back."
@@ -90,47 +118,71 @@ def cancellation_emails(
         else ""
     )
     emails = [
-        Email(
-            to=client.email,
-            subject=f"Booking cancelled: {professional.name}, {when}",
-            body=_lines(
-                f"Hello {client.name},",
-                f"your booking with {professional.name} for {when} is cancelled: {why}.",
+        _email(
+            client.email,
+            f"Booking cancelled: {pro}, {when}",
+            _lines(
+                f"Hello {who},",
+                f"your booking with {pro} for {when} is cancelled: {why}.",
                 refund,
                 f"Booking reference: {booking.id}",
             ),
-            attachments=_cancelled_invite(event, booking, professional, client, for_client=True),
+            _cancelled_invite(event, booking, professional, client, for_client=True),
         )
     ]
     if event.was_confirmed:
         emails.append(
-            Email(
-                to=professional.email,
-                subject=f"Booking cancelled: {client.name}, {when}",
-                body=_lines(
-                    f"Hello {professional.name},",
-                    f"the booking with {client.name} for {when} is cancelled: {why}.",
+            _email(
+                professional.email,
+                f"Booking cancelled: {who}, {when}",
+                _lines(
+                    f"Hello {pro},",
+                    f"the booking with {who} for {when} is cancelled: {why}.",
                     "The time is free again.",
                     f"Booking reference: {booking.id}",
                 ),
-                attachments=_cancelled_invite(
-                    event, booking, professional, client, for_client=False
-                ),
+                _cancelled_invite(event, booking, professional, client, for_client=False),
             )
         )
     return emails
 
 
+def _paid_too_late_email(booking: Booking, pro: str, who: str, to: str, when: str) -> Email:
+    # The hold ended (expired, or was given up) before its payment was recorded, then the
+    # payment turned out to have succeeded: the client paid, so "not paid in time" is untrue.
+    paid = money(booking.refund_due_cents, booking.currency)
+    return _email(
+        to,
+        f"Payment refunded: {pro}, {when}",
+        _lines(
+            f"Hello {who},",
+            f"your payment of {paid} for the booking with {pro} on {when} arrived after the"
+            " hold on that time had ended, so the booking could not be made.",
+            f"Your payment is refunded in full: you will get {paid} back.",
+            f"Booking reference: {booking.id}",
+        ),
+    )
+
+
 def refund_email(
     event: RefundIssued, booking: Booking, professional: Professional, client: Client
 ) -> Email:
-    return Email(
-        to=client.email,
-        subject=f"Refund issued: {money(event.amount_cents, event.currency)}",
-        body=_lines(
-            f"Hello {client.name},",
-            f"we refunded {money(event.amount_cents, event.currency)} for your booking with"
-            f" {professional.name} ({describe_time(booking, professional)}).",
+    amount = money(event.amount_cents, event.currency)
+    pro = one_line(professional.name)
+    when = describe_time(booking, professional)
+    if booking.cancellation_reason in _UNPAID_REASONS:
+        what = (
+            f"we refunded {amount} in full: your payment for the booking with {pro} ({when})"
+            " arrived after the hold on that time had ended, so the booking was not made."
+        )
+    else:
+        what = f"we refunded {amount} for your booking with {pro} ({when})."
+    return _email(
+        client.email,
+        f"Refund issued: {amount}",
+        _lines(
+            f"Hello {one_line(client.name)},",
+            what,
             "It reaches your card within 5-10 business days.",
             f"Booking reference: {booking.id}",
         ),
@@ -139,26 +191,39 @@ def refund_email(
 
 def reminder_emails(booking: Booking, professional: Professional, client: Client) -> list[Email]:
     when = describe_time(booking, professional)
+    pro, who = one_line(professional.name), one_line(client.name)
     return [
-        Email(
-            to=client.email,
-            subject=f"Reminder: {professional.name}, {when}",
-            body=_lines(
-                f"Hello {client.name},",
-                f"a reminder of your booking with {professional.name} on {when}.",
+        _email(
+            client.email,
+            f"Reminder: {pro}, {when}",
+            _lines(
+                f"Hello {who},",
+                f"a reminder of your booking with {pro} on {when}.",
                 f"Booking reference: {booking.id}",
             ),
         ),
-        Email(
-            to=professional.email,
-            subject=f"Reminder: {client.name}, {when}",
-            body=_lines(
-                f"Hello {professional.name},",
-                f"a reminder of your booking with {client.name} on {when}.",
+        _email(
+            professional.email,
+            f"Reminder: {who}, {when}",
+            _lines(
+                f"Hello {pro},",
+                f"a reminder of your booking with {who} on {when}.",
                 f"Booking reference: {booking.id}",
             ),
         ),
     ]
+
+
+def _email(
+    to: str, subject: str, body: str, attachments: list[tuple[str, str, str]] | None = None
+) -> Email:
+    """Header fields cleaned here, whatever the caller put in them."""
+    return Email(
+        to=one_line(to, SUBJECT_LIMIT),
+        subject=one_line(subject, SUBJECT_LIMIT),
+        body=body,
+        attachments=attachments or [],
+    )
 
 
 def describe_time(booking: Booking, professional: Professional) -> str:

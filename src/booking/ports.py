@@ -6,7 +6,7 @@ adapter. Errors raised through a port are the domain's own (``booking.errors``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -15,6 +15,7 @@ from uuid import UUID
 
 from booking.calendar import Blocked, Calendar
 from booking.events import Event
+from booking.incidents import PaymentIncident
 from booking.model import Booking, BookingStatus, Client, Location, Professional
 from booking.slot import Slot, ensure_aware
 
@@ -39,11 +40,24 @@ class ProfessionalRepository(Protocol):
         nearest first when a point is given, else by name; one page of them."""
         ...
 
+    def search_ids(self, criteria: SearchCriteria) -> list[tuple[UUID, float | None]]:
+        """What ``search`` finds, as ids with their distance, without building the
+        professionals: one read of the search box, however long the page."""
+        ...
+
+    def get_many(self, professional_ids: Sequence[UUID]) -> dict[UUID, Professional]:
+        """The professionals of these ids, read at once; unknown ids are absent."""
+        ...
+
 
 class ClientRepository(Protocol):
     def add(self, client: Client) -> None: ...
 
     def get(self, client_id: UUID) -> Client | None: ...
+
+    def get_many(self, client_ids: Collection[UUID]) -> dict[UUID, Client]:
+        """The clients of these ids, read at once; unknown ids are absent."""
+        ...
 
     def update(self, client: Client) -> None: ...
 
@@ -90,6 +104,13 @@ class BookingRepository(Protocol):
         instead of a deadlock."""
         ...
 
+    def lock_client_holds(self, client_id: UUID) -> list[Booking]:
+        """The client's pending bookings, read after making other holds of this client wait
+        until this unit of work ends (so the hold caps cannot be passed by racing holds).
+        Called after ``lock_calendar``, never before, so the locks are always taken in the
+        same order."""
+        ...
+
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]: ...
 
     def list(self, query: BookingQuery) -> list[Booking]: ...
@@ -122,6 +143,28 @@ class BookingQuery:
                 object.__setattr__(self, name, ensure_aware(value, name))
 
 
+class PaymentIncidentRepository(Protocol):
+    """Stray payments and disputes, each kept once under its reference."""
+
+    def add(self, incident: PaymentIncident) -> None: ...
+
+    def get(self, reference: str) -> PaymentIncident | None: ...
+
+    def get_by_payment_intent(self, payment_intent_id: str) -> PaymentIncident | None:
+        """The stray payment of this intent, if one was recorded (disputes are left out)."""
+        ...
+
+    def update(self, incident: PaymentIncident) -> None: ...
+
+    def refunds_owed(self, limit: int) -> list[str]:
+        """References of stray payments not refunded in full yet, oldest first."""
+        ...
+
+    def latest(self, limit: int) -> list[PaymentIncident]:
+        """The most recently recorded incidents, newest first (for an operator)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One atomic change. Used as ``with uow: ...; uow.commit()``.
 
@@ -132,6 +175,7 @@ class UnitOfWork(Protocol):
     professionals: ProfessionalRepository
     clients: ClientRepository
     bookings: BookingRepository
+    incidents: PaymentIncidentRepository
 
     def __enter__(self) -> Self: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from booking.model import CancellationReason, Professional, TravelMode
+from booking.model import CancellationReason, CancellationTerms, Professional, TravelMode
 
 _MINUTE = timedelta(minutes=1)
 
@@ -27,16 +27,17 @@ def refund_due_cents(
     start: datetime,
     now: datetime,
     reason: CancellationReason,
-    professional: Professional,
+    terms: CancellationTerms,
 ) -> int:
-    """What a cancellation gives back from ``paid_cents``.
+    """What a cancellation gives back from ``paid_cents``, under the booking's own ``terms``.
 
     Anything not caused by the client (professional, admin, payment problems) is refunded in
     full. A client who cancels at least ``free_cancellation`` before the start gets everything
-    back; later, the policy's percentage, rounded down to the cent.
+    back; later, the terms' percentage, rounded down to the cent. The terms are those agreed
+    when the slot was held (``Booking.terms``), never the professional's current policy.
     """
     if reason is not CancellationReason.CLIENT:
         return paid_cents
-    if start - now >= professional.policy.free_cancellation:
+    if start - now >= terms.free_cancellation:
         return paid_cents
-    return paid_cents * professional.policy.late_cancellation_refund_percent // 100
+    return paid_cents * terms.late_refund_percent // 100

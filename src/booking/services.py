@@ -16,6 +16,7 @@ from booking.calendar import Calendar
 from booking.commands import (
     CancelBooking,
     CreateBooking,
+    RecordPaymentDisputed,
     RecordPaymentFailed,
     RecordPaymentRefunded,
     RecordPaymentSucceeded,
@@ -28,6 +29,7 @@ from booking.errors import (
     InvalidInput,
     NotFound,
     PaymentAlreadySucceeded,
+    PaymentNotAccepted,
     PaymentUnavailable,
     ProfessionalNotFound,
     RuleViolation,
@@ -35,6 +37,8 @@ from booking.errors import (
     StorageUnavailable,
 )
 from booking.events import BookingCancelled, Event
+from booking.holds import DEFAULT_HOLD_LIMITS, HoldLimits
+from booking.incidents import IncidentKind, PaymentIncident
 from booking.model import Booking, BookingStatus, CancellationReason
 from booking.ports import Clock, IdempotencyStore, PaymentGateway, UnitOfWork
 from booking.pricing import refund_due_cents
@@ -57,11 +61,13 @@ def create_booking(
     idempotency: IdempotencyStore,
     clock: Clock,
     new_id: Callable[[], UUID] = uuid4,
+    limits: HoldLimits = DEFAULT_HOLD_LIMITS,
 ) -> BookingReceipt:
     """Hold the slot as a pending booking and open its payment; replay a retried request.
 
-    Flow: claim the idempotency key → check the rules against the professional's calendar →
-    store the pending booking → create the payment intent → attach it → store the receipt.
+    Flow: claim the idempotency key → check the rules against the professional's calendar and
+    the client's unpaid holds against ``limits`` → store the pending booking → create the
+    payment intent → attach it → store the receipt.
     """
     key = cmd.idempotency_key
     if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
@@ -71,7 +77,7 @@ def create_booking(
     if stored is not None:
         return replay(stored)
     try:
-        receipt = _hold_and_open_payment(cmd, uow, payments, clock, new_id())
+        receipt = _hold_and_open_payment(cmd, uow, payments, clock, new_id(), limits)
     except _REPLAYABLE_ERRORS as error:
         idempotency.complete(scope, key, store_error(error))
         raise
@@ -88,12 +94,17 @@ def create_booking(
 
 
 def _hold_and_open_payment(
-    cmd: CreateBooking, uow: UnitOfWork, payments: PaymentGateway, clock: Clock, booking_id: UUID
+    cmd: CreateBooking,
+    uow: UnitOfWork,
+    payments: PaymentGateway,
+    clock: Clock,
+    booking_id: UUID,
+    limits: HoldLimits,
 ) -> BookingReceipt:
     slot = Slot.starting(cmd.start, cmd.duration)
     for attempt in range(1, _HOLD_ATTEMPTS + 1):
         try:
-            booking = _hold(cmd, slot, uow, clock.now(), booking_id)
+            booking = _hold(cmd, slot, uow, clock.now(), booking_id, limits)
             break
         except ConcurrentUpdate:
             # A deadlock or serialization failure between overlapping inserts: the loser's
@@ -106,7 +117,12 @@ def _hold_and_open_payment(
 
 
 def _hold(
-    cmd: CreateBooking, slot: Slot, uow: UnitOfWork, now: datetime, booking_id: UUID
+    cmd: CreateBooking,
+    slot: Slot,
+    uow: UnitOfWork,
+    now: datetime,
+    booking_id: UUID,
+    limits: HoldLimits,
 ) -> Booking:
     with uow:
         calendar = uow.bookings.lock_calendar(cmd.professional_id, slot)
@@ -124,6 +140,11 @@ def _hold(
         )
         if booking.total_price_cents == 0:
             booking.confirm(now)  # nothing to pay: a free booking is confirmed at once
+        else:  # an unpaid hold: within the client's caps, counted under the client's lock
+            held = uow.bookings.lock_client_holds(cmd.client_id)
+            if any(b.idempotency_key == cmd.idempotency_key for b in held):  # as storage would
+                raise IdempotencyKeyReused("a booking was already made with this idempotency key")
+            limits.check(held, client_id=cmd.client_id, professional_id=cmd.professional_id)
         # Storage refuses an unknown client (ClientNotFound) and a key that already made
         # another live booking (IdempotencyKeyReused): checking first would cost reads that
         # almost never find anything.
@@ -186,33 +207,101 @@ def record_payment_succeeded(
 ) -> Booking:
     """Confirm the booking the payment was for; owe back a payment that came too late.
 
+    Only the booking's own intent, for exactly its price in its currency, pays for it.
+    Anything else (an intent it did not open, found through ``booking_id`` alone; another
+    amount or currency) leaves the booking as it was, is recorded as a stray payment owed
+    back in full, and raises :class:`PaymentNotAccepted` once that record is stored.
+
     A success for a booking that was already cancelled (its hold expired, or the client gave
     up) is owed back in full rather than re-confirmed: the slot may have been given to someone
-    else, and money must never stay with us for a booking that does not exist. The refund is
-    paid by ``settle_refund``, outside this transaction: the worker's ``settle_refunds``, or the
-    caller right after. No call to the provider is made here.
+    else, and money must never stay with us for a booking that does not exist. So is one for a
+    booking whose money was refunded before the success was reported. A booking paid before
+    takes nothing more. The refund is paid by ``settle_refund``, outside this transaction: the
+    worker's ``settle_refunds``, or the caller right after. No call to the provider is made here.
     """
+    now = clock.now()
     with uow:
-        booking = _find_for_payment(uow, cmd.payment_intent_id, cmd.booking_id)
-        if booking.payment_intent_id is None:
-            booking.attach_payment(cmd.payment_intent_id, clock.now())  # webhook beat the attach
-        if booking.status is BookingStatus.PENDING:
-            booking.confirm(clock.now())
-        elif booking.status is BookingStatus.CANCELLED:
-            booking.owe_refund(booking.total_price_cents)
+        booking = _own_booking(uow, cmd.payment_intent_id)
+        if booking is None and cmd.booking_id is not None:
+            booking = uow.bookings.get(cmd.booking_id)  # named in metadata only: never its own
+        if booking is None:
+            raise BookingNotFound(f"no booking for payment {cmd.payment_intent_id}")
+        if booking.payment_intent_id == cmd.payment_intent_id and booking.paid_cents:
+            # Paid before: a repeated report takes nothing more. The commit stores nothing
+            # but lets a unit of work that marks the report mark it (a copy racing it loses).
+            uow.commit()
+            return booking
+        stray = _stray_kind(uow, booking, cmd)
+        if stray is not None:
+            _record_stray_payment(uow, booking, cmd, stray, now)
+            raise PaymentNotAccepted(
+                f"payment {cmd.payment_intent_id} ({cmd.amount_received_cents} {cmd.currency})"
+                f" not accepted for booking {booking.id}: {stray}"
+            )
+        booking.take_payment(cmd.amount_received_cents, now)
         uow.bookings.update(booking)
         uow.commit()
     return booking
 
 
+def _stray_kind(
+    uow: UnitOfWork, booking: Booking, cmd: RecordPaymentSucceeded
+) -> IncidentKind | None:
+    if booking.payment_intent_id != cmd.payment_intent_id:
+        return IncidentKind.FOREIGN_INTENT
+    recorded = uow.incidents.get_by_payment_intent(cmd.payment_intent_id)
+    if recorded is not None:  # stray once, stray for good: its money is being given back
+        return recorded.kind
+    if (cmd.amount_received_cents, cmd.currency) != (booking.total_price_cents, booking.currency):
+        return IncidentKind.WRONG_AMOUNT
+    return None
+
+
+def _record_stray_payment(
+    uow: UnitOfWork,
+    booking: Booking,
+    cmd: RecordPaymentSucceeded,
+    kind: IncidentKind,
+    now: datetime,
+) -> None:
+    """Store the stray payment once per intent (a redelivery or a second report adds nothing)."""
+    logger.warning(
+        "payment mismatch (%s): intent %s took in %s %s for booking %s, whose own intent is %s"
+        " at %s %s; the booking is left as it was and the payment is owed back",
+        kind, cmd.payment_intent_id, cmd.amount_received_cents, cmd.currency, booking.id,
+        booking.payment_intent_id, booking.total_price_cents, booking.currency,
+    )
+    if uow.incidents.get(cmd.payment_intent_id) is None:  # else recorded before: only commit
+        stray = PaymentIncident.stray_payment(
+            kind=kind,
+            payment_intent_id=cmd.payment_intent_id,
+            booking_id=booking.id,
+            amount_cents=cmd.amount_received_cents,
+            currency=cmd.currency,
+            detail=f"expected {booking.total_price_cents} {booking.currency}"
+            f" through {booking.payment_intent_id or 'no intent yet'}",
+            now=now,
+        )
+        if booking.payment_intent_id == cmd.payment_intent_id and not booking.paid_cents:
+            # Refunds of this intent reported before its success were taken onto the booking
+            # (the provider's totals): they gave back part of this money already.
+            stray.take_in_refunded_total(min(booking.refunded_cents, stray.amount_cents), now)
+        uow.incidents.add(stray)
+    uow.commit()
+
+
 def record_payment_failed(cmd: RecordPaymentFailed, *, uow: UnitOfWork, clock: Clock) -> Booking:
     """A declined payment ends a pending hold and frees its slot; later, it changes nothing.
 
-    The intent is cancelled afterwards by ``release_payment_after`` (the worker runs it for the
-    booking's ``BookingCancelled`` event); no call to the provider is made here.
+    Only the booking's own intent counts: a decline of an intent it did not open (named in
+    ``booking_id`` alone) changes nothing. The intent is cancelled afterwards by
+    ``release_payment_after`` (the worker runs it for the booking's ``BookingCancelled`` event);
+    no call to the provider is made here.
     """
     with uow:
-        booking = _find_for_payment(uow, cmd.payment_intent_id, cmd.booking_id)
+        booking = _own_booking(uow, cmd.payment_intent_id)
+        if booking is None:
+            raise BookingNotFound(f"no booking for payment {cmd.payment_intent_id}")
         if booking.status is not BookingStatus.PENDING:
             return booking
         booking.cancel(CancellationReason.PAYMENT_FAILED, clock.now())
@@ -223,17 +312,85 @@ def record_payment_failed(cmd: RecordPaymentFailed, *, uow: UnitOfWork, clock: C
 
 def record_payment_refunded(
     cmd: RecordPaymentRefunded, *, uow: UnitOfWork, clock: Clock
-) -> Booking:
+) -> Booking | PaymentIncident:
     """Take in the provider's total refunded for a payment, so that a refund made outside
-    hourbook (in the provider's dashboard) shows on the booking; ours are already recorded."""
+    hourbook (in the provider's dashboard) shows on the booking; ours are already recorded.
+
+    The refunds of a stray payment are taken into its incident, never into the booking, which
+    that money never paid for."""
     with uow:
-        booking = _find_for_payment(uow, cmd.payment_intent_id, cmd.booking_id)
+        stray = uow.incidents.get_by_payment_intent(cmd.payment_intent_id)
+        if stray is not None:
+            if cmd.refunded_cents > stray.refunded_cents:
+                stray.take_in_refunded_total(cmd.refunded_cents, clock.now())
+                uow.incidents.update(stray)
+                uow.commit()
+            return stray
+        booking = _own_booking(uow, cmd.payment_intent_id)
+        if booking is None:
+            raise BookingNotFound(f"no booking for payment {cmd.payment_intent_id}")
         if cmd.refunded_cents <= booking.refunded_cents:
             return booking
         booking.take_in_refunded_total(cmd.refunded_cents, clock.now())
         uow.bookings.update(booking)
         uow.commit()
     return booking
+
+
+def record_payment_disputed(
+    cmd: RecordPaymentDisputed, *, uow: UnitOfWork, clock: Clock
+) -> PaymentIncident:
+    """Record a dispute (opened, updated or closed) for a person to answer; refund nothing.
+
+    The bank takes the disputed money back itself, so a refund of ours would pay twice.
+    """
+    now = clock.now()
+    detail = f"{cmd.status} ({cmd.reason})" if cmd.reason else cmd.status
+    with uow:
+        booking = _own_booking(uow, cmd.payment_intent_id)
+        booking_id = booking.id if booking is not None else None
+        logger.error(
+            "payment dispute %s on intent %s (booking %s): %s %s, %s",
+            cmd.dispute_id, cmd.payment_intent_id, booking_id, cmd.amount_cents, cmd.currency,
+            detail,
+        )
+        incident = uow.incidents.get(cmd.dispute_id)
+        if incident is None:
+            incident = PaymentIncident.dispute(
+                dispute_id=cmd.dispute_id, payment_intent_id=cmd.payment_intent_id,
+                booking_id=booking_id, amount_cents=cmd.amount_cents, currency=cmd.currency,
+                detail=detail, now=now,
+            )
+            uow.incidents.add(incident)
+        else:
+            incident.update_detail(detail, now)
+            uow.incidents.update(incident)
+        uow.commit()
+    return incident
+
+
+def settle_incident_refund(
+    reference: str, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
+) -> PaymentIncident:
+    """Pay back what is still owed on a stray payment. Safe to run any number of times."""
+    with uow:
+        incident = _incident(uow, reference)
+    outstanding = incident.refund_outstanding_cents
+    if outstanding <= 0:
+        return incident
+    payments.refund(
+        incident.payment_intent_id,
+        amount_cents=outstanding,
+        idempotency_key=f"stray-{incident.payment_intent_id}-refund-"
+        f"{incident.refunded_cents}-{outstanding}",
+    )
+    with uow:
+        incident = _incident(uow, reference)
+        if incident.refund_outstanding_cents >= outstanding:
+            incident.record_refund(outstanding, clock.now())
+            uow.incidents.update(incident)
+            uow.commit()
+    return incident
 
 
 def release_payment(
@@ -255,11 +412,23 @@ def release_payment(
         payments.cancel_intent(
             booking.payment_intent_id, idempotency_key=f"booking-{booking.id}-cancel"
         )
-    except PaymentAlreadySucceeded:
+    except PaymentAlreadySucceeded as found:
+        # The provider says what was taken in; an adapter that cannot say took the price,
+        # since the intent was opened for exactly that.
         succeeded = RecordPaymentSucceeded(
-            payment_intent_id=booking.payment_intent_id, booking_id=booking.id
+            payment_intent_id=booking.payment_intent_id,
+            amount_received_cents=(
+                booking.total_price_cents
+                if found.amount_received_cents is None
+                else found.amount_received_cents
+            ),
+            currency=booking.currency if found.currency is None else found.currency,
+            booking_id=booking.id,
         )
-        record_payment_succeeded(succeeded, uow=uow, clock=clock)
+        try:
+            record_payment_succeeded(succeeded, uow=uow, clock=clock)
+        except PaymentNotAccepted:
+            return booking  # a stray payment: refunded from its incident, not the booking
         return settle_refund(booking.id, uow=uow, payments=payments, clock=clock)
     return booking
 
@@ -277,7 +446,7 @@ def release_payment_after(
 def cancel_booking(
     cmd: CancelBooking, *, uow: UnitOfWork, payments: PaymentGateway, clock: Clock
 ) -> Booking:
-    """Cancel and free the slot; refund a paid booking per the cancellation policy.
+    """Cancel and free the slot; refund a paid booking per the terms it was booked under.
 
     If the refund cannot be made now, the booking stays cancelled with the refund owed, and
     ``settle_refund`` (run again by the worker) pays it later.
@@ -285,16 +454,14 @@ def cancel_booking(
     now = clock.now()
     with uow:
         booking = _get(uow, cmd.booking_id)
-        professional = uow.professionals.get(booking.professional_id)
-        if professional is None:
-            raise ProfessionalNotFound("no such professional")
-        paid = booking.total_price_cents if booking.status is BookingStatus.CONFIRMED else 0
+        # A pending booking's payment, if it came, is already owed back in full.
+        paid = booking.paid_cents if booking.status is BookingStatus.CONFIRMED else 0
         refund = refund_due_cents(
             paid_cents=paid,
             start=booking.start,
             now=now,
             reason=cmd.reason,
-            professional=professional,
+            terms=booking.terms,  # as agreed at the hold, whatever the policy says now
         )
         booking.cancel(cmd.reason, now, refund_cents=refund)
         uow.bookings.update(booking)
@@ -376,15 +543,16 @@ def _get(uow: UnitOfWork, booking_id: UUID) -> Booking:
     return booking
 
 
-def _find_for_payment(uow: UnitOfWork, payment_intent_id: str, booking_id: UUID | None) -> Booking:
-    booking = uow.bookings.get_by_payment_intent(payment_intent_id)
-    if booking is None and booking_id is not None:
-        booking = uow.bookings.get(booking_id)
-        if booking is not None and booking.payment_intent_id not in (None, payment_intent_id):
-            booking = None  # metadata pointing at a booking paid through another intent
-    if booking is None:
-        raise BookingNotFound(f"no booking for payment {payment_intent_id}")
-    return booking
+def _own_booking(uow: UnitOfWork, payment_intent_id: str) -> Booking | None:
+    """The booking this intent was opened for and attached to, if any."""
+    return uow.bookings.get_by_payment_intent(payment_intent_id)
+
+
+def _incident(uow: UnitOfWork, reference: str) -> PaymentIncident:
+    incident = uow.incidents.get(reference)
+    if incident is None:
+        raise NotFound(f"no payment incident {reference}")
+    return incident
 
 
 def _cancel_quietly(

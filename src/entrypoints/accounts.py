@@ -1,22 +1,27 @@
-"""Accounts: register, authenticate, create admins. Used by the API and by the CLI.
+"""Accounts: register, verify addresses, authenticate, create admins. Used by the API and CLI.
 
-Passwords are hashed with Argon2id (memory-hard). A client account and its ``Client`` share one
+Passwords are hashed with Argon2id (memory-hard), at most a few at once per process
+(``entrypoints.passwords``). A client account and its ``Client`` share one
 id, and so do a professional account and the profile it creates, so a token's identity says
 which client or professional the caller acts as without another lookup.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from argon2.exceptions import InvalidHashError, VerificationError
-
-from adapters.sql.users import User
+from adapters.sql.users import EmailTaken, User
+from booking import catalogue
 from booking.errors import InvalidInput
 from booking.model import Client
 from entrypoints.bootstrap import Container
+from entrypoints.config import EmailVerification
+from entrypoints.email_links import Link, LinkKind, verification_email
+
+logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -27,6 +32,35 @@ class Role(StrEnum):
     CLIENT = "client"
     PROFESSIONAL = "professional"
     ADMIN = "admin"
+
+
+def register(
+    container: Container,
+    *,
+    role: Role,
+    email: str,
+    password: str,
+    name: str = "",
+    phone: str = "",
+) -> User | None:
+    """Open a client or professional account; None if the address has one already.
+
+    Both cases cost the same (the password is hashed either way) and the caller answers them
+    alike, so registering tells nobody which addresses have accounts. With
+    ``HOURBOOK_EMAIL_VERIFICATION=required`` the new address is mailed a verification link; an
+    address that is taken is mailed nothing (its owner gets no mail they did not ask for).
+    """
+    try:
+        if role is Role.CLIENT:
+            user = register_client(container, email=email, password=password, name=name,
+                                   phone=phone)  # fmt: skip
+        else:
+            user = register_professional(container, email=email, password=password)
+    except EmailTaken:
+        return None
+    if container.settings.email_verification is EmailVerification.REQUIRED:
+        send_verification(container, user)
+    return user
 
 
 def register_client(
@@ -55,18 +89,61 @@ def create_admin(container: Container, email: str, password: str) -> User:
 
 
 def authenticate(container: Container, email: str, password: str) -> User | None:
-    """The account if the password is right, else None (the same work either way)."""
-    hasher = container.password_hasher
+    """The account if the password is right, else None (the same work either way).
+
+    A right password whose stored hash was made with older (weaker) parameters is hashed again
+    with today's and stored, so accounts move to the current cost as their owners log in.
+    """
+    passwords = container.passwords
     user = container.users.by_email(email)
     if user is None:
         # Hash anyway, so the answer takes as long whether or not the address exists.
-        hasher.hash(password)
+        passwords.hash(password)
         return None
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not passwords.verify(user.password_hash, password):
         return None
+    if passwords.needs_rehash(user.password_hash):
+        container.users.replace_password_hash(
+            user.id, user.password_hash, passwords.hash(password)
+        )
     return user
+
+
+def may_book(container: Container, user_id: UUID) -> bool:
+    """False only when verification is required and the account's address is not verified."""
+    if container.settings.email_verification is EmailVerification.OFF:
+        return True
+    user = container.users.get(user_id)
+    return user is not None and user.email_verified_at is not None
+
+
+def send_verification(container: Container, user: User) -> None:
+    """Mail ``user`` the link that verifies their address (logged, not raised, if it fails:
+    ``POST /auth/verification`` sends it again)."""
+    link = Link(kind=LinkKind.REGISTRATION, subject_id=user.id, current=user.email,
+                new=user.email)  # fmt: skip
+    send_link(container, link)
+
+
+def send_link(container: Container, link: Link) -> None:
+    try:
+        container.notifier.send(verification_email(container.settings, link))
+    except Exception:  # SMTP can fail in many ways; the account exists either way
+        logger.exception("could not mail the verification link (%s)", link.kind.value)
+
+
+def follow_link(container: Container, link: Link) -> bool:
+    """Apply what a followed link confirms; False if it no longer applies."""
+    now = container.clock.now()
+    if link.kind is LinkKind.REGISTRATION:
+        return container.users.mark_verified(link.subject_id, link.new, now)
+    if link.kind is LinkKind.CLIENT_EMAIL:
+        return catalogue.change_client_email(
+            link.subject_id, link.current, link.new, uow=container.uow()
+        )
+    return catalogue.change_professional_email(
+        link.subject_id, link.current, link.new, uow=container.uow()
+    )
 
 
 def _new_user(
@@ -87,9 +164,8 @@ def _new_user(
     return User(
         id=user_id,
         email=email.strip().lower(),
-        password_hash=container.password_hasher.hash(password),
+        password_hash=container.passwords.hash(password),
         role=role.value,
         created_at=container.clock.now(),
         client_id=client_id,
     )
-

@@ -7,34 +7,53 @@ hand with fakes (the clock in particular).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 import redis
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
 from adapters.clock import SystemClock
+from adapters.mail import FolderNotifier, SmtpNotifier
 from adapters.redis_idempotency import RedisIdempotencyStore
-from adapters.redis_revocations import RedisRevokedTokens
+from adapters.redis_revocations import CachedRevokedTokens
 from adapters.sql.engine import default_sqlite_url, make_engine
+from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlRevokedTokens, SqlUsers
-from booking.ports import Clock, IdempotencyStore, PaymentGateway, UnitOfWork
-from entrypoints.config import Environment, Settings
+from booking.ports import Clock, IdempotencyStore, Notifier, PaymentGateway, UnitOfWork
+from entrypoints.config import Environment, Settings, running_tests
+from entrypoints.passwords import Passwords
 from entrypoints.payments import make_payments
 
 
 class RevokedTokens(Protocol):
-    """The logout list: token ids that must be refused until they would have expired anyway."""
+    """The logout list: token and refresh-family ids refused until they would have expired
+    anyway, and per-account cut-offs ("log out everywhere")."""
 
-    def revoke(self, jti: str, expires_at: datetime) -> None: ...
+    def revoke(self, jti: str, expires_at: datetime) -> bool:
+        """List ``jti``; True if it was not listed already (refresh tokens are good once)."""
+        ...
 
-    def is_revoked(self, jti: str) -> bool: ...
+    def start_family(
+        self, family_id: str, account_id: UUID, refresh_jti: str, expires_at: datetime
+    ) -> None:
+        """A new login: ``refresh_jti`` is its refresh token that may be used next."""
+        ...
+
+    def rotate(self, family_id: str, presented: str, successor: str, expires_at: datetime) -> bool:
+        """Spend ``presented`` for ``successor``; False if it is not the login's usable one."""
+        ...
+
+    def revoke_all(self, account_id: UUID, valid_after: datetime) -> None: ...
+
+    def is_revoked(self, ids: Sequence[str], account_id: UUID, issued_at: datetime) -> bool: ...
 
 
 @dataclass(kw_only=True)
@@ -49,6 +68,9 @@ class Container:
     users: SqlUsers
     revoked_tokens: RevokedTokens
     password_hasher: PasswordHasher
+    passwords: Passwords
+    notifier: Notifier
+    feed_tokens: SqlFeedTokens
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -72,6 +94,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     engine = make_database(settings)
     known = ProfessionalCache()  # one per engine: ids and versions are per database
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+    hasher = make_password_hasher(settings)
     return Container(
         settings=settings,
         engine=engine,
@@ -80,7 +103,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         idempotency=make_idempotency(settings, engine, client, clock),
         users=SqlUsers(engine),
         revoked_tokens=make_revoked_tokens(settings, engine, client),
-        password_hasher=make_password_hasher(settings),
+        password_hasher=hasher,
+        passwords=Passwords(hasher, limit=settings.max_concurrent_hashes),
+        notifier=make_notifier(settings),
+        feed_tokens=SqlFeedTokens(engine),
         redis=client,
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
@@ -95,9 +121,16 @@ def make_database(settings: Settings) -> Engine:
     return make_engine(settings.database_url)
 
 
+def make_notifier(settings: Settings) -> Notifier:
+    """SMTP when ``SMTP_URL`` is set, else .eml files in the mail folder."""
+    if settings.smtp_url:
+        return SmtpNotifier(settings.smtp_url)
+    return FolderNotifier(settings.mail_dir)
+
+
 def make_password_hasher(settings: Settings) -> PasswordHasher:
     """Argon2id, memory-hard (RFC 9106 low-memory profile); cheap only in the test suite."""
-    if settings.env is Environment.TEST:
+    if settings.env is Environment.TEST and running_tests():
         return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     return PasswordHasher()
 
@@ -113,6 +146,8 @@ def make_idempotency(
 def make_revoked_tokens(
     settings: Settings, engine: Engine, client: redis.Redis | None
 ) -> RevokedTokens:
+    """The database's list, cached in Redis when there is one (durable either way)."""
+    durable = SqlRevokedTokens(engine)
     if client is not None:
-        return RedisRevokedTokens(client, prefix=settings.redis_prefix)
-    return SqlRevokedTokens(engine)
+        return CachedRevokedTokens(durable, client, prefix=settings.redis_prefix)
+    return durable

@@ -6,23 +6,31 @@
     hourbook db upgrade      migrate the database to this version's schema
     hourbook create-admin    make an administrator account
     hourbook seed            add the sample catalogue of professionals
+    hourbook jobs failed     list the dead letters: events whose notification job was given up
+    hourbook jobs requeue    run dead letters' notifications again (by outbox id, or --all)
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from adapters import dead_letters, rq_jobs
+from adapters.outbox_relay import QueueUnavailable
 from adapters.sql import migrate
+from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking.errors import BookingError
 from entrypoints import accounts, demo, seed, walkthrough, worker
-from entrypoints.bootstrap import build, make_database
-from entrypoints.config import ConfigError, Settings
+from entrypoints.bootstrap import Container, build, make_database
+from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
+from entrypoints.worker import DEFAULT_QUEUE
 
 
 class CommandFailed(Exception):
@@ -100,10 +108,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     admin.set_defaults(run=_create_admin)
 
+    incidents = commands.add_parser(
+        "payment-incidents",
+        help="list stray payments (refunded in full) and disputes, newest first",
+    )
+    incidents.add_argument("--limit", type=_positive, default=50)
+    incidents.set_defaults(run=_payment_incidents)
+
     sample = commands.add_parser("seed", help="add the sample catalogue of professionals")
     sample.add_argument("--professionals", type=_positive, default=300)
     sample.add_argument("--random-seed", type=int, default=1, help="same seed, same catalogue")
     sample.set_defaults(run=_seed)
+
+    jobs = commands.add_parser("jobs", help="dead letters: list and requeue given-up jobs")
+    job_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    failed = job_commands.add_parser("failed", help="list the dead letters, oldest first")
+    failed.add_argument("--limit", type=_positive, default=100, help="at most so many")
+    requeue = job_commands.add_parser("requeue", help="run dead letters' notifications again")
+    requeue.add_argument("ids", nargs="*", type=_positive, metavar="ID", help="outbox ids")
+    requeue.add_argument("--all", action="store_true", help="every dead letter")
+    for sub in (failed, requeue):
+        sub.add_argument("--queue", default=DEFAULT_QUEUE, help="the worker's RQ queue")
+    jobs.set_defaults(run=_jobs)
     return parser
 
 
@@ -128,6 +154,15 @@ def _demo(args: argparse.Namespace, _: Sequence[str]) -> int:
 
 def _serve(args: argparse.Namespace, _: Sequence[str]) -> int:
     settings = Settings.from_env()  # fail here, once, rather than in every gunicorn worker
+    require_rq_key_prefix(settings)
+    bind = args.bind or os.environ.get("HOURBOOK_BIND") or "127.0.0.1:8000"
+    if not settings.is_production and not is_loopback(bind):
+        # Outside production the payment simulator may be on and hashing may be weak: such a
+        # server is for this machine only.
+        raise CommandFailed(
+            f"refusing to serve on {bind} outside production (HOURBOOK_ENV={settings.env.value}):"
+            " bind to 127.0.0.1, or set HOURBOOK_ENV=production with its required settings"
+        )
     engine = make_database(settings)
     try:
         migrate.ensure_up_to_date(engine)
@@ -142,6 +177,24 @@ def _serve(args: argparse.Namespace, _: Sequence[str]) -> int:
         environ["HOURBOOK_WORKERS"] = "1"
     command = [sys.executable, "-m", "gunicorn", "--config", "python:entrypoints.gunicorn_conf"]
     os.execve(sys.executable, [*command, "entrypoints.serving:application()"], environ)  # noqa: S606
+
+
+def is_loopback(bind: str) -> bool:
+    """True for a gunicorn bind only this machine can reach (loopback or a unix socket)."""
+    if bind.startswith("unix:"):
+        return True
+    if bind.startswith("["):  # [::1]:8000
+        host = bind[1:].split("]", 1)[0]
+    elif bind.count(":") == 1:  # 127.0.0.1:8000
+        host = bind.split(":", 1)[0]
+    else:  # a bare host or IPv6 address
+        host = bind
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name could resolve anywhere
 
 
 def _worker(_: argparse.Namespace, rest: Sequence[str]) -> int:
@@ -160,6 +213,27 @@ def _db(args: argparse.Namespace, _: Sequence[str]) -> int:
               f" this code needs {migrate.head_revision()}")  # fmt: skip
     finally:
         engine.dispose()
+    return 0
+
+
+def _payment_incidents(args: argparse.Namespace, _: Sequence[str]) -> int:
+    """One line per incident: when, kind, reference, intent, booking, amount, refunded, detail."""
+    engine = make_database(Settings.from_env())
+    try:
+        migrate.ensure_up_to_date(engine)
+        uow = SqlUnitOfWork(engine, read_only=True)
+        with uow:
+            found = uow.incidents.latest(args.limit)
+    finally:
+        engine.dispose()
+    for incident in found:
+        print(
+            f"{incident.recorded_at.isoformat()}\t{incident.kind}\t{incident.reference}"
+            f"\t{incident.payment_intent_id}\t{incident.booking_id or '-'}"
+            f"\t{incident.amount_cents} {incident.currency}"
+            f"\trefunded {incident.refunded_cents}/{incident.refund_due_cents}"
+            f"\t{incident.detail}"
+        )
     return 0
 
 
@@ -192,6 +266,51 @@ def _seed(args: argparse.Namespace, _: Sequence[str]) -> int:
     finally:
         container.close()
     print(f"{added} professionals added ({args.professionals - added} were there already)")
+    return 0
+
+
+def _jobs(args: argparse.Namespace, _: Sequence[str]) -> int:
+    container = build(Settings.from_env())
+    try:
+        migrate.ensure_up_to_date(container.engine)
+        if args.jobs_command == "failed":
+            return _list_dead_letters(container.engine, args.limit)
+        return _requeue(container, args)
+    finally:
+        container.close()
+
+
+def _list_dead_letters(engine: Engine, limit: int) -> int:
+    letters = dead_letters.listing(engine, limit=limit)
+    for letter in letters:
+        failed = letter.failed_at.isoformat(timespec="seconds")
+        fields = (str(letter.outbox_id), letter.event_type, failed, letter.request_id or "-")
+        print("\t".join((*fields, letter.error)))
+    print(f"{len(letters)} dead letter(s): outbox id, event, failed at, request id, error",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _requeue(container: Container, args: argparse.Namespace) -> int:
+    if bool(args.ids) == args.all:
+        raise CommandFailed("name outbox ids, or --all")
+    engine = container.engine
+    ids = args.ids or [letter.outbox_id for letter in dead_letters.listing(engine, limit=None)]
+    queue = rq_jobs.queue(args.queue, container.redis) if container.redis else None
+    missing = []
+    for outbox_id in ids:
+        if not dead_letters.revive(engine, outbox_id, redispatch=queue is None):
+            missing.append(outbox_id)
+            continue
+        if queue is not None:
+            try:
+                rq_jobs.requeue(queue, engine, outbox_id)
+            except QueueUnavailable as error:
+                dead_letters.give_up(engine, outbox_id, error)  # still dead: nothing is lost
+                raise CommandFailed(f"outbox {outbox_id} not requeued: {error}") from error
+        print(f"{outbox_id}\trequeued")
+    if missing:
+        raise CommandFailed(f"not dead letters: {', '.join(map(str, missing))}")
     return 0
 
 

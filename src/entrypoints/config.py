@@ -2,11 +2,14 @@
 
 Every value has a safe embedded default for development (a SQLite file in the instance folder,
 an in-memory rate-limit store, a random secret), except where running with a default would be
-insecure: with ``HOURBOOK_ENV=production`` a missing secret or Redis URL refuses to start.
+insecure: with ``HOURBOOK_ENV=production`` a missing secret, Redis URL, Stripe setting or
+metrics token refuses to start. A Stripe key without its webhook secret is refused everywhere,
+and ``HOURBOOK_ENV=test`` outside the test suite.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -15,16 +18,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from adapters.sql.engine import default_sqlite_url
+from booking.holds import DEFAULT_HOLD_LIMITS, HoldLimits
+from entrypoints import redis_keys
 
 logger = logging.getLogger(__name__)
 
 MIN_SECRET_LENGTH = 32
+MAX_HOLDS = 1_000_000  # a hold cap that high is no cap: for benchmarks and trusted clients
 
 
 class ConfigError(ValueError):
@@ -34,7 +41,21 @@ class ConfigError(ValueError):
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
-    TEST = "test"
+    TEST = "test"  # only inside the test suite: it weakens password hashing
+
+
+class EmailVerification(StrEnum):
+    REQUIRED = "required"  # an account books only once its address is verified
+    OFF = "off"  # addresses are taken on trust (development and the demo)
+
+
+# The test suite sets this (tests/conftest.py); HOURBOOK_ENV=test is refused without it.
+TEST_SUITE_MARKER = "HOURBOOK_TEST_SUITE"
+
+
+def running_tests() -> bool:
+    """True inside hourbook's own test suite (and the processes it starts)."""
+    return os.environ.get(TEST_SUITE_MARKER) == "1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +65,69 @@ class RateLimits:
     default: str = "300/minute"
     login: str = "10/minute"
     booking: str = "30/minute"
+    register: str = "3/minute;20/hour"
+    search: str = "60/minute"  # GET /professionals: a free-time filter reads calendars
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustedProxies:
+    """Whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` to believe (``HOURBOOK_TRUSTED_PROXIES``).
+
+    Either ``hops`` proxies in front, whatever their address (``"1"``), or the ``networks`` the
+    proxies live in (``"127.0.0.1/32,10.0.0.0/8"``). The default trusts nobody: the client is the
+    socket's peer and forwarding headers are ignored.
+    """
+
+    hops: int = 0
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    @property
+    def trusts_anyone(self) -> bool:
+        return self.hops > 0 or bool(self.networks)
+
+    def gunicorn_allow_ips(self) -> str:
+        """The same trust in gunicorn's ``forwarded_allow_ips`` spelling."""
+        if self.hops:
+            return "*"
+        # gunicorn refuses an empty list; an address no peer can have trusts nobody.
+        return ",".join(str(network) for network in self.networks) or "0.0.0.0/32"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginThrottle:
+    """Back-off after wrong passwords, per (client address, account): see docs/security.md."""
+
+    free_failures: int = 5  # wrong passwords from one address for one account before waiting
+    base_seconds: int = 2  # the first wait; each further failure doubles it...
+    max_seconds: int = 900  # ...up to this cap
+    account_alarm: int = 50  # failures on one account from all addresses within an hour that
+    # leave no free failures to any address that has failed on it
+
+
+def trusted_proxies(value: str | None) -> TrustedProxies:
+    """Parse ``HOURBOOK_TRUSTED_PROXIES``: empty, a hop count, or comma-separated networks.
+
+    Also read by the gunicorn configuration, so gunicorn and the app trust the same peers.
+    """
+    name = "HOURBOOK_TRUSTED_PROXIES"
+    if value is None or not value.strip():
+        return TrustedProxies()
+    value = value.strip()
+    if value.isdigit():
+        hops = int(value)
+        if hops > 5:
+            raise ConfigError(f"{name} must be a hop count from 0 to 5, or networks")
+        return TrustedProxies(hops=hops)
+    networks = []
+    for part in value.split(","):
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=True))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be a hop count or comma-separated networks"
+                f" (e.g. 127.0.0.1/32,10.0.0.0/8), not {part.strip()!r}"
+            ) from None
+    return TrustedProxies(networks=tuple(networks))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +136,7 @@ class Settings:
     instance_dir: Path = Path("instance")
     database_url: str = ""
     redis_url: str | None = None
-    redis_prefix: str = "hourbook:"
+    redis_prefix: str = redis_keys.DEFAULT_PREFIX  # of every key: ours and RQ's
     secret_key: str = ""
     access_token_minutes: int = 15
     refresh_token_days: int = 30
@@ -60,6 +144,7 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     hold_minutes: int = 15
+    hold_limits: HoldLimits = DEFAULT_HOLD_LIMITS  # unpaid holds a client may keep at once
     max_body_bytes: int = 64 * 1024
     rate_limits: RateLimits = RateLimits()
     rate_limits_enabled: bool = True
@@ -69,6 +154,12 @@ class Settings:
     metrics_token: str | None = None  # when set, GET /metrics wants "Authorization: Bearer <it>"
     expire_holds_every_seconds: int = 60  # how often the worker looks for holds to end
     settle_refunds_every_seconds: int = 300  # how often it retries the refunds still owed
+    email_verification: EmailVerification = EmailVerification.OFF
+    max_concurrent_hashes: int = 2  # Argon2 hashes at once per process (64 MiB each)
+    # -- the edge (docs/deploy.md "nginx in front", docs/security.md) -------------------------
+    trusted_proxies: TrustedProxies = TrustedProxies()
+    login_throttle: LoginThrottle = LoginThrottle()
+    api_docs: bool = True  # serve Swagger UI at /docs (off by default in production)
 
     @property
     def is_production(self) -> bool:
@@ -82,6 +173,7 @@ class Settings:
 
 
 _DEFAULT_LIMITS = RateLimits()
+_Choice = TypeVar("_Choice", Environment, EmailVerification)
 
 
 class _Reader:
@@ -90,6 +182,11 @@ class _Reader:
 
     def settings(self) -> Settings:
         env = self.choice("HOURBOOK_ENV", Environment, Environment.DEVELOPMENT)
+        if env is Environment.TEST and not running_tests():
+            raise ConfigError(
+                "HOURBOOK_ENV=test is for hourbook's own test suite (it weakens password"
+                " hashing): use development or production"
+            )
         production = env is Environment.PRODUCTION
         instance_dir = Path(self.text("HOURBOOK_INSTANCE_DIR") or "instance")
         redis_url = self.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
@@ -98,37 +195,86 @@ class _Reader:
                 "REDIS_URL is required in production (rate limits, token revocation and"
                 " idempotency must be shared by every API process)"
             )
+        stripe_api_key = self.required_in_production("STRIPE_API_KEY", production)
+        stripe_webhook_secret = self.required_in_production("STRIPE_WEBHOOK_SECRET", production)
+        if stripe_api_key is not None and stripe_webhook_secret is None:
+            raise ConfigError(
+                "STRIPE_WEBHOOK_SECRET is required with STRIPE_API_KEY: without it no webhook"
+                " from Stripe could be verified (use the endpoint's whsec_… secret)"
+            )
+        metrics_token = self.bearer_token("HOURBOOK_METRICS_TOKEN")
+        if production and metrics_token is None:
+            raise ConfigError(
+                "HOURBOOK_METRICS_TOKEN is required in production: /metrics shows business"
+                " volumes (generate one with"
+                ' `python -c "import secrets; print(secrets.token_urlsafe(32))"`)'
+            )
         return Settings(
             env=env,
             instance_dir=instance_dir,
             database_url=self.database_url(instance_dir),
             redis_url=redis_url,
-            redis_prefix=self.text("HOURBOOK_REDIS_PREFIX") or "hourbook:",
+            redis_prefix=self.redis_prefix(),
             secret_key=self.secret(production),
             access_token_minutes=self.integer("HOURBOOK_ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60),
             refresh_token_days=self.integer("HOURBOOK_REFRESH_TOKEN_DAYS", 30, 1, 365),
-            stripe_api_key=self.required_in_production("STRIPE_API_KEY", production),
-            stripe_webhook_secret=self.required_in_production("STRIPE_WEBHOOK_SECRET", production),
+            stripe_api_key=stripe_api_key,
+            stripe_webhook_secret=stripe_webhook_secret,
             stripe_api_base=self.url("STRIPE_API_BASE", schemes=("http", "https")),
             hold_minutes=self.integer("HOURBOOK_HOLD_MINUTES", 15, 1, 24 * 60),
+            hold_limits=self.hold_limits(),
             max_body_bytes=self.integer("HOURBOOK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20),
             rate_limits=RateLimits(
                 default=self.rate("HOURBOOK_RATE_LIMIT_DEFAULT", _DEFAULT_LIMITS.default),
                 login=self.rate("HOURBOOK_RATE_LIMIT_LOGIN", _DEFAULT_LIMITS.login),
                 booking=self.rate("HOURBOOK_RATE_LIMIT_BOOKING", _DEFAULT_LIMITS.booking),
+                register=self.rate("HOURBOOK_RATE_LIMIT_REGISTER", _DEFAULT_LIMITS.register),
+                search=self.rate("HOURBOOK_RATE_LIMIT_SEARCH", _DEFAULT_LIMITS.search),
             ),
             rate_limits_enabled=self.flag("HOURBOOK_RATE_LIMITS_ENABLED", default=True),
             smtp_url=self.url("SMTP_URL", schemes=("smtp", "smtps")),
             mail_dir=Path(self.text("HOURBOOK_MAIL_DIR") or instance_dir / "mail"),
             public_url=self.text("HOURBOOK_PUBLIC_URL") or "http://127.0.0.1:8000",
-            metrics_token=self.bearer_token("HOURBOOK_METRICS_TOKEN"),
+            metrics_token=metrics_token,
             expire_holds_every_seconds=self.integer(
                 "HOURBOOK_EXPIRE_HOLDS_EVERY_SECONDS", 60, 5, 3600
             ),
             settle_refunds_every_seconds=self.integer(
                 "HOURBOOK_SETTLE_REFUNDS_EVERY_SECONDS", 300, 5, 3600
             ),
+            email_verification=self.choice(
+                "HOURBOOK_EMAIL_VERIFICATION",
+                EmailVerification,
+                EmailVerification.REQUIRED if production else EmailVerification.OFF,
+            ),
+            max_concurrent_hashes=self.integer("HOURBOOK_MAX_CONCURRENT_HASHES", 2, 1, 64),
+            # -- the edge ----------------------------------------------------------------------
+            trusted_proxies=trusted_proxies(self.text("HOURBOOK_TRUSTED_PROXIES")),
+            login_throttle=LoginThrottle(
+                free_failures=self.integer("HOURBOOK_LOGIN_FREE_FAILURES", 5, 1, 100),
+                base_seconds=self.integer("HOURBOOK_LOGIN_BACKOFF_SECONDS", 2, 1, 3600),
+                max_seconds=self.integer("HOURBOOK_LOGIN_BACKOFF_MAX_SECONDS", 900, 1, 86400),
+                account_alarm=self.integer("HOURBOOK_LOGIN_ACCOUNT_ALARM", 50, 1, 1_000_000),
+            ),
+            api_docs=self.flag("HOURBOOK_API_DOCS", default=not production),
         )
+
+    def hold_limits(self) -> HoldLimits:
+        per_client = self.integer(
+            "HOURBOOK_MAX_HOLDS_PER_CLIENT", DEFAULT_HOLD_LIMITS.per_client, 1, MAX_HOLDS
+        )
+        per_professional = self.integer(
+            "HOURBOOK_MAX_HOLDS_PER_CLIENT_AND_PROFESSIONAL",
+            DEFAULT_HOLD_LIMITS.per_client_and_professional,
+            1,
+            MAX_HOLDS,
+        )
+        if per_professional > per_client:
+            raise ConfigError(
+                "HOURBOOK_MAX_HOLDS_PER_CLIENT_AND_PROFESSIONAL must not be above"
+                " HOURBOOK_MAX_HOLDS_PER_CLIENT"
+            )
+        return HoldLimits(per_client=per_client, per_client_and_professional=per_professional)
 
     # -- single values ------------------------------------------------------------------------
 
@@ -136,7 +282,7 @@ class _Reader:
         value = self.environ.get(name, "").strip()
         return value or None
 
-    def choice(self, name: str, kind: type[Environment], default: Environment) -> Environment:
+    def choice(self, name: str, kind: type[_Choice], default: _Choice) -> _Choice:
         value = self.text(name)
         if value is None:
             return default
@@ -194,6 +340,16 @@ class _Reader:
             )
         return value
 
+    def redis_prefix(self) -> str:
+        """Letters, digits and ``_ . : - { }``: what RQ allows in its own prefix."""
+        value = self.text("HOURBOOK_REDIS_PREFIX") or redis_keys.DEFAULT_PREFIX
+        if not redis_keys.PREFIX_PATTERN.fullmatch(value):
+            raise ConfigError(
+                "HOURBOOK_REDIS_PREFIX must be 1-64 letters, digits or _ . : - { }"
+                f" (e.g. hourbook-staging:), not {value!r}"
+            )
+        return value
+
     def database_url(self, instance_dir: Path) -> str:
         value = self.text("DATABASE_URL")
         if value is None:
@@ -236,3 +392,23 @@ class _Reader:
                 " embedded default only"
             )
         return value
+
+
+def require_rq_key_prefix(settings: Settings) -> None:
+    """Refuse to run with Redis when rq's keys would be outside the prefix: rq was imported
+    before ``entrypoints`` set RQ_KEY_PREFIX, or the prefix changed since."""
+    if settings.redis_url is None:
+        return
+    wanted, loaded = redis_keys.rq_key_prefix(settings.redis_prefix), _loaded_rq_key_prefix()
+    if loaded != wanted:
+        raise ConfigError(
+            f"rq uses the key prefix {loaded!r} but HOURBOOK_REDIS_PREFIX="
+            f"{settings.redis_prefix!r} needs {wanted!r}: start through `hourbook`, which"
+            " sets RQ_KEY_PREFIX before rq is imported"
+        )
+
+
+def _loaded_rq_key_prefix() -> str:
+    from rq import defaults  # here: rq reads RQ_KEY_PREFIX when first imported
+
+    return str(defaults.RQ_KEY_PREFIX)

@@ -2,10 +2,10 @@
 
 Every value can be overridden from the environment, so one file serves a laptop and a
 production host. Defaults are the ones measured in ``docs/performance.md``: the ``gthread``
-worker with 2 processes × 4 threads per 2 cores, which overlaps the waits on PostgreSQL and
-Redis without the memory of more processes. Each worker process builds its own app (and so its
-own database pool) after the fork: ``preload_app`` stays off so no connection is shared across
-processes.
+worker (``entrypoints.gunicorn_worker``, which answers gunicorn's own errors in JSON) with
+2 processes × 4 threads per 2 cores, which overlaps the waits on PostgreSQL and Redis without
+the memory of more processes. Each worker process builds its own app (and so its own database
+pool) after the fork: ``preload_app`` stays off so no connection is shared across processes.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
 
 from entrypoints import logs  # not entrypoints.metrics: prometheus_client must wait (below)
+from entrypoints.config import trusted_proxies
 
 bind = os.environ.get("HOURBOOK_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+# gthread, answering the errors gunicorn raises itself (414, 431, 400) as JSON
+worker_class = "entrypoints.gunicorn_worker.JsonErrorsWorker"
 workers = int(os.environ.get("HOURBOOK_WORKERS", str(min(multiprocessing.cpu_count(), 8))))
 threads = int(os.environ.get("HOURBOOK_THREADS", "4"))
 # Behind a load balancer: requests must finish well inside its idle timeout.
@@ -32,8 +34,10 @@ keepalive = 5
 max_requests = 10_000
 max_requests_jitter = 1_000
 preload_app = False
-# The load balancer in front (docs/deploy.md) sets X-Forwarded-*; trust it on loopback only.
-forwarded_allow_ips = os.environ.get("HOURBOOK_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The proxies in front (docs/deploy.md) set X-Forwarded-*: gunicorn believes their scheme
+# header exactly where the app believes their X-Forwarded-For (HOURBOOK_TRUSTED_PROXIES).
+_TRUSTED = trusted_proxies(os.environ.get("HOURBOOK_TRUSTED_PROXIES"))
+forwarded_allow_ips = _TRUSTED.gunicorn_allow_ips()
 accesslog = None  # the app logs every request itself, as JSON with its request id
 logger_class = "entrypoints.gunicorn_logger.AppLogsRequests"  # so gunicorn builds no access line
 errorlog = "-"

@@ -36,7 +36,7 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
-from adapters.job_backlog import BacklogSource
+from adapters.job_backlog import Backlog, BacklogSource
 from adapters.job_heartbeat import JobHeartbeats
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ class Metrics:
     idempotent_replays: Counter
     webhook_rejected: Counter
     webhook_events: Counter  # outcome of a verified event: applied, duplicate, ...
+    payment_mismatches: Counter  # successes that cannot pay for their booking (stray payments)
+    payment_disputes: Counter  # event: charge.dispute.created, ...closed, ...
     heartbeats: JobHeartbeats | None = None  # when periodic jobs last succeeded (with Redis)
 
 
@@ -106,6 +108,14 @@ def build_metrics(backlog: BacklogSource, heartbeats: JobHeartbeats | None = Non
         webhook_events=counter(
             "webhook_events", "Verified webhook events, by what applying them did.", "outcome"
         ),
+        payment_mismatches=counter(
+            "payment_mismatches",
+            "Payment successes not accepted for their booking (another intent, amount or"
+            " currency): recorded as stray payments and refunded.",
+        ),
+        payment_disputes=counter(
+            "payment_disputes", "Dispute events recorded, by event type.", "event"
+        ),
         heartbeats=heartbeats,
     )
 
@@ -147,6 +157,35 @@ class BacklogCollector:
             "Outbox events not handed to a job yet.",
             backlog.undispatched,
         )
+        yield GaugeMetricFamily(
+            "hourbook_dead_letters",
+            "Outbox events whose notification job was given up (hourbook jobs failed).",
+            backlog.dead_letters,
+        )
+        yield from _refunds_owed(backlog)
+
+
+def _refunds_owed(backlog: Backlog) -> Iterator[Metric]:
+    count = GaugeMetricFamily(
+        "hourbook_refunds_owed", "Bookings whose refund is not paid yet.", labels=["currency"]
+    )
+    cents = GaugeMetricFamily(
+        "hourbook_refunds_owed_cents",
+        "Money owed back to clients and not paid yet, in cents.",
+        labels=["currency"],
+    )
+    for currency, owed in sorted(backlog.refunds_owed.items()):
+        count.add_metric([currency], owed.count)
+        cents.add_metric([currency], owed.cents)
+    oldest = min((owed.oldest for owed in backlog.refunds_owed.values()), default=None)
+    age = 0.0 if oldest is None else max((backlog.read_at - oldest).total_seconds(), 0.0)
+    yield count
+    yield cents
+    yield GaugeMetricFamily(
+        "hourbook_refunds_owed_oldest_seconds",
+        "How long the longest-owed refund has waited since it was decided (0: none owed).",
+        age,
+    )
 
 
 class HeartbeatCollector:

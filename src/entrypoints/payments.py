@@ -10,6 +10,7 @@ from adapters.payment_simulator import (
 from adapters.stripe_payments import StripeGateway
 from booking.ports import PaymentGateway
 from entrypoints.config import Settings
+from entrypoints.keys import Purpose, derive_key
 
 
 def make_payments(settings: Settings) -> PaymentGateway:
@@ -18,11 +19,15 @@ def make_payments(settings: Settings) -> PaymentGateway:
     if settings.stripe_api_key:
         return StripeGateway(settings.stripe_api_key, api_base=settings.stripe_api_base)
     return SimulatedPayments(
-        simulated_webhook_secret(settings.secret_key),
+        simulated_webhook_secret(_simulator_key(settings)),
         sink=HttpWebhookSink(f"{settings.public_url.rstrip('/')}/stripe/webhook"),
     )
 
 
 def webhook_secret(settings: Settings) -> str:
     """The endpoint secret webhooks are verified with (the simulator's when Stripe is not set)."""
-    return settings.stripe_webhook_secret or simulated_webhook_secret(settings.secret_key)
+    return settings.stripe_webhook_secret or simulated_webhook_secret(_simulator_key(settings))
+
+
+def _simulator_key(settings: Settings) -> str:
+    return derive_key(settings.secret_key, Purpose.SIMULATOR_WEBHOOK)

@@ -14,12 +14,13 @@ from flask import Flask
 from adapters.inline_jobs import InlineJobRunner
 from entrypoints.api.app import create_app
 from entrypoints.bootstrap import build
-from entrypoints.config import Settings
+from entrypoints.config import Settings, require_rq_key_prefix
 from entrypoints.worker import make_job_context
 
 
 def application() -> Flask:
     settings = Settings.from_env()
+    require_rq_key_prefix(settings)
     container = build(settings)
     app = create_app(settings, container)
     if settings.redis_url is None:

@@ -24,25 +24,16 @@ import redis
 from adapters import rq_jobs
 from adapters.job_heartbeat import JobHeartbeats
 from adapters.jobs import JobContext
-from adapters.mail import FolderNotifier, SmtpNotifier
 from adapters.rq_worker import make_worker, work_until_stopped
 from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
-from booking.ports import Notifier
-from entrypoints.bootstrap import Container, build
-from entrypoints.config import ConfigError, Settings
+from entrypoints.bootstrap import Container, build, make_notifier
+from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
 from entrypoints.cron_process import CronSupervisor
 from entrypoints.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = "hourbook"
-
-
-def make_notifier(settings: Settings) -> Notifier:
-    """SMTP when ``SMTP_URL`` is set, else .eml files in the mail folder."""
-    if settings.smtp_url:
-        return SmtpNotifier(settings.smtp_url)
-    return FolderNotifier(settings.mail_dir)
 
 
 def make_job_context(container: Container) -> JobContext:
@@ -73,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(os.environ.get("HOURBOOK_LOG_LEVEL", "info"))
     try:
         settings = Settings.from_env()
+        require_rq_key_prefix(settings)
     except ConfigError as error:
         print(f"hourbook worker: {error}", file=sys.stderr)
         return 2

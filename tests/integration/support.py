@@ -18,11 +18,13 @@ from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking import catalogue, services
 from booking.commands import CreateBooking
 from booking.errors import BookingError
+from booking.holds import HoldLimits
 from booking.model import Client, Professional
 from booking.ports import IdempotencyStore
 from tests.factories import FixedClock, make_client, make_professional, new_key
 
 T = TypeVar("T")
+UNCAPPED = HoldLimits(per_client=100, per_client_and_professional=100)
 
 
 def register(engine: sa.Engine, **overrides: object) -> tuple[Professional, Client]:
@@ -53,8 +55,12 @@ def attempt(
     clock: FixedClock,
     idempotency: IdempotencyStore | None = None,
     payments: InMemoryPayments | None = None,
+    limits: HoldLimits = UNCAPPED,
 ) -> str:
-    """Book through the service layer; the outcome as "ok" or the domain error's code."""
+    """Book through the service layer; the outcome as "ok" or the domain error's code.
+
+    The races here are about time, so one client may hold as much as it likes unless
+    ``limits`` says otherwise (test_concurrent_holds races the caps themselves)."""
     try:
         services.create_booking(
             cmd,
@@ -62,6 +68,7 @@ def attempt(
             payments=payments or InMemoryPayments(),
             idempotency=idempotency or InMemoryIdempotencyStore(clock),
             clock=clock,
+            limits=limits,
         )
     except BookingError as error:
         return error.code

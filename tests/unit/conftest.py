@@ -88,7 +88,8 @@ class World:
 
     def run_worker(self) -> None:
         """What the worker does next: each new event's payment follow-up, in order (one that
-        fails stays to be retried), then every refund still owed (``settle_refunds``)."""
+        fails stays to be retried), then every refund still owed, on bookings and on stray
+        payments (``settle_refunds``)."""
         while self.worked < len(self.store.outbox):
             event = self.store.outbox[self.worked]
             services.release_payment_after(
@@ -99,6 +100,11 @@ class World:
             if booking.refund_outstanding_cents:
                 services.settle_refund(
                     booking.id, uow=self.uow, payments=self.payments, clock=self.clock
+                )
+        for incident in list(self.store.incidents.values()):
+            if incident.refund_outstanding_cents:
+                services.settle_incident_refund(
+                    incident.reference, uow=self.uow, payments=self.payments, clock=self.clock
                 )
 
 

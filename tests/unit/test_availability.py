@@ -7,7 +7,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from booking.availability import local_to_utc, open_periods, window_occurrences
+from booking.availability import (
+    local_to_utc,
+    open_periods,
+    overlapping_windows,
+    window_occurrences,
+)
 from booking.model import AvailabilityWindow, TimeOff
 from booking.slot import Slot
 
@@ -131,3 +136,36 @@ def test_every_window_occurrence_reads_its_wall_clock_times_unless_a_transition_
         assert occurrence.duration == timedelta(hours=end_hour - start_hour)
     assert local_start.date() == day
     assert local_start.time() >= time(start_hour)  # at or (in a gap) after the wall-clock start
+
+
+def window(day: int, start: int, end: int) -> AvailabilityWindow:
+    return AvailabilityWindow(day_of_week=day, start=time(start), end=time(end % 24))
+
+
+def test_windows_that_share_time_on_the_same_day_are_found_as_pairs() -> None:
+    morning, late_morning, evening = window(0, 9, 12), window(0, 11, 14), window(0, 18, 24)
+    all_day = window(0, 0, 24)
+
+    clashes = overlapping_windows((morning, late_morning, evening, all_day))
+
+    assert clashes == [
+        (morning, late_morning),
+        (morning, all_day),
+        (late_morning, all_day),
+        (evening, all_day),
+    ]
+
+
+def test_touching_windows_and_windows_on_other_days_do_not_overlap() -> None:
+    windows = (window(0, 9, 12), window(0, 12, 17), window(1, 9, 17), window(0, 17, 24))
+
+    assert overlapping_windows(windows) == []
+
+
+def test_a_window_stored_twice_occurs_once() -> None:
+    twice = (window(0, 9, 17), window(0, 9, 17))
+    monday = Slot(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))
+
+    assert window_occurrences(twice, ZoneInfo("UTC"), monday) == [
+        Slot(datetime(2026, 6, 1, 9, tzinfo=UTC), datetime(2026, 6, 1, 17, tzinfo=UTC))
+    ]

@@ -114,7 +114,10 @@ class BookingMachine(RuleBasedStateMachine):
         if not self._paid_at_the_provider(booking):
             return
         services.record_payment_succeeded(
-            RecordPaymentSucceeded(payment_intent_id=str(booking.payment_intent_id)),
+            RecordPaymentSucceeded(
+                payment_intent_id=str(booking.payment_intent_id),
+                amount_received_cents=booking.total_price_cents, currency=booking.currency,
+            ),
             uow=self.uow,
             clock=self.clock,
         )

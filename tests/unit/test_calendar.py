@@ -342,7 +342,7 @@ def brute_force_free_slots(
             ):
                 found.append(slot)
             start += policy.granularity
-    return found
+    return sorted(set(found), key=lambda slot: slot.start)  # overlapping windows: each once
 
 
 @st.composite
@@ -473,3 +473,30 @@ def test_free_slots_are_exactly_the_grid_positions_a_brute_force_scan_accepts(
     assert calendar.free_slots(span, duration, now) == expected
     assert from_blocked.free_slots(span, duration, now) == expected
     assert from_blocked.has_free_slot(span, duration, now) == bool(expected)
+
+
+def test_overlapping_windows_stored_before_they_were_refused_offer_each_slot_once() -> None:
+    windows = (
+        AvailabilityWindow(day_of_week=0, start=time(9), end=time(12)),
+        AvailabilityWindow(day_of_week=0, start=time(9), end=time(12)),
+        AvailabilityWindow(day_of_week=0, start=time(10), end=time(13)),
+    )
+    calendar = Calendar(make_professional(availability=windows), [])
+    day = Slot(MONDAY, MONDAY + timedelta(days=1))
+
+    starts = [s.start for s in calendar.free_slots(day, HOUR, MONDAY)]
+
+    assert starts == [
+        at(MONDAY, 9), at(MONDAY, 9, 30), at(MONDAY, 10), at(MONDAY, 10, 30),
+        at(MONDAY, 11), at(MONDAY, 11, 30), at(MONDAY, 12),
+    ]
+
+
+def test_free_slots_with_a_limit_are_the_first_ones_in_time_order() -> None:
+    calendar = Calendar(make_professional(), [])
+    two_days = Slot(MONDAY, MONDAY + timedelta(days=2))
+
+    every = calendar.free_slots(two_days, HOUR, MONDAY)
+    first = calendar.free_slots(two_days, HOUR, MONDAY, limit=20)
+
+    assert len(every) == 2 * 15 and first == every[:20]

@@ -7,14 +7,20 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.memory import InMemoryBookings, InMemoryStore, InMemoryUnitOfWork
+from adapters.memory import (
+    InMemoryBookings,
+    InMemoryProfessionals,
+    InMemoryStore,
+    InMemoryUnitOfWork,
+)
 from booking import catalogue
 from booking.calendar import Blocked, Calendar
 from booking.catalogue import FreeTime
-from booking.errors import RuleViolation
+from booking.errors import InvalidInput, RuleViolation
 from booking.model import Booking, BookingPolicy, Location, Professional, TravelMode
 from booking.ports import SearchCriteria, UnitOfWork
 from booking.slot import Slot
@@ -202,3 +208,71 @@ def test_a_page_of_free_professionals_is_the_one_checking_every_candidate_finds(
     assert [(pro.id, distance) for pro, distance in page] == [
         (pro.id, distance) for pro, distance in expected
     ]
+
+
+class CountingProfessionals(InMemoryProfessionals):
+    """Professionals that remember every read of the search box and every one examined."""
+
+    def __init__(self, professionals: InMemoryProfessionals, reads: list[str]) -> None:
+        super().__init__(professionals.rows)
+        self.reads = reads
+        self.examined = 0
+
+    def search(self, criteria: SearchCriteria) -> list[tuple[Professional, float | None]]:
+        self.reads.append("the search box")
+        return super().search(criteria)
+
+    def search_ids(self, criteria: SearchCriteria) -> list[tuple[UUID, float | None]]:
+        self.reads.append("the search box")
+        return [(pro.id, distance) for pro, distance in super().search(criteria)]
+
+    def get_many(self, professional_ids: Sequence[UUID]) -> dict[UUID, Professional]:
+        self.examined += len(professional_ids)
+        return super().get_many(professional_ids)
+
+
+class CountingSearch(InMemoryUnitOfWork):
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self.reads: list[str] = []
+
+    def __enter__(self) -> CountingSearch:
+        super().__enter__()
+        self.professionals = CountingProfessionals(self.professionals, self.reads)
+        self.bookings = CountingBookings(self.bookings, self.reads)
+        return self
+
+
+def test_a_search_for_free_time_reads_the_box_once_and_examines_at_most_the_cap() -> None:
+    busy = [(metres, "booked all window") for metres in range(0, 3000, 2)]  # 1,500, all busy
+    uow = CountingSearch(store_with([*busy, (4000, "free")]))
+    criteria = SearchCriteria(category="plumbing", near=BERLIN, radius_km=10, limit=20)
+
+    page = catalogue.search_professionals(
+        criteria, uow=uow, clock=CLOCK, free=FreeTime(span=WINDOW, duration=HOUR)
+    )
+
+    assert page == []  # the free one is the 1,501st candidate: past the cap
+    assert uow.reads.count("the search box") == 1
+    assert uow.professionals.examined == catalogue.MAX_CANDIDATES == 1000
+    blocked_reads = [read for read in uow.reads if read.startswith("blocked time of ")]
+    assert len(blocked_reads) == 1 + (1000 - 60) // 100 + 1  # 60, then batches of 100
+
+
+def test_a_search_for_free_time_asks_for_no_more_than_the_first_200() -> None:
+    criteria = SearchCriteria(category="plumbing", limit=100, offset=101)
+
+    with pytest.raises(InvalidInput, match="offset \\+ limit is at most 200"):
+        catalogue.search_professionals(
+            criteria,
+            uow=InMemoryUnitOfWork(),
+            clock=CLOCK,
+            free=FreeTime(span=WINDOW, duration=HOUR),
+        )
+
+
+def test_a_radius_above_500_km_is_refused_by_the_domain() -> None:
+    criteria = SearchCriteria(near=BERLIN, radius_km=500.1)
+
+    with pytest.raises(InvalidInput, match="radius_km must be above 0 and at most 500"):
+        catalogue.search_professionals(criteria, uow=InMemoryUnitOfWork(), clock=CLOCK)

@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from booking.errors import InvalidInput
-from booking.model import SUPPORTED_CURRENCIES, CancellationReason, TravelMode
+from booking.model import (
+    MAX_HOURLY_RATE_CENTS,
+    MAX_TRAVEL_FEE_CENTS,
+    SUPPORTED_CURRENCIES,
+    CancellationReason,
+    TravelMode,
+)
 from booking.pricing import price_cents, refund_due_cents
 from tests.factories import make_professional
 
@@ -70,14 +76,14 @@ def test_a_client_cancelling_early_gets_everything_back_and_late_the_policy_shar
         start=start,
         now=start - timedelta(hours=24),
         reason=CancellationReason.CLIENT,
-        professional=pro,
+        terms=pro.policy.cancellation_terms,
     )
     late = refund_due_cents(
         paid_cents=9001,
         start=start,
         now=start - timedelta(hours=23, minutes=59),
         reason=CancellationReason.CLIENT,
-        professional=pro,
+        terms=pro.policy.cancellation_terms,
     )
 
     assert early == 9001
@@ -91,7 +97,7 @@ def test_a_professional_cancelling_always_refunds_in_full() -> None:
         start=start,
         now=start - timedelta(minutes=5),
         reason=CancellationReason.PROFESSIONAL,
-        professional=make_professional(),
+        terms=make_professional().policy.cancellation_terms,
     )
 
     assert refund == 9000
@@ -117,3 +123,13 @@ def test_a_professional_cannot_charge_in_an_unsupported_currency(currency: str) 
 @pytest.mark.parametrize("currency", sorted(SUPPORTED_CURRENCIES))
 def test_every_supported_currency_can_be_charged_in(currency: str) -> None:
     assert make_professional(currency=currency).currency == currency
+
+
+def test_a_rate_above_the_cap_is_refused_by_the_domain_itself() -> None:
+    with pytest.raises(InvalidInput, match="hourly_rate_cents is at most 50000000"):
+        make_professional(hourly_rate_cents=MAX_HOURLY_RATE_CENTS + 1)
+
+
+def test_a_travel_fee_above_the_cap_is_refused_by_the_domain_itself() -> None:
+    with pytest.raises(InvalidInput, match="travel_fee_cents is at most 100000000"):
+        make_professional(travel_fee_cents=MAX_TRAVEL_FEE_CENTS + 1)

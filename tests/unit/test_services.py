@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from booking import services
+from booking import catalogue, services
 from booking.commands import (
     CancelBooking,
     RecordPaymentFailed,
@@ -25,6 +25,7 @@ from booking.errors import (
 from booking.events import BookingCancelled, BookingConfirmed, BookingRequested, RefundIssued
 from booking.model import BookingStatus, CancellationReason
 from booking.ports import IDEMPOTENCY_LEASE
+from tests.factories import make_client
 from tests.unit.conftest import World
 
 
@@ -32,8 +33,13 @@ def pay(world: World, booking_id: object) -> None:
     intent_id = world.stored(booking_id).payment_intent_id  # type: ignore[arg-type]
     assert intent_id is not None
     world.payments.succeed(intent_id)
+    stored = world.stored(booking_id)  # type: ignore[arg-type]
     services.record_payment_succeeded(
-        RecordPaymentSucceeded(payment_intent_id=intent_id), uow=world.uow, clock=world.clock
+        RecordPaymentSucceeded(
+            payment_intent_id=intent_id, amount_received_cents=stored.total_price_cents,
+            currency=stored.currency,
+        ),
+        uow=world.uow, clock=world.clock,
     )
 
 
@@ -292,7 +298,8 @@ def test_cancelling_a_hold_whose_payment_succeeded_unseen_refunds_it_in_full(
 def test_a_release_the_provider_could_not_take_at_expiry_is_done_by_the_worker(
     world: World,
 ) -> None:
-    paid, unpaid = world.book(10), world.book(13)
+    other = catalogue.register_client(make_client(), uow=world.uow)  # one hold each
+    paid, unpaid = world.book(10), world.book(13, client_id=other.id)
     world.payments.succeed(paid.payment_intent_id or "")  # its webhook is lost
     world.clock.advance(timedelta(minutes=16))
     world.payments.unavailable = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -100,6 +100,13 @@ _PG_BLOCKED_INTERVALS = postgres_sql(  # blocked_intervals_many's query
         bookings.c.blocked_until > bindparam("start"),
     )
 )
+# A client's pending bookings, read for the hold caps (after the client's lock on PostgreSQL).
+_PG_LOCK = postgres_sql(select(_LOCK))
+_CLIENT_HOLDS = select(bookings).where(
+    bookings.c.client_id == bindparam("client_id"),
+    bookings.c.status == literal_column(f"'{BookingStatus.PENDING.value}'"),
+)
+_PG_CLIENT_HOLDS = postgres_sql(_CLIENT_HOLDS)
 # The hold's insert and the payment's optimistic update, on every booking.
 _PG_INSERT_BOOKING = postgres_sql(_INSERT_BOOKING.inline(), [c.name for c in bookings.c])
 _PG_UPDATE_BOOKING = postgres_sql(
@@ -141,6 +148,7 @@ class SqlProfessionals(_Repository):
         super().__init__(connection)
         self._cache = cache
         self._written: set[UUID] = set()  # never cached: this transaction may roll back
+        self._ranked: dict[UUID, int] = {}  # versions read by search_ids
 
     def add(self, professional: Professional) -> None:
         self._written.add(professional.id)
@@ -179,36 +187,56 @@ class SqlProfessionals(_Repository):
         professional.version += 1
 
     def search(self, criteria: SearchCriteria) -> list[tuple[Professional, float | None]]:
-        query = select(professionals)
-        if criteria.category is not None:
-            query = query.where(professionals.c.category == criteria.category)
         if criteria.near is not None and criteria.radius_km is not None:
-            return self._search_near(query, criteria.near, criteria.radius_km, criteria)
-        if criteria.near is not None:  # a point without a radius: no distance, id order
-            query = query.order_by(professionals.c.id)
-        else:
-            query = query.order_by(self._name_order(), professionals.c.id)
+            page = self._ranked_near(criteria, criteria.near, criteria.radius_km)
+            loaded = self._by_version([(id_, version) for _, id_, version in page])
+            return [
+                (loaded[id_], distance) for distance, id_, _ in page if id_ in loaded
+            ]  # one deleted since the box was read is left out
+        query = self._ordered(select(professionals), criteria)
         found = self._execute(query.offset(criteria.offset).limit(criteria.limit)).mappings()
         return [(pro, None) for pro in self._from_rows(list(found))]
 
-    def _search_near(
-        self, query: Select[Any], near: Location, radius_km: float, criteria: SearchCriteria
-    ) -> list[tuple[Professional, float | None]]:
-        # The bounding box narrows the candidates through the (category, lat, lng) index; the
-        # exact great-circle distance then decides, as the in-memory repository does. The box
-        # holds hundreds in a city, so it reads four columns, and only the page is built.
-        box = query.with_only_columns(*_LOCATED).where(_bounding_box(near, radius_km))
+    def search_ids(self, criteria: SearchCriteria) -> list[tuple[UUID, float | None]]:
+        if criteria.near is not None and criteria.radius_km is not None:
+            page = self._ranked_near(criteria, criteria.near, criteria.radius_km)
+            self._ranked.update((id_, version) for _, id_, version in page)
+            return [(id_, distance) for distance, id_, _ in page]
+        query = self._ordered(select(professionals.c.id, professionals.c.version), criteria)
+        found = self._execute(query.offset(criteria.offset).limit(criteria.limit)).all()
+        self._ranked.update((id_, version) for id_, version in found)
+        return [(id_, None) for id_, _ in found]
+
+    def get_many(self, professional_ids: Sequence[UUID]) -> dict[UUID, Professional]:
+        # Versions seen by search_ids let the cache answer without reading the rows again;
+        # version 0 is never stored, so an id not seen there is read.
+        return self._by_version([(id_, self._ranked.get(id_, 0)) for id_ in professional_ids])
+
+    def _ordered(self, query: Select[Any], criteria: SearchCriteria) -> Select[Any]:
+        if criteria.category is not None:
+            query = query.where(professionals.c.category == criteria.category)
+        if criteria.near is not None:  # a point without a radius: no distance, id order
+            return query.order_by(professionals.c.id)
+        return query.order_by(self._name_order(), professionals.c.id)
+
+    def _ranked_near(
+        self, criteria: SearchCriteria, near: Location, radius_km: float
+    ) -> list[tuple[float, UUID, int]]:
+        """One page of (distance, id, version) within the radius, nearest first.
+
+        The bounding box narrows the candidates through the (category, lat, lng) index; the
+        exact great-circle distance then decides, as the in-memory repository does. The box
+        holds hundreds in a city, so it reads four columns, and only the page is built."""
+        box = select(*_LOCATED).where(_bounding_box(near, radius_km))
+        if criteria.category is not None:
+            box = box.where(professionals.c.category == criteria.category)
         in_range: list[tuple[float, UUID, int]] = []
         for id_, version, lat, lng in self._execute(box).all():  # fetched at once
             distance = great_circle_km(near.lat, near.lng, lat, lng)
             if distance <= radius_km:
                 in_range.append((distance, id_, version))
         in_range.sort(key=itemgetter(0, 1))  # ties by id: UUIDs order as their text does
-        page = in_range[criteria.offset : criteria.offset + criteria.limit]
-        loaded = self._by_version([(id_, version) for _, id_, version in page])
-        return [
-            (loaded[id_], distance) for distance, id_, _ in page if id_ in loaded
-        ]  # one deleted since the box was read is left out
+        return in_range[criteria.offset : criteria.offset + criteria.limit]
 
     def _by_version(self, keys: list[tuple[UUID, int]]) -> dict[UUID, Professional]:
         """The professionals of these ids, from memory where their version is known, else
@@ -224,6 +252,7 @@ class SqlProfessionals(_Repository):
             for professional in self._from_rows(list(self._execute(query).mappings().all())):
                 found[professional.id] = professional
         return found
+
     def _name_order(self) -> ColumnElement[Any]:
         # Sort by code point as Python does; PostgreSQL's default collation is locale-aware.
         if self._connection.dialect.name == "postgresql":
@@ -286,6 +315,12 @@ class SqlClients(_Repository):
     def get(self, client_id: UUID) -> Client | None:
         row = self._execute(select(clients).where(clients.c.id == client_id)).mappings().first()
         return None if row is None else rows.client_from(row)
+
+    def get_many(self, client_ids: Collection[UUID]) -> dict[UUID, Client]:
+        if not client_ids:
+            return {}
+        found = self._execute(select(clients).where(clients.c.id.in_(list(client_ids))))
+        return {row["id"]: rows.client_from(row) for row in found.mappings()}
 
     def update(self, client: Client) -> None:
         result = self._execute(
@@ -387,6 +422,18 @@ class SqlBookings(_Repository):
         for row in self._execute(query).all():
             found.setdefault(row.professional_id, []).append((row.start_time, row.blocked_until))
         return found
+
+    def lock_client_holds(self, client_id: UUID) -> builtins.list[Booking]:
+        # SQLite's BEGIN IMMEDIATE already serialises every writer. On PostgreSQL a
+        # transaction-scoped advisory lock per client queues the holds of one client; it is
+        # always taken after the calendar's, so two holds never wait on each other in a cycle.
+        params = {"key": f"hourbook:client:{client_id}", "client_id": client_id}
+        if driver_of(self._connection) is None:
+            found = self._execute(_CLIENT_HOLDS, {"client_id": client_id}).mappings().all()
+        else:
+            run(self._connection, _PG_LOCK, {"key": params["key"]})
+            found = run(self._connection, _PG_CLIENT_HOLDS, params)[0]
+        return [rows.booking_from(row) for row in found]
 
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]:
         return self._all(

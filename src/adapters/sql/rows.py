@@ -8,16 +8,18 @@ from dataclasses import fields
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from booking.errors import InvalidInput
 from booking.events import Event
+from booking.incidents import IncidentKind, PaymentIncident
 from booking.model import (
     AvailabilityWindow,
     Booking,
     BookingPolicy,
     BookingStatus,
     CancellationReason,
+    CancellationTerms,
     Client,
     Location,
     Professional,
@@ -177,6 +179,9 @@ def booking_values(booking: Booking) -> Values:
         "status": booking.status.value,
         "cancellation_reason": booking.cancellation_reason and booking.cancellation_reason.value,
         "payment_intent_id": booking.payment_intent_id,
+        "free_cancellation_minutes": minutes(booking.terms.free_cancellation, "free_cancellation"),
+        "late_cancellation_refund_percent": booking.terms.late_refund_percent,
+        "paid_cents": booking.paid_cents,
         "refund_due_cents": booking.refund_due_cents,
         "refunded_cents": booking.refunded_cents,
         "idempotency_key": booking.idempotency_key,
@@ -200,6 +205,8 @@ def booking_from(row: Row) -> Booking:
         status=BookingStatus(row["status"]),
         cancellation_reason=CancellationReason(reason) if reason is not None else None,
         payment_intent_id=row["payment_intent_id"],
+        terms=_terms(row["free_cancellation_minutes"], row["late_cancellation_refund_percent"]),
+        paid_cents=row["paid_cents"],
         refund_due_cents=row["refund_due_cents"],
         refunded_cents=row["refunded_cents"],
         idempotency_key=row["idempotency_key"],
@@ -207,11 +214,55 @@ def booking_from(row: Row) -> Booking:
     )
 
 
+@lru_cache(maxsize=256)
+def _terms(free_cancellation_minutes: int, late_refund_percent: int) -> CancellationTerms:
+    return CancellationTerms(
+        free_cancellation=timedelta(minutes=free_cancellation_minutes),
+        late_refund_percent=late_refund_percent,
+    )
+
+
+# -- payment incidents -----------------------------------------------------------------------
+
+
+def incident_values(incident: PaymentIncident) -> Values:
+    return {
+        "reference": incident.reference,
+        "kind": incident.kind.value,
+        "payment_intent_id": incident.payment_intent_id,
+        "booking_id": incident.booking_id,
+        "amount_cents": incident.amount_cents,
+        "currency": incident.currency,
+        "detail": incident.detail[:255],
+        "refund_due_cents": incident.refund_due_cents,
+        "refunded_cents": incident.refunded_cents,
+        "recorded_at": incident.recorded_at,
+        "updated_at": incident.updated_at,
+    }
+
+
+def incident_from(row: Row) -> PaymentIncident:
+    return PaymentIncident(
+        reference=row["reference"],
+        kind=IncidentKind(row["kind"]),
+        payment_intent_id=row["payment_intent_id"],
+        booking_id=row["booking_id"],
+        amount_cents=row["amount_cents"],
+        currency=row["currency"],
+        detail=row["detail"],
+        refund_due_cents=row["refund_due_cents"],
+        refunded_cents=row["refunded_cents"],
+        recorded_at=row["recorded_at"],
+        updated_at=row["updated_at"],
+    )
+
+
 # -- outbox ----------------------------------------------------------------------------------
 
 
 def outbox_values(event: Event, now: datetime, request_id: str | None = None) -> Values:
-    """An ``outbox`` row: the event's class name, its fields as JSON, the causing request."""
+    """An ``outbox`` row: the event's class name, its fields as JSON, the causing request, and
+    a random job key (see ``tables.outbox``)."""
     payload = {field.name: _jsonable(getattr(event, field.name)) for field in fields(event)}
     return {
         "event_type": type(event).__name__,
@@ -219,7 +270,12 @@ def outbox_values(event: Event, now: datetime, request_id: str | None = None) ->
         "occurred_at": event.occurred_at,
         "created_at": now.astimezone(UTC),
         "request_id": request_id,
+        "job_key": new_job_key(),
     }
+
+
+def new_job_key() -> str:
+    return uuid4().hex
 
 
 def _jsonable(value: object) -> object:

@@ -141,6 +141,8 @@ users = Table(
     Column("client_id", Uuid, ForeignKey("clients.id"), nullable=True),
     Column("professional_id", Uuid, ForeignKey("professionals.id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Set when the owner follows the link mailed to ``email``; booking may wait for it.
+    Column("email_verified_at", UtcDateTime, nullable=True),
     UniqueConstraint("email"),
     CheckConstraint("role IN ('client', 'professional', 'admin')", name="role"),
 )
@@ -161,6 +163,15 @@ bookings = Table(
     Column("status", String(16), nullable=False),
     Column("cancellation_reason", String(32), nullable=True),
     Column("payment_intent_id", String(255), nullable=True),
+    # The cancellation terms agreed at the hold (0008); the defaults are the default policy's,
+    # for rows written by something other than the repository.
+    Column("free_cancellation_minutes", Integer, nullable=False, server_default=text("1440")),
+    Column(
+        "late_cancellation_refund_percent", SmallInteger, nullable=False,
+        server_default=text("50"),
+    ),
+    # What the booking's own payment took in (0008).
+    Column("paid_cents", Integer, nullable=False, server_default=text("0")),
     Column("refund_due_cents", Integer, nullable=False),
     Column("refunded_cents", Integer, nullable=False),
     Column("idempotency_key", String(255), nullable=True),
@@ -174,6 +185,13 @@ bookings = Table(
     Index(None, "professional_id", "start_time", "end_time"),
     Index(None, "status", "created_at"),  # finds expired holds
     Index(None, "client_id", "start_time"),
+    # Refunds still owed, oldest first: the settle job and the refunds-owed gauges read these.
+    Index(
+        "ix_bookings_refund_owed",
+        "updated_at",
+        postgresql_where=text("refund_due_cents > refunded_cents"),
+        sqlite_where=text("refund_due_cents > refunded_cents"),
+    ),
     # One payment pays for one booking.
     Index(
         "uq_bookings_payment_intent_id",
@@ -193,6 +211,30 @@ bookings = Table(
         postgresql_where=text("status <> 'cancelled'"),
         sqlite_where=text("status <> 'cancelled'"),
     ),
+)
+
+# Stray payments (a success that cannot pay for its booking, owed back in full) and disputes,
+# each kept once under its reference: the intent id, or the dispute id (0008).
+payment_incidents = Table(
+    "payment_incidents",
+    metadata,
+    Column("reference", String(255), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("payment_intent_id", String(255), nullable=False),
+    Column("booking_id", Uuid, nullable=True),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("detail", String(255), nullable=False),
+    Column("refund_due_cents", BigInteger, nullable=False),
+    Column("refunded_cents", BigInteger, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint(
+        "refunded_cents <= refund_due_cents AND refund_due_cents <= amount_cents",
+        name="refund_within_amount",
+    ),
+    Index(None, "payment_intent_id"),
+    Index(None, "recorded_at"),
 )
 
 idempotency_keys = Table(
@@ -227,9 +269,15 @@ outbox = Table(
     Column("dispatched_at", UtcDateTime, nullable=True),
     # The request that caused the event (its X-Request-ID), so the job's log lines carry it.
     Column("request_id", String(64), nullable=True),
-    # Set with dispatched_at when the in-process runner gave the row's job up (RQ keeps its
-    # own failed jobs); the failed-jobs gauge counts these rows.
+    # Set when the row's notification job was given up, by the in-process runner (with
+    # dispatched_at) or by RQ after its retries: a dead letter (adapters/dead_letters.py).
     Column("failed_at", UtcDateTime, nullable=True),
+    # Random, written with the row: the id of its job in the queue, which no other database's
+    # row (nor a row of this database restored to an earlier sequence) shares. NULL only on
+    # rows older than revision 0005; the relay gives those one before enqueueing.
+    Column("job_key", String(32), nullable=True),
+    Index("ix_outbox_job_key", "job_key", unique=True),
+    Column("last_error", String(500), nullable=True),  # why it was given up
     # The dispatcher reads undispatched rows in order; dispatched ones drop out of the index.
     Index(
         "ix_outbox_undispatched",
@@ -245,12 +293,48 @@ outbox = Table(
     ),
 )
 
-# Access and refresh tokens ended by a logout before they expire (used when there is no Redis;
-# with Redis the revocation list lives there). Rows past ``expires_at`` can be purged.
+# Token ids (``jti``) and refresh-token families (``fam``) ended before they expire by a logout
+# or by reuse detection. The durable store; Redis, when configured, caches it. Rows past
+# ``expires_at`` can be purged.
 revoked_tokens = Table(
     "revoked_tokens",
     metadata,
     Column("jti", String(64), primary_key=True),
     Column("expires_at", UtcDateTime, nullable=False),
     Index(None, "expires_at"),
+)
+
+# One row per login (a family of tokens): the one refresh token of it that may be used next.
+# Refreshing swaps it for the new one; presenting any other ends the family (reuse detection).
+token_families = Table(
+    "token_families",
+    metadata,
+    Column("family_id", String(64), primary_key=True),
+    Column("account_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("current_jti", String(64), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# "Log out everywhere": the account's tokens issued at or before ``valid_after`` are refused.
+token_valid_after = Table(
+    "token_valid_after",
+    metadata,
+    Column("account_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("valid_after", UtcDateTime, nullable=False),
+)
+
+# A professional's calendar feed token, as its SHA-256 (the token itself is shown once, when
+# made): a database leak gives no feed away, and a new token replaces the row.
+calendar_feed_tokens = Table(
+    "calendar_feed_tokens",
+    metadata,
+    Column(
+        "professional_id",
+        Uuid,
+        ForeignKey("professionals.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("token_sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )

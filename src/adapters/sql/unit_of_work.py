@@ -16,11 +16,17 @@ from adapters.request_context import current_request_id
 from adapters.sql import rows
 from adapters.sql.direct import driver_of, postgres_sql, run_each
 from adapters.sql.errors import storage_errors
+from adapters.sql.incidents import SqlPaymentIncidents
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
 from adapters.sql.tables import outbox
 from booking.events import Event
-from booking.ports import BookingRepository, ClientRepository, ProfessionalRepository
+from booking.ports import (
+    BookingRepository,
+    ClientRepository,
+    PaymentIncidentRepository,
+    ProfessionalRepository,
+)
 
 
 @lru_cache(maxsize=4)
@@ -41,6 +47,7 @@ class SqlUnitOfWork:
     professionals: ProfessionalRepository
     clients: ClientRepository
     bookings: BookingRepository
+    incidents: PaymentIncidentRepository
 
     def __init__(
         self,
@@ -75,6 +82,7 @@ class SqlUnitOfWork:
         self.clients = SqlClients(connection)
         self._bookings = SqlBookings(connection, professionals)
         self.bookings = self._bookings
+        self.incidents = SqlPaymentIncidents(connection)
         self.committed = False
         return self
 

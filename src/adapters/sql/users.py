@@ -7,7 +7,7 @@ transaction, so a taken e-mail address never leaves a client without an account 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import rows
 from adapters.sql.errors import storage_errors
-from adapters.sql.tables import clients, revoked_tokens, users
+from adapters.sql.tables import (
+    clients,
+    revoked_tokens,
+    token_families,
+    token_valid_after,
+    users,
+)
 from booking.model import Client
 
 ROLES = ("client", "professional", "admin")
@@ -38,6 +44,7 @@ class User:
     created_at: datetime
     client_id: UUID | None = None
     professional_id: UUID | None = None
+    email_verified_at: datetime | None = None
 
 
 class SqlUsers:
@@ -54,6 +61,7 @@ class SqlUsers:
             "client_id": user.client_id,
             "professional_id": user.professional_id,
             "created_at": user.created_at,
+            "email_verified_at": user.email_verified_at,
         }
         # The unique index on the address decides races between two registrations.
         with storage_errors():
@@ -89,6 +97,24 @@ class SqlUsers:
                 update(users).where(users.c.id == user_id).values(professional_id=professional_id)
             )
 
+    def mark_verified(self, user_id: UUID, email: str, when: datetime) -> bool:
+        """Record that ``email`` is verified, if it is still the account's address."""
+        with self._transaction() as connection:
+            return connection.execute(
+                update(users)
+                .where(users.c.id == user_id, users.c.email == email.lower())
+                .values(email_verified_at=func.coalesce(users.c.email_verified_at, when))
+            ).rowcount == 1
+
+    def replace_password_hash(self, user_id: UUID, old: str, new: str) -> None:
+        """Store a re-made hash, unless the password changed meanwhile."""
+        with self._transaction() as connection:
+            connection.execute(
+                update(users)
+                .where(users.c.id == user_id, users.c.password_hash == old)
+                .values(password_hash=new)
+            )
+
     def count_admins(self) -> int:
         with self._transaction() as connection:
             return int(
@@ -103,27 +129,102 @@ class SqlUsers:
             yield connection
 
 
+Revoked = tuple[str, datetime]  # (token or family id, expires_at)
+CutOff = tuple[UUID, datetime]  # (account id, valid_after)
+
+
 class SqlRevokedTokens:
-    """Token ids (``jti``) revoked before their expiry."""
+    """The durable revocation list: revoked token and family ids, and per-account cut-offs.
+
+    A token is refused if its id (``jti``) or its refresh family (``fam``) is listed, or if it
+    was issued at or before its account's ``valid_after`` ("log out everywhere").
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def revoke(self, jti: str, expires_at: datetime) -> None:
+    def revoke(self, jti: str, expires_at: datetime) -> bool:
+        """List ``jti`` until ``expires_at``; True if it was not listed already."""
         with storage_errors(), self.engine.begin() as connection:
             dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-            connection.execute(
+            # RETURNING, not rowcount: psycopg does not count an INSERT … ON CONFLICT reliably.
+            inserted = connection.execute(
                 dialect.insert(revoked_tokens)
                 .values(jti=jti, expires_at=expires_at)
                 .on_conflict_do_nothing(index_elements=[revoked_tokens.c.jti])
+                .returning(revoked_tokens.c.jti)
+            ).first()
+        return inserted is not None
+
+    def start_family(
+        self, family_id: str, account_id: UUID, refresh_jti: str, expires_at: datetime
+    ) -> None:
+        """Record a new login whose next usable refresh token is ``refresh_jti``."""
+        with storage_errors(), self.engine.begin() as connection:
+            connection.execute(
+                insert(token_families).values(
+                    family_id=family_id, account_id=account_id, current_jti=refresh_jti,
+                    expires_at=expires_at,
+                )
             )
 
-    def is_revoked(self, jti: str) -> bool:
-        with storage_errors(), self.engine.connect() as connection:
-            found = connection.execute(
-                select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti)
+    def rotate(self, family_id: str, presented: str, successor: str, expires_at: datetime) -> bool:
+        """Swap the family's usable refresh token ``presented`` for ``successor``; False if
+        ``presented`` is not the usable one (spent before, or the family is unknown)."""
+        with storage_errors(), self.engine.begin() as connection:
+            swapped = connection.execute(
+                update(token_families)
+                .where(
+                    token_families.c.family_id == family_id,
+                    token_families.c.current_jti == presented,
+                )
+                .values(current_jti=successor, expires_at=expires_at)
+                .returning(token_families.c.family_id)
             ).first()
-        return found is not None
+        return swapped is not None
+
+    def revoke_all(self, account_id: UUID, valid_after: datetime) -> None:
+        """Refuse every token of the account issued at or before ``valid_after``."""
+        with storage_errors(), self.engine.begin() as connection:
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(token_valid_after).values(
+                account_id=account_id, valid_after=valid_after
+            )
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[token_valid_after.c.account_id],
+                    set_={"valid_after": statement.excluded.valid_after},
+                )
+            )
+
+    def is_revoked(self, ids: Sequence[str], account_id: UUID, issued_at: datetime) -> bool:
+        with storage_errors(), self.engine.connect() as connection:
+            listed = connection.execute(
+                select(revoked_tokens.c.jti).where(revoked_tokens.c.jti.in_(list(ids))).limit(1)
+            ).first()
+            if listed is not None:
+                return True
+            cut_off = connection.execute(
+                select(token_valid_after.c.valid_after).where(
+                    token_valid_after.c.account_id == account_id
+                )
+            ).scalar()
+        return cut_off is not None and issued_at <= cut_off
+
+    def active(self, now: datetime) -> tuple[list[Revoked], list[CutOff]]:
+        """Everything still in force: ``(jti, expires_at)`` pairs and ``(account, valid_after)``."""
+        with storage_errors(), self.engine.connect() as connection:
+            revoked = connection.execute(
+                select(revoked_tokens.c.jti, revoked_tokens.c.expires_at).where(
+                    revoked_tokens.c.expires_at > now
+                )
+            ).all()
+            cut_offs = connection.execute(
+                select(token_valid_after.c.account_id, token_valid_after.c.valid_after)
+            ).all()
+        return [(r.jti, r.expires_at) for r in revoked], [
+            (c.account_id, c.valid_after) for c in cut_offs
+        ]
 
     def purge_expired(self, now: datetime) -> int:
         with storage_errors(), self.engine.begin() as connection:

@@ -23,14 +23,19 @@ from entrypoints.api import (
     webhooks,
 )
 from entrypoints.api.context import EXTENSION
+from entrypoints.api.edge import init_edge, init_edge_after_limiter
 from entrypoints.api.limits import init_limiter
+from entrypoints.api.login_throttle import init_login_throttle
 from entrypoints.api.metrics import init_metrics
+from entrypoints.api.proxies import behind_proxies
 from entrypoints.api.request_ids import init_request_ids
 from entrypoints.api.security import SECURITY_SCHEMES, init_jwt
 from entrypoints.bootstrap import Container, build
-from entrypoints.config import Settings
+from entrypoints.config import Settings, require_rq_key_prefix
+from entrypoints.keys import Purpose, derive_key
 
 API_VERSION = "1"
+SWAGGER_UI_VERSION = "5.17.14"
 _BLUEPRINTS = (
     auth.blp,
     professionals.blp,
@@ -51,14 +56,19 @@ class HourbookApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hin
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
-    settings = settings or (container.settings if container else Settings.from_env())
+    if settings is None and container is None:  # a process of its own (gunicorn): the env
+        settings = Settings.from_env()
+        require_rq_key_prefix(settings)
+    settings = settings or container.settings  # type: ignore[union-attr]
     container = container or build(settings)
     ensure_up_to_date(container.engine)  # migrating is the operator's job: hourbook db upgrade
 
     app = Flask("hourbook")
     app.config.update(_flask_config(settings))
+    app.wsgi_app = behind_proxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions[EXTENSION] = container
     init_request_ids(app)  # first: every later hook, and every log line, has the request id
+    init_edge(app)  # before the limiter: a chunked body is measured before anything reads it
     init_metrics(app, container)
 
     api = HourbookApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
@@ -70,13 +80,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     simulator.register_if_simulated(app)
     errors.register(app)
     init_jwt(app, settings)
+    init_login_throttle(app, settings)
     init_limiter(app, settings)
+    init_edge_after_limiter(app)
     return app
 
 
 def _flask_config(settings: Settings) -> dict[str, object]:
     return {
-        "SECRET_KEY": settings.secret_key,
+        "SECRET_KEY": derive_key(settings.secret_key, Purpose.FLASK_SESSION),
         "MAX_CONTENT_LENGTH": settings.max_body_bytes,
         "JSON_SORT_KEYS": False,
         "API_TITLE": "hourbook",
@@ -84,8 +96,10 @@ def _flask_config(settings: Settings) -> dict[str, object]:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Swagger UI runs scripts from a CDN in the reader's browser: a pinned version, and
+        # off in production unless HOURBOOK_API_DOCS says otherwise (openapi.json stays).
+        "OPENAPI_SWAGGER_UI_PATH": "docs" if settings.api_docs else None,
+        "OPENAPI_SWAGGER_UI_URL": f"https://cdn.jsdelivr.net/npm/swagger-ui-dist@{SWAGGER_UI_VERSION}/",
         "TESTING": settings.env == "test",
     }
 

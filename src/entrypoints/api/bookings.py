@@ -12,11 +12,12 @@ from booking.commands import CancelBooking, CreateBooking
 from booking.errors import BookingNotFound, PaymentUnavailable
 from booking.model import Booking, CancellationReason
 from booking.ports import BookingQuery
+from entrypoints import accounts
 from entrypoints.accounts import Role
 from entrypoints.api import outcomes
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
-from entrypoints.api.errors import REPLAYED_HEADER
+from entrypoints.api.errors import REPLAYED_HEADER, ApiError
 from entrypoints.api.presenters import Body, booking_body, receipt_body
 from entrypoints.api.schemas.bookings import (
     BookingFilter,
@@ -57,6 +58,12 @@ class Bookings(MethodView):
         result again (``Idempotent-Replayed: true``) and books nothing more.
         """
         app = container()
+        if not accounts.may_book(app, current_principal().user_id):
+            raise ApiError(
+                403, "email_unverified",
+                "verify your e-mail address first: open the link we mailed"
+                " (POST /auth/verification sends it again)",
+            )
         cmd = CreateBooking(
             client_id=current_principal().user_id,
             professional_id=body.professional_id,
@@ -67,7 +74,7 @@ class Bookings(MethodView):
         try:
             receipt = services.create_booking(
                 cmd, uow=app.uow(), payments=app.payments, idempotency=app.idempotency,
-                clock=app.clock,
+                clock=app.clock, limits=app.settings.hold_limits,
             )
         except PaymentUnavailable:  # the hold was cancelled: its payment could not be opened
             outcomes.booking_cancelled(CancellationReason.PAYMENT_ERROR)

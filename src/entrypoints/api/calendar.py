@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
 from uuid import UUID
 
+from flask import request
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -77,17 +79,32 @@ class FreeSlots(MethodView):
     @blp.arguments(SlotArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, FreeSlotsSchema)
     def get(self, query: SlotQuery, professional_id: UUID) -> Body:
-        """Bookable slots of ``duration_minutes`` between ``from`` and ``to``, with their price."""
+        """Bookable slots of ``duration_minutes`` between ``from`` and ``to``, with their price.
+
+        At most 1,000 slots in one answer, in time order, each once; when there are more,
+        ``next`` is the URL of the next page (the same query from the first slot left out),
+        else null.
+        """
         app = container()
         free = catalogue.free_slots(
             professional_id, query.span, query.duration, uow=app.reader(), clock=app.clock
         )
+        minutes = int(query.duration.total_seconds()) // 60
+        following = None
+        if free.next_start is not None:
+            args = {
+                "from": free.next_start.isoformat(),
+                "to": query.span.end.isoformat(),
+                "duration_minutes": minutes,
+            }
+            following = f"{request.path}?{urlencode(args)}"
         return {
             "professional_id": professional_id,
-            "duration_minutes": int(query.duration.total_seconds()) // 60,
+            "duration_minutes": minutes,
             "price_cents": free.price_cents,
             "currency": free.currency,
             "slots": [{"start_time": s.start, "end_time": s.end} for s in free.slots],
+            "next": following,
         }
 
 

@@ -1,17 +1,16 @@
 """``GET /professionals/<id>/calendar.ics?token=…``: a professional's private calendar feed.
 
-Calendar apps subscribe to a URL and cannot send credentials, so the URL carries its own: the
-token is an HMAC-SHA256 of the professional's id under the app's secret key, compared in
-constant time. Changing the secret key revokes every feed URL. The feed lists confirmed
+Calendar apps subscribe to a URL and cannot send credentials, so the URL carries its own: a
+random token made by ``POST /professionals/{id}/calendar-feed/rotate`` (shown once, stored as
+its hash, see ``adapters.sql.feed_tokens``); rotating it again revokes the URL before. The
+clients of the bookings are read in one query, however many bookings. The feed lists confirmed
 bookings from 30 days back onwards, and those cancelled in that window (except holds that were
 never paid) as ``STATUS:CANCELLED`` so that a subscribed calendar removes them. From the
-container it uses ``settings.secret_key``, ``uow()`` and ``clock``.
+container it uses ``feed_tokens``, ``uow()`` and ``clock``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -37,23 +36,15 @@ NEVER_CONFIRMED = frozenset(
 )
 
 
-def feed_token(secret_key: str, professional_id: UUID) -> str:
-    message = f"calendar-feed:{professional_id}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
-
-
-def feed_path(secret_key: str, professional_id: UUID) -> str:
-    """The path (and token) to give the professional, e.g. in their profile."""
-    token = feed_token(secret_key, professional_id)
+def feed_path(professional_id: UUID, token: str) -> str:
+    """The path (and token) to give the professional when their token is made."""
     return f"/professionals/{professional_id}/calendar.ics?token={token}"
 
 
 @calendar_feed.get("/professionals/<uuid:professional_id>/calendar.ics")
 def professional_calendar(professional_id: UUID) -> Response:
     container = current_app.extensions["hourbook"]
-    given = request.args.get("token", "")
-    expected = feed_token(container.settings.secret_key, professional_id)
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    if not container.feed_tokens.matches(professional_id, request.args.get("token", "")):
         abort(404)  # the same answer as for an unknown professional: nothing to probe
     since = container.clock.now() - PAST
     uow: UnitOfWork = container.uow()
@@ -67,8 +58,10 @@ def professional_calendar(professional_id: UUID) -> Response:
             for booking in _every(uow, professional_id, status, since)
             if booking.cancellation_reason not in NEVER_CONFIRMED
         ]
-        clients = {b.client_id: uow.clients.get(b.client_id) for b in bookings}
-    entries = [professional_entry(b, clients[b.client_id], stamp=b.updated_at) for b in bookings]
+        clients = uow.clients.get_many({b.client_id for b in bookings})
+    entries = [
+        professional_entry(b, clients.get(b.client_id), stamp=b.updated_at) for b in bookings
+    ]
     body = render_calendar(sorted(entries, key=lambda e: e.start), name=professional.name)
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from booking import catalogue
+from entrypoints import accounts
 from entrypoints.accounts import Role
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.presenters import Body, client_body
 from entrypoints.api.schemas.accounts import ClientChangesSchema, ClientSchema
 from entrypoints.api.security import current_principal, protected
+from entrypoints.email_links import Link, LinkKind
 
 blp = Blueprint("clients", __name__, url_prefix="/clients", description="Your client record")
 
@@ -28,8 +30,19 @@ class Me(MethodView):
     @blp.arguments(ClientChangesSchema)
     @blp.response(200, ClientSchema)
     def patch(self, changes: dict[str, str]) -> Body:
-        """Change your name or contact details (the login address stays as it is)."""
-        client = catalogue.update_client(
-            current_principal().user_id, changes, uow=container().uow()
-        )
-        return client_body(client)
+        """Change your name or contact details (the login address stays as it is).
+
+        A new ``email`` is not taken at once: a link is mailed to it, and the address changes
+        when the link is opened. Until then the answer shows it as ``pending_email``.
+        """
+        app = container()
+        client_id = current_principal().user_id
+        new_email = changes.pop("email", None)
+        client = catalogue.update_client(client_id, changes, uow=app.uow())
+        body = client_body(client)
+        if new_email is not None and new_email != client.email:
+            link = Link(kind=LinkKind.CLIENT_EMAIL, subject_id=client_id, current=client.email,
+                        new=new_email)  # fmt: skip
+            accounts.send_link(app, link)
+            body["pending_email"] = new_email
+        return body

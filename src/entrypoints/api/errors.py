@@ -33,6 +33,8 @@ from entrypoints.api import outcomes
 logger = logging.getLogger(__name__)
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+_LIBRARIES = {"redis": "redis", "sqlalchemy": "database", "psycopg": "database",
+              "sqlite3": "database"}  # fmt: skip
 _STATUS_BY_FAMILY: tuple[tuple[type[BookingError], int], ...] = (
     (InvalidInput, 422),
     (NotFound, 404),
@@ -59,13 +61,20 @@ class ApiError(Exception):
     """An error that only the HTTP edge knows about (authorization, preconditions, headers)."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: Mapping[str, object] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Mapping[str, object] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers
 
 
 def status_for(error: BookingError) -> int:
@@ -98,14 +107,34 @@ def domain_error(error: BookingError) -> Response:
     headers = {REPLAYED_HEADER: "true"} if error.replayed else {}
     if status == 503:
         headers["Retry-After"] = "5"
+        dependency = unavailable_dependency(error)
+        logger.warning(  # an outage pages someone: WARNING, naming what is down
+            "%s unavailable: %s", dependency, error.message, extra={"dependency": dependency}
+        )
     if status == 500:
         logger.error("unmapped domain error", exc_info=error)
         return error_response(500, "internal_error", "something went wrong on our side")
     return error_response(status, error.code, error.message, headers=headers)
 
 
+def unavailable_dependency(error: BookingError) -> str:
+    """``database``, ``redis`` or ``payment provider``: what a 503 is waiting for, read from
+    the library that raised the error the domain error was translated from."""
+    if isinstance(error, PaymentUnavailable):
+        return "payment provider"
+    cause: BaseException | None = error.__cause__
+    while cause is not None:
+        library = type(cause).__module__.split(".")[0]
+        if library in _LIBRARIES:
+            return _LIBRARIES[library]
+        cause = cause.__cause__
+    return "storage"
+
+
 def api_error(error: ApiError) -> Response:
-    return error_response(error.status, error.code, error.message, error.details)
+    return error_response(
+        error.status, error.code, error.message, error.details, headers=error.headers
+    )
 
 
 def http_error(error: HTTPException) -> Response:
@@ -117,6 +146,9 @@ def http_error(error: HTTPException) -> Response:
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
+    allowed = getattr(error, "valid_methods", None)
+    if allowed:  # a 405 names what is allowed (RFC 9110, 15.5.6)
+        headers["Allow"] = ", ".join(allowed)
     if isinstance(messages, Mapping):
         return _validation_error(status, messages, headers)
     if status >= 500:

@@ -1,9 +1,13 @@
-"""Rate limits (flask-limiter): per caller and per endpoint, stricter on login and booking.
+"""Rate limits (flask-limiter): per caller and per endpoint, stricter on login, booking and
+search.
 
-The caller is the token's account when a valid token is presented, else the remote address
-(behind a proxy, configure it to set the client address, see docs/deploy.md). Counters live in
-Redis when ``REDIS_URL`` is set, so every API process shares them, else in process memory.
-Over the limit: 429 in the common error shape, with ``Retry-After``.
+The caller is the token's account when a valid token is presented, else the client's address
+(behind proxies, as ``HOURBOOK_TRUSTED_PROXIES`` resolves it: ``entrypoints.api.proxies``).
+Login is different: it is counted by address whatever token or header comes with it, so
+holding tokens buys no extra attempts; wrong passwords are counted by (address, account) in
+``entrypoints.api.login_throttle``. Counters live in Redis when
+``REDIS_URL`` is set, so every API process shares them, else in process memory. Over the
+limit: 429 in the common error shape, with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -19,8 +23,18 @@ from booking.errors import BookingError
 from entrypoints.api.security import verify_token
 from entrypoints.config import Settings
 
-# Endpoints with their own, stricter limit (POST only): (endpoint, rate setting).
-_STRICT = (("auth.Login", "login"), ("bookings.Bookings", "booking"))
+LOGIN = "auth.Login"
+REGISTER = "auth.Register"
+BOOKINGS = "bookings.Bookings"
+# Requests that mail a verification link to an address the caller names (endpoint, method):
+# they share one budget per caller, the register rate, so nobody can make the platform mail
+# some address over and over. Requests that name no new address are not counted.
+_MAILING = (
+    ("auth.Verification", "POST"),
+    ("clients.Me", "PATCH"),
+    ("professionals.Professionals", "POST"),
+    ("professionals.OneProfessional", "PATCH"),
+)
 # Stripe retries webhooks from a few addresses: limiting them would only delay confirmations.
 _UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/stripe/webhook")
 
@@ -36,6 +50,15 @@ def caller_key() -> str:
     return f"address:{get_remote_address()}"
 
 
+def login_address_key() -> str:
+    return f"login-address:{get_remote_address()}"
+
+
+def register_address_key() -> str:
+    """Registration is anonymous: counted by address, whatever token comes with it."""
+    return f"register-address:{get_remote_address()}"
+
+
 def init_limiter(app: Flask, settings: Settings) -> Limiter:
     """Attach a limiter to ``app``; call after the blueprints are registered."""
     limiter = Limiter(
@@ -43,7 +66,11 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         app=app,
         default_limits=[settings.rate_limits.default],
         storage_uri=settings.redis_url or "memory://",
-        key_prefix=f"{settings.redis_prefix}ratelimit",
+        # limits' Redis storage puts its own prefix ("LIMITS") before flask-limiter's key:
+        # replacing it keeps every counter under the deployment's prefix.
+        storage_options={"key_prefix": f"{settings.redis_prefix}ratelimit"}
+        if settings.redis_url
+        else {},
         strategy="moving-window",
         headers_enabled=True,
         swallow_errors=True,  # Redis down: fail open rather than refuse every request
@@ -53,8 +80,41 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
     # register itself with the app: keep it alive for as long as the app lives.
     app.extensions["hourbook_limiter"] = limiter
     limiter.request_filter(lambda: request.path.startswith(_UNLIMITED_PATHS))
-    for endpoint, which in _STRICT:
-        view = app.view_functions[endpoint]
-        rate = getattr(settings.rate_limits, which)
-        app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(view)
+    rates = settings.rate_limits
+    login = app.view_functions[LOGIN]
+    app.view_functions[LOGIN] = limiter.limit(
+        rates.login, key_func=login_address_key, methods=["POST"]
+    )(login)
+    register = app.view_functions[REGISTER]
+    app.view_functions[REGISTER] = limiter.limit(
+        rates.register, key_func=register_address_key, methods=["POST"]
+    )(register)
+    bookings = app.view_functions[BOOKINGS]
+    app.view_functions[BOOKINGS] = limiter.limit(rates.booking, methods=["POST"])(bookings)
+    for endpoint, method in _MAILING:
+        mailing = limiter.shared_limit(
+            rates.register, scope="mailed-links", methods=[method],
+            exempt_when=_names_no_address, override_defaults=False,
+        )  # fmt: skip
+        app.view_functions[endpoint] = mailing(app.view_functions[endpoint])
+    _limit_search(app, limiter, settings)
     return limiter
+
+
+def _names_no_address() -> bool:
+    if request.path.startswith("/auth/"):
+        return False  # asking for the link again always mails
+    body = request.get_json(silent=True)
+    return not (isinstance(body, dict) and "email" in body)
+
+
+# Anonymous search can ask for free time, which reads calendars: its own limit (GET only),
+# instead of the default one.
+_SEARCH = "professionals.Professionals"
+
+
+def _limit_search(app: Flask, limiter: Limiter, settings: Settings) -> None:
+    view = app.view_functions[_SEARCH]
+    app.view_functions[_SEARCH] = limiter.limit(settings.rate_limits.search, methods=["GET"])(
+        view
+    )

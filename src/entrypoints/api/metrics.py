@@ -4,8 +4,9 @@ Latency is labelled with the URL rule (``/bookings/<uuid:booking_id>``), never t
 and with the method and status, so the number of series stays bounded whatever clients send.
 
 The endpoint shows business volumes (bookings, payments), so it is not for the public: with
-``HOURBOOK_METRICS_TOKEN`` set it answers only ``Authorization: Bearer <token>``; without it,
-keep it off the public network (docs/operations.md). It is not in the OpenAPI document.
+``HOURBOOK_METRICS_TOKEN`` set (production refuses to start without it) it answers only
+``Authorization: Bearer <token>``; without it, keep it off the public network
+(docs/operations.md). It is not in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ def init_metrics(app: Flask, container: Container) -> None:
 def backlog_source(container: Container) -> BacklogSource:
     """RQ's queue when Redis is configured (``hourbook worker``), else the outbox table."""
     if container.redis is not None:
-        return RqBacklog(container.engine, container.redis, DEFAULT_QUEUE)
-    return OutboxBacklog(container.engine)
+        return RqBacklog(
+            container.engine, container.redis, DEFAULT_QUEUE, now=container.clock.now
+        )
+    return OutboxBacklog(container.engine, now=container.clock.now)
 
 
 @metrics_endpoint.get("/metrics")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from adapters.stripe_events import Outcome
+from adapters.stripe_events import DISPUTE_EVENTS, Outcome
 from booking.errors import BookingError, SlotUnavailable
 from booking.model import Booking, BookingStatus, CancellationReason
 from booking.receipts import BookingReceipt
@@ -72,6 +72,10 @@ def webhook_applied(event_type: str, outcome: Outcome) -> None:
     if (metrics := installed_metrics()) is None:
         return
     metrics.webhook_events.labels(outcome=outcome.value).inc()
+    if outcome is Outcome.MISMATCH:
+        metrics.payment_mismatches.inc()
+    if outcome is Outcome.APPLIED and event_type in DISPUTE_EVENTS:
+        metrics.payment_disputes.labels(event=event_type).inc()
     verdict = _PAYMENT_VERDICTS.get(event_type)
     if outcome is Outcome.APPLIED and verdict is not None:
         metrics.payments.labels(outcome=verdict).inc()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from uuid import UUID, uuid4
 
 from flask import request
@@ -14,6 +15,7 @@ from booking.catalogue import FreeTime
 from booking.errors import ConcurrentUpdate
 from booking.model import Professional
 from booking.ports import SearchCriteria
+from entrypoints import accounts
 from entrypoints.accounts import Role
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.calendar_feed import feed_path
@@ -21,6 +23,7 @@ from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
 from entrypoints.api.presenters import Body, professional_body
 from entrypoints.api.schemas.professionals import (
+    CalendarFeedSchema,
     NewProfessionalSchema,
     ProfessionalChangesSchema,
     ProfessionalPageSchema,
@@ -36,6 +39,7 @@ from entrypoints.api.security import (
     optional_principal,
     protected,
 )
+from entrypoints.email_links import Link, LinkKind
 
 blp = Blueprint(
     "professionals", __name__, url_prefix="/professionals", description="Find and manage"
@@ -86,18 +90,34 @@ class Professionals(MethodView):
     @blp.arguments(NewProfessionalSchema)
     @blp.response(201, ProfessionalSchema, headers=_ETAG_DOC)
     def post(self, draft: ProfileDraft) -> tuple[Body, int, dict[str, str]]:
-        """Create a profile: a professional their own (once), an admin anyone's."""
+        """Create a profile: a professional their own (once), an admin anyone's.
+
+        A professional's profile starts with their login address; another ``email`` is mailed
+        a link and shown as ``pending_email`` until the link is opened.
+        """
         principal = current_principal()
         app = container()
         professional_id = principal.user_id if principal.role is Role.PROFESSIONAL else uuid4()
         if principal.role is Role.PROFESSIONAL and _exists(professional_id):
             raise ApiError(409, "profile_exists", "you already have a profile: PATCH it")
         pro = draft.build(professional_id)
+        pending = None
+        login = app.users.get(principal.user_id) if principal.role is Role.PROFESSIONAL else None
+        if login is not None and pro.email.lower() != login.email:
+            # Bookings are mailed to the profile's address: until its owner proves they read
+            # it, the profile uses the account's own address.
+            pending, pro = pro.email, replace(pro, email=login.email)
         catalogue.register_professional(pro, uow=app.uow())
         if principal.role is Role.PROFESSIONAL:
             app.users.link_professional(principal.user_id, pro.id)
+        body = professional_body(pro)
+        if pending is not None:
+            link = Link(kind=LinkKind.PROFILE_EMAIL, subject_id=pro.id, current=pro.email,
+                        new=pending)  # fmt: skip
+            accounts.send_link(app, link)
+            body["pending_email"] = pending
         headers = {"ETag": _etag(pro), "Location": f"/professionals/{pro.id}"}
-        return professional_body(pro), 201, headers
+        return body, 201, headers
 
 
 @blp.route("/<uuid:professional_id>")
@@ -107,18 +127,12 @@ class OneProfessional(MethodView):
     def get(self, professional_id: UUID) -> tuple[Body, int, dict[str, str]]:
         """A public profile; its ETag is the version to send back in If-Match.
 
-        With the professional's own token or an admin's, it also carries
-        ``calendar_feed_url``, the private calendar feed to subscribe to.
+        The private calendar feed's URL is not part of it: it is shown once, by
+        ``POST /professionals/{id}/calendar-feed/rotate``.
         """
-        principal = optional_principal()
+        optional_principal()  # a bad token is a 401, not an anonymous read
         pro = catalogue.get_professional(professional_id, uow=container().reader())
-        body = professional_body(pro)
-        # The answer depends on who asks, and the feed URL is a secret: no shared cache keeps it.
-        headers = {"ETag": _etag(pro), "Vary": "Authorization"}
-        if principal is not None and (principal.is_admin or principal.owns_profile(pro.id)):
-            body["calendar_feed_url"] = _calendar_feed_url(pro.id)
-            headers["Cache-Control"] = "private, no-store"
-        return body, 200, headers
+        return professional_body(pro), 200, {"ETag": _etag(pro), "Vary": "Authorization"}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
     @blp.doc(parameters=[_IF_MATCH])
@@ -127,9 +141,14 @@ class OneProfessional(MethodView):
     def patch(
         self, changes: dict[str, object], professional_id: UUID
     ) -> tuple[Body, int, dict[str, str]]:
-        """Change your profile (or any, as admin); with If-Match, only if nobody else did."""
+        """Change your profile (or any, as admin); with If-Match, only if nobody else did.
+
+        A new ``email`` is not taken at once: a link is mailed to it, and the profile's address
+        changes when the link is opened. Until then the answer shows it as ``pending_email``.
+        """
         require_editor(current_principal(), professional_id)
         expected = _if_match()
+        new_email = changes.pop("email", None)
         try:
             pro = catalogue.update_professional(
                 professional_id, changes, uow=container().uow(), expected_version=expected
@@ -140,7 +159,31 @@ class OneProfessional(MethodView):
             raise ApiError(
                 412, "precondition_failed", "the profile changed since: read it again"
             ) from error
-        return professional_body(pro), 200, {"ETag": _etag(pro)}
+        body = professional_body(pro)
+        if isinstance(new_email, str) and new_email != pro.email:
+            link = Link(kind=LinkKind.PROFILE_EMAIL, subject_id=pro.id, current=pro.email,
+                        new=new_email)  # fmt: skip
+            accounts.send_link(container(), link)
+            body["pending_email"] = new_email
+        return body, 200, {"ETag": _etag(pro)}
+
+
+@blp.route("/<uuid:professional_id>/calendar-feed/rotate")
+class CalendarFeedToken(MethodView):
+    @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @blp.response(201, CalendarFeedSchema)
+    def post(self, professional_id: UUID) -> tuple[Body, int, dict[str, str]]:
+        """Make a new private calendar feed URL; the one before stops working at once.
+
+        The URL is shown in this answer only (its token is stored hashed): subscribe to it in
+        your calendar app, and rotate again if it leaks.
+        """
+        require_editor(current_principal(), professional_id)
+        app = container()
+        catalogue.get_professional(professional_id, uow=app.reader())  # 404 for an admin too
+        token = app.feed_tokens.rotate(professional_id, app.clock.now())
+        url = app.settings.public_url.rstrip("/") + feed_path(professional_id, token)
+        return {"calendar_feed_url": url}, 201, {"Cache-Control": "no-store"}
 
 
 def require_editor(principal: Principal, professional_id: UUID) -> None:
@@ -154,11 +197,6 @@ def _exists(professional_id: UUID) -> bool:
     uow = container().uow()
     with uow:
         return uow.professionals.get(professional_id) is not None
-
-
-def _calendar_feed_url(professional_id: UUID) -> str:
-    settings = container().settings
-    return settings.public_url.rstrip("/") + feed_path(settings.secret_key, professional_id)
 
 
 def _etag(pro: Professional) -> str:

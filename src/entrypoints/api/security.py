@@ -1,18 +1,20 @@
 """Bearer tokens (flask-jwt-extended): who is calling, with which role, and the logout list.
 
-A token's identity is the account id and its ``role`` claim the account's role. Tokens that are
+A token's identity is the account id and its ``role`` claim the account's role; ``fam`` names
+the login it descends from (see :func:`issue_tokens`). Tokens that are
 expired, tampered with, revoked (logged out) or missing all answer 401 in the common error
 shape; a valid token with the wrong role answers 403.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from flask import Flask, Response, g
 from flask_jwt_extended import (
@@ -30,10 +32,12 @@ from entrypoints.accounts import Role
 from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError, error_response
 from entrypoints.config import Settings
+from entrypoints.keys import Purpose, derive_key
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+AUDIENCE = "hourbook-api"
 SCHEME = "bearerAuth"
 BEARER = [{SCHEME: []}]
 OPTIONAL_BEARER = [{}, {SCHEME: []}]  # anonymous, or with a token that may show more
@@ -108,41 +112,123 @@ def protected(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 def issue_tokens(user: User) -> dict[str, object]:
-    claims = {"role": user.role}
-    settings = container().settings
+    """A new login: an access token and a refresh token of a new family.
+
+    A family is one login and the tokens that refreshing it gives later: revoking it (logout,
+    or a refresh token used twice) ends every token of that login at once. Only the family's
+    newest refresh token may be used (the database keeps which one that is).
+    """
+    family, refresh_jti = uuid4().hex, str(uuid4())
+    container().revoked_tokens.start_family(family, user.id, refresh_jti, _refresh_expiry())
+    return _tokens(user, family, refresh_jti)
+
+
+def rotate_tokens(user: User, claims: Mapping[str, object]) -> dict[str, object] | None:
+    """New tokens of the same login for the refresh token ``claims``, which is spent; None if
+    it had been spent already (the caller ends the login: someone else holds a copy)."""
+    family = claims.get("fam")
+    if not isinstance(family, str) or not family:  # made before families existed
+        if not container().revoked_tokens.revoke(str(claims["jti"]), _expiry(claims)):
+            return None
+        return issue_tokens(user)
+    successor = str(uuid4())
+    store = container().revoked_tokens
+    if not store.rotate(family, str(claims["jti"]), successor, _refresh_expiry()):
+        return None
+    return _tokens(user, family, successor)
+
+
+def _tokens(user: User, family: str, refresh_jti: str) -> dict[str, object]:
+    # ``iat_us``: the issue time in microseconds, so "log out everywhere" cuts to the instant.
+    claims = {"role": user.role, "fam": family, "iat_us": time.time_ns() // 1000}
+    identity = str(user.id)
     return {
-        "access_token": create_access_token(identity=str(user.id), additional_claims=claims),
-        "refresh_token": create_refresh_token(identity=str(user.id), additional_claims=claims),
+        "access_token": create_access_token(identity=identity, additional_claims=claims),
+        "refresh_token": create_refresh_token(
+            identity=identity, additional_claims={**claims, "jti": refresh_jti}
+        ),
         "token_type": "Bearer",
-        "expires_in": settings.access_token_minutes * 60,
+        "expires_in": container().settings.access_token_minutes * 60,
     }
 
 
-def revoke(claims: Mapping[str, object]) -> None:
+def _refresh_expiry() -> datetime:
+    return datetime.now(UTC) + timedelta(days=container().settings.refresh_token_days)
+
+
+def revoke(claims: Mapping[str, object]) -> bool:
+    """Revoke the token and its family; True if the token was not revoked before."""
+    first = container().revoked_tokens.revoke(str(claims["jti"]), _expiry(claims))
+    revoke_family(claims)
+    return first
+
+
+def revoke_family(claims: Mapping[str, object]) -> None:
+    """End every token of the login ``claims`` belongs to (tokens without a family: none)."""
+    family = claims.get("fam")
+    if not isinstance(family, str) or not family:
+        return
+    # The family's newest refresh token ends at most a refresh lifetime from now.
+    days = container().settings.refresh_token_days
+    until = datetime.now(UTC) + timedelta(days=days, minutes=1)
+    container().revoked_tokens.revoke(family, until)
+
+
+def revoke_everywhere(account_id: UUID) -> None:
+    """Refuse every token of the account issued until now ("log out everywhere")."""
+    now = datetime.fromtimestamp(time.time_ns() // 1000 / 1_000_000, UTC)
+    container().revoked_tokens.revoke_all(account_id, now)
+
+
+def issued_at(claims: Mapping[str, object]) -> datetime:
+    """When the token was made, to the microsecond if it says (``iat_us``)."""
+    micros = claims.get("iat_us")
+    if isinstance(micros, int):
+        return datetime.fromtimestamp(micros / 1_000_000, UTC)
+    seconds = claims.get("iat")
+    return datetime.fromtimestamp(seconds if isinstance(seconds, int | float) else 0, UTC)
+
+
+def _expiry(claims: Mapping[str, object]) -> datetime:
     expires = claims.get("exp")
-    expires_at = (
-        datetime.fromtimestamp(expires, UTC)
-        if isinstance(expires, int)
-        else datetime.now(UTC) + timedelta(days=400)
-    )
-    container().revoked_tokens.revoke(str(claims["jti"]), expires_at)
+    if isinstance(expires, int):
+        return datetime.fromtimestamp(expires, UTC)
+    return datetime.now(UTC) + timedelta(days=400)
 
 
 def init_jwt(app: Flask, settings: Settings) -> JWTManager:
+    """Tokens signed with their own key (derived from the secret), for this deployment only:
+    ``iss`` is its public URL and ``aud`` this API, and both are checked."""
     app.config.update(
-        JWT_SECRET_KEY=settings.secret_key,
+        JWT_SECRET_KEY=derive_key(settings.secret_key, Purpose.JWT),
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.refresh_token_days),
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_ENCODE_ISSUER=settings.public_url,
+        JWT_DECODE_ISSUER=settings.public_url,
+        JWT_ENCODE_AUDIENCE=AUDIENCE,
+        JWT_DECODE_AUDIENCE=AUDIENCE,
     )
     jwt = JWTManager(app)
     _answer_in_our_shape(jwt)
 
     @jwt.token_in_blocklist_loader
     def is_revoked(_header: dict[str, object], payload: dict[str, object]) -> bool:
-        return container().revoked_tokens.is_revoked(str(payload["jti"]))
+        try:
+            account_id = UUID(str(payload["sub"]))
+        except ValueError:
+            return True
+        ids = [str(payload["jti"])]
+        if isinstance(payload.get("fam"), str):
+            ids.append(str(payload["fam"]))
+        revoked = container().revoked_tokens.is_revoked(ids, account_id, issued_at(payload))
+        if revoked and payload.get("type") == "refresh":
+            # A spent or logged-out refresh token came back: whoever holds it may have stolen
+            # it, so the whole login ends (reuse detection).
+            revoke_family(payload)
+        return revoked
 
     return jwt
 

@@ -21,8 +21,15 @@ from entrypoints.config import Environment, RateLimits, Settings
 from tests.factories import FixedClock
 from tests.integration.api.support import Api
 from tests.integration.conftest import REDIS_URL
+from tests.integration.support import UNCAPPED
 
-GENEROUS = RateLimits(default="100000/minute", login="100000/minute", booking="100000/minute")
+GENEROUS = RateLimits(
+    default="100000/minute",
+    login="100000/minute",
+    booking="100000/minute",
+    search="100000/minute",
+    register="100000/minute",
+)
 
 
 FULL_STACK = pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis])
@@ -31,7 +38,12 @@ FULL_STACK = pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.
 @pytest.fixture(params=["sqlite", FULL_STACK])
 def settings(request: pytest.FixtureRequest) -> Settings:
     """Settings for a test app: its own database, and Redis (own prefix) on the full stack."""
-    base = Settings(env=Environment.TEST, secret_key="test-secret-" * 4, rate_limits=GENEROUS)
+    base = Settings(
+        env=Environment.TEST,
+        secret_key="test-secret-" * 4,
+        rate_limits=GENEROUS,
+        hold_limits=UNCAPPED,  # test_hold_caps puts the default caps back
+    )
     if request.param == "sqlite":
         return replace(base, database_url=request.getfixturevalue("sqlite_url"))
     return replace(

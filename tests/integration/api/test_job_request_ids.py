@@ -7,8 +7,8 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from rq import Queue
 
+from adapters import rq_jobs
 from adapters.inline_jobs import InlineJobRunner
 from adapters.jobs import JobContext
 from adapters.memory import ListNotifier
@@ -85,7 +85,8 @@ def test_an_rq_worker_logs_each_job_with_the_id_of_the_request_that_caused_it(
     api: Api, clock: FixedClock, container: Container, jobs: JobContext, queue_name: str
 ) -> None:
     book_and_cancel(api, clock)
-    queue = Queue(queue_name, connection=container.redis)
+    assert container.redis is not None
+    queue = rq_jobs.queue(queue_name, container.redis)
     OutboxRelay(container.engine).relay_once(OutboxEnqueuer(queue))
 
     with capture_json_log() as log:

@@ -129,7 +129,8 @@ def test_payment_events_count_successes_failures_confirmations_and_rejections(
     declined = api.book(client, pro["id"], at(MONDAY, 12)).get_json()
     secret = webhook_secret(container.settings)
 
-    success = intent_event("payment_intent.succeeded", intent_of(paid), event_id="evt_ok")
+    success = intent_event("payment_intent.succeeded", intent_of(paid), currency="eur",
+                           event_id="evt_ok")
     deliver(api, success, sign(success, secret))
     deliver(api, success, sign(success, secret))  # Stripe redelivers: a duplicate
     failure = intent_event("payment_intent.payment_failed", intent_of(declined))

@@ -56,7 +56,7 @@ class Server:
         body: dict[str, str] = {"email": email, "password": PASSWORD, "role": role}
         if role == "client":
             body["name"] = "Cleo Client"
-        assert self.call("POST", "/auth/register", body).status == 201
+        assert self.call("POST", "/auth/register", body).status == 202
         login = self.call("POST", "/auth/login", {"email": email, "password": PASSWORD})
         assert login.status == 200, login.body
         return {"Authorization": f"Bearer {login.body['access_token']}"}
@@ -77,6 +77,7 @@ def environment(settings: Settings) -> dict[str, str]:
         "HOURBOOK_RATE_LIMIT_DEFAULT": "100000/minute",
         "HOURBOOK_RATE_LIMIT_LOGIN": "100000/minute",
         "HOURBOOK_RATE_LIMIT_BOOKING": "100000/minute",
+        "HOURBOOK_RATE_LIMIT_REGISTER": "100000/minute",
         "HOURBOOK_REDIS_PREFIX": settings.redis_prefix,
     }
     env.pop("REDIS_URL", None)

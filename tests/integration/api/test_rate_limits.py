@@ -98,3 +98,45 @@ def test_with_rate_limits_turned_off_login_and_booking_still_work(container: Con
     for hour in (10, 11, 12):
         booked = api.book(client, pro["id"], at(MONDAY, hour))
         assert "X-RateLimit-Limit" not in booked.headers
+
+
+def test_register_has_its_own_strict_limit_per_address(container: Container) -> None:
+    limits = RateLimits(default="50/minute", login="50/minute", booking="50/minute",
+                        register="2/minute")  # fmt: skip
+    settings = replace(container.settings, rate_limits=limits)
+    client = create_app(settings, replace(container, settings=settings)).test_client()
+    bodies = [
+        {"email": f"r{n}-{uuid4().hex[:8]}@example.com", "password": PASSWORD,
+         "role": "professional"}
+        for n in range(3)
+    ]  # fmt: skip
+
+    answers = [client.post("/auth/register", json=body) for body in bodies]
+
+    assert [answer.status_code for answer in answers] == [202, 202, 429]
+    assert error_code(answers[2]) == "too_many_requests"
+    assert int(answers[2].headers["Retry-After"]) > 0
+    login = client.post("/auth/login", json={"email": bodies[0]["email"], "password": PASSWORD})
+    assert login.status_code == 200  # the default budget has room: only register is spent
+
+
+def test_requests_that_mail_a_link_share_the_register_budget_and_others_do_not_count(
+    container: Container,
+) -> None:
+    limits = RateLimits(default="50/minute", login="50/minute", booking="50/minute",
+                        register="2/minute")  # fmt: skip
+    settings = replace(container.settings, rate_limits=limits)
+    api = Api(create_app(settings, replace(container, settings=settings)).test_client())
+    client = api.register()
+
+    def patch(body: dict[str, str]) -> int:
+        return api.client.patch("/clients/me", json=body, headers=client.headers).status_code
+
+    renamed = [patch({"name": f"Cleo {n}"}) for n in range(3)]
+    mailed = [patch({"email": f"new-{n}@example.com"}) for n in range(2)]
+    resend = api.client.post("/auth/verification", headers=client.headers)
+
+    assert renamed == [200, 200, 200]
+    assert mailed == [200, 200]
+    assert resend.status_code == 429  # the budget is shared between the mailing endpoints
+    assert patch({"name": "Cleo again"}) == 200

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from flask import Flask
 from flask_jwt_extended import JWTManager, create_access_token
@@ -122,12 +124,15 @@ class CountingRevocations:
         self.inner = inner
         self.asked = 0
 
-    def is_revoked(self, jti: str) -> bool:
+    def is_revoked(self, ids: Sequence[str], account_id: UUID, issued_at: datetime) -> bool:
         self.asked += 1
-        return self.inner.is_revoked(jti)
+        return self.inner.is_revoked(ids, account_id, issued_at)
 
-    def revoke(self, jti: str, expires_at: datetime) -> None:
-        self.inner.revoke(jti, expires_at)
+    def revoke(self, jti: str, expires_at: datetime) -> bool:
+        return self.inner.revoke(jti, expires_at)
+
+    def revoke_all(self, account_id: UUID, valid_after: datetime) -> None:
+        self.inner.revoke_all(account_id, valid_after)
 
 
 def test_a_token_is_checked_once_per_request_though_the_rate_limiter_reads_it_too(

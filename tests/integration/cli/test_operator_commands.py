@@ -159,3 +159,21 @@ def test_the_worker_exits_non_zero_on_a_setting_it_cannot_work_with(
 
     assert result.returncode == 2
     assert setting in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("bind_flag", "bind_env"),
+    [(["--bind", "0.0.0.0:8000"], None), ([], "10.1.2.3:8000"), (["--bind", "[::]:8000"], None)],
+)
+def test_serve_refuses_a_public_address_outside_production(
+    tmp_path: Path, env: dict[str, str], bind_flag: list[str], bind_env: str | None
+) -> None:
+    hourbook("db", "upgrade", env=env, cwd=tmp_path)
+    if bind_env is not None:
+        env = {**env, "HOURBOOK_BIND": bind_env}
+
+    refused = hourbook("serve", *bind_flag, env=env, cwd=tmp_path, timeout=60)
+
+    assert refused.returncode == 1
+    assert "refusing to serve on" in refused.stderr
+    assert "outside production" in refused.stderr

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from adapters.jobs import JobContext
 from adapters.memory import InMemoryIdempotencyStore, InMemoryPayments, ListNotifier
 from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
+from adapters.sql.tables import outbox
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking import services
 from booking.commands import RecordPaymentSucceeded
@@ -62,12 +63,20 @@ class World:
 
     def confirm(self, receipt: BookingReceipt) -> None:
         services.record_payment_succeeded(
-            RecordPaymentSucceeded(payment_intent_id=str(receipt.payment_intent_id)),
+            RecordPaymentSucceeded(
+                payment_intent_id=str(receipt.payment_intent_id),
+                amount_received_cents=receipt.total_price_cents, currency=receipt.currency,
+            ),
             uow=self.uow(), clock=self.clock,
         )
 
     def recipients(self) -> list[str]:
         return sorted(email.to for email in self.notifier.sent)
+
+    def job_keys(self) -> list[str]:
+        """The outbox rows' job keys, oldest row first."""
+        with self.engine.connect() as connection:
+            return list(connection.scalars(sa.select(outbox.c.job_key).order_by(outbox.c.id)))
 
     def booking_status(self, booking_id: UUID) -> str:
         return services.get_booking(booking_id, uow=self.uow()).status.value
@@ -99,6 +108,13 @@ def redis_world(world: World, shared_redis: redis.Redis) -> Iterator[World]:
     yield world
     for key in shared_redis.scan_iter(match=f"{prefix}*"):
         shared_redis.delete(key)
+
+
+class MailServerDown:
+    """A notifier whose every send fails, as with the mail server unreachable."""
+
+    def send(self, email: object) -> None:
+        raise OSError("mail server down")
 
 
 class OwnRedis:

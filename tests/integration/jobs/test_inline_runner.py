@@ -37,10 +37,15 @@ def test_a_failing_row_is_retried_on_later_ticks_then_given_up_and_logged(world:
     world.confirm(world.book())
     broken = BrokenMail()
     world.notifier = broken  # type: ignore[assignment]
-    runner = InlineJobRunner(world.context, max_attempts=3)
+    now = [0.0]
+    runner = InlineJobRunner(world.context, max_attempts=3, monotonic=lambda: now[0])
 
-    for _ in range(3):
-        runner.run_pending()
+    runner.run_pending()
+    runner.run_pending()  # too soon: the retry waits 10 s
+    now[0] += 10
+    runner.run_pending()
+    now[0] += 30
+    runner.run_pending()
 
     assert broken.attempts == 3
     assert len(runner.failed) == 1 and "mail server down" in next(iter(runner.failed.values()))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import redis
-from rq import Queue
 from rq.job import Job
 
 from adapters import rq_jobs
@@ -20,7 +19,7 @@ from tests.integration.jobs.test_request_ids_in_jobs import booked_then_confirme
 def test_rows_the_inline_runner_gave_up_count_as_failed_jobs(world: World) -> None:
     booked_then_confirmed(world)
     world.notifier = BrokenMail()  # type: ignore[assignment]
-    runner = InlineJobRunner(world.context, max_attempts=2)
+    runner = InlineJobRunner(world.context, max_attempts=2, retry_intervals=[0])
     waiting = OutboxBacklog(world.engine).read()
 
     runner.run_pending()
@@ -35,17 +34,20 @@ def test_rows_the_inline_runner_gave_up_count_as_failed_jobs(world: World) -> No
 def test_the_rq_backlog_counts_waiting_and_failed_jobs_and_unrelayed_rows(
     redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
-    queue = Queue(queue_name, connection=shared_redis)
-    redis_world.book()  # one row the relay has not handed on yet
-    OutboxEnqueuer(queue)(424242)  # a job for a row that does not exist: it will fail
+    queue = rq_jobs.queue(queue_name, shared_redis)
+    redis_world.notifier = BrokenMail()  # type: ignore[assignment]
+    redis_world.confirm(redis_world.book())  # two rows the relay has not handed on
+    confirmed = redis_world.job_keys()[-1]
+    OutboxEnqueuer(queue)(2, confirmed)  # the confirmation's job, by hand: its mail will fail
     backlog = RqBacklog(redis_world.engine, shared_redis, queue_name)
     waiting = backlog.read()
 
-    job = Job.fetch(rq_jobs.outbox_job_id(queue_name, 424242), connection=shared_redis)
+    job = Job.fetch(rq_jobs.outbox_job_id(confirmed), connection=shared_redis,
+                    serializer=rq_jobs.SERIALIZER)
     job.retries_left = 0
     job.save()
     work(redis_world.context, shared_redis, queue_name, burst=True)
 
-    assert (waiting.queued, waiting.failed, waiting.undispatched) == (1, 0, 1)
+    assert (waiting.queued, waiting.failed, waiting.undispatched) == (1, 0, 2)
     after = backlog.read()
-    assert (after.queued, after.failed, after.undispatched) == (0, 1, 1)
+    assert (after.queued, after.failed, after.undispatched) == (0, 1, 2)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 import sqlalchemy as sa
-from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
@@ -15,12 +14,13 @@ from adapters import jobs, rq_jobs
 from adapters.outbox_relay import OutboxRelay
 from adapters.rq_jobs import OutboxEnqueuer
 from adapters.sent_log import RedisSentLog
+from adapters.sql.rows import new_job_key
 from adapters.sql.tables import outbox
 from booking import services
 from booking.commands import CancelBooking
 from booking.model import CancellationReason
 from entrypoints.worker import work
-from tests.integration.jobs.conftest import OwnRedis, World
+from tests.integration.jobs.conftest import MailServerDown, OwnRedis, World
 
 pytestmark = pytest.mark.redis
 
@@ -37,7 +37,7 @@ def test_a_confirmation_reaches_client_and_professional_once(
 ) -> None:
     world = redis_world
     world.confirm(world.book())
-    queue = Queue(queue_name, connection=shared_redis)
+    queue = rq_jobs.queue(queue_name, shared_redis)
 
     relayed = OutboxRelay(world.engine).relay_once(OutboxEnqueuer(queue))
     work(world.context, shared_redis, queue_name, burst=True)
@@ -53,7 +53,7 @@ def test_relaying_and_working_again_sends_nothing_more(
 ) -> None:
     world = redis_world
     world.confirm(world.book())
-    queue = Queue(queue_name, connection=shared_redis)
+    queue = rq_jobs.queue(queue_name, shared_redis)
     OutboxRelay(world.engine).relay_once(OutboxEnqueuer(queue))
     work(world.context, shared_redis, queue_name, burst=True)
 
@@ -77,7 +77,7 @@ def test_with_redis_down_during_a_confirmation_exactly_one_email_goes_out_after_
 ) -> None:
     connection = redis.Redis.from_url(own_redis.url, socket_timeout=1, socket_connect_timeout=1)
     world.sent_log = RedisSentLog(connection)
-    queue = Queue("hourbook", connection=connection)
+    queue = rq_jobs.queue("hourbook", connection)
     receipt = world.book()
     OutboxRelay(world.engine).relay_once(OutboxEnqueuer(queue))  # the hold's event
 
@@ -98,11 +98,14 @@ def test_a_job_that_keeps_failing_is_retried_then_kept_in_the_failed_registry(
     redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
     world = redis_world
-    queue = Queue(queue_name, connection=shared_redis)
-    OutboxEnqueuer(queue)(424242)  # no such outbox row
-    job_id = rq_jobs.outbox_job_id(queue_name, 424242)
+    world.notifier = MailServerDown()  # type: ignore[assignment]
+    world.confirm(world.book())
+    queue = rq_jobs.queue(queue_name, shared_redis)
+    confirmed = world.job_keys()[-1]
+    OutboxEnqueuer(queue)(2, confirmed)  # its emails cannot be sent
+    job_id = rq_jobs.outbox_job_id(confirmed)
 
-    job = Job.fetch(job_id, connection=shared_redis)
+    job = Job.fetch(job_id, connection=shared_redis, serializer=rq_jobs.SERIALIZER)
     assert job.retries_left == len(rq_jobs.RETRY_INTERVALS)
     assert job.retry_intervals == rq_jobs.RETRY_INTERVALS
     assert sum(rq_jobs.RETRY_INTERVALS) > 6 * 3600  # a provider outage of an afternoon
@@ -112,19 +115,21 @@ def test_a_job_that_keeps_failing_is_retried_then_kept_in_the_failed_registry(
 
     failed = FailedJobRegistry(queue=queue)
     assert failed.get_job_ids() == [job_id]
-    result = Job.fetch(job_id, connection=shared_redis).latest_result()
-    assert result is not None and "no outbox row 424242" in str(result.exc_string)
+    result = Job.fetch(job_id, connection=shared_redis,
+                       serializer=rq_jobs.SERIALIZER).latest_result()
+    assert result is not None and "mail server down" in str(result.exc_string)
 
 
 def test_a_handed_on_row_is_not_enqueued_twice(
     redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
-    queue = Queue(queue_name, connection=shared_redis)
+    queue = rq_jobs.queue(queue_name, shared_redis)
+    key = new_job_key()
 
-    OutboxEnqueuer(queue)(7)
-    OutboxEnqueuer(queue)(7)
+    OutboxEnqueuer(queue)(7, key)
+    OutboxEnqueuer(queue)(7, key)
 
-    assert queue.job_ids == [rq_jobs.outbox_job_id(queue_name, 7)]
+    assert queue.job_ids == [rq_jobs.outbox_job_id(key)]
 
 
 def test_rqs_cron_scheduler_enqueues_the_periodic_jobs_which_relay_and_expire(
@@ -182,7 +187,7 @@ def test_reminders_go_out_once_for_bookings_starting_within_the_lead_time(world:
 
 def test_the_purge_job_forgets_old_dispatched_rows(world: World) -> None:
     world.confirm(world.book())
-    OutboxRelay(world.engine).relay_once(lambda outbox_id: None)
+    OutboxRelay(world.engine).relay_once(lambda outbox_id, job_key: None)
     world.clock.current = datetime.now(UTC) + timedelta(days=31)  # rows are stamped in real time
 
     purged = jobs.purge_expired_records(world.context)

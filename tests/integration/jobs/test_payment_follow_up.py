@@ -52,7 +52,7 @@ def test_the_job_of_an_expired_hold_refunds_a_payment_whose_webhook_was_lost(
     booking = services.get_booking(receipt.booking_id, uow=world.uow())
     assert (booking.refund_due_cents, booking.refunded_cents) == (6000, 6000)
     assert world.payments.refunds == [(receipt.payment_intent_id, 6000)]
-    assert world.recipients() == ["cleo@example.com"]  # "not paid in time", once
+    assert world.recipients() == ["cleo@example.com"]  # "paid too late, refunded", once
 
 
 def test_the_job_of_an_expired_hold_cancels_its_unpaid_intent(world: World) -> None:

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 import redis
 import sqlalchemy as sa
-from rq import Queue
 
+from adapters import rq_jobs
 from adapters.inline_jobs import InlineJobRunner
 from adapters.outbox_relay import OutboxRelay
 from adapters.request_context import current_request_id, request_id_bound
@@ -76,8 +76,9 @@ def test_an_rq_job_logs_under_the_request_that_caused_it(
     redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
     booked_then_confirmed(redis_world)
-    OutboxRelay(redis_world.engine).relay_once(OutboxEnqueuer(Queue(queue_name,
-                                                                    connection=shared_redis)))
+    OutboxRelay(redis_world.engine).relay_once(
+        OutboxEnqueuer(rq_jobs.queue(queue_name, shared_redis))
+    )
 
     with capture_json_log() as log:
         work(redis_world.context, shared_redis, queue_name, burst=True)

@@ -17,8 +17,10 @@ def intent_event(
     *,
     booking_id: UUID | None = None,
     amount: int = 6000,
+    currency: str = "usd",
     event_id: str | None = None,
 ) -> bytes:
+    """A PaymentIntent event; a success took in ``amount`` ``currency`` (``amount_received``)."""
     status = {
         "payment_intent.succeeded": "succeeded",
         "payment_intent.payment_failed": "requires_payment_method",
@@ -28,7 +30,8 @@ def intent_event(
         "id": intent_id,
         "object": "payment_intent",
         "amount": amount,
-        "currency": "usd",
+        "amount_received": amount if status == "succeeded" else 0,
+        "currency": currency,
         "status": status,
         "metadata": {"booking_id": str(booking_id)} if booking_id else {},
     }
@@ -73,3 +76,22 @@ def sign(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
         payload.decode(), secret, timestamp=timestamp
     )
     return header
+
+
+def dispute_event(
+    event_type: str, intent_id: str, *, dispute_id: str, amount: int = 6000,
+    status: str = "needs_response", event_id: str | None = None,
+) -> bytes:
+    """``charge.dispute.*`` for a dispute of ``amount`` on the intent's charge."""
+    data = {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": amount,
+        "currency": "usd",
+        "charge": f"ch_{uuid4().hex[:24]}",
+        "payment_intent": intent_id,
+        "reason": "fraudulent",
+        "status": status,
+        "metadata": {},
+    }
+    return _event(event_type, data, event_id)

@@ -66,7 +66,8 @@ def test_paying_with_the_simulator_confirms_mails_and_publishes_the_booking(
     mails = sorted(Path(container.settings.mail_dir).glob("*.eml"))
     recipients = sorted(str(message_from_bytes(m.read_bytes())["To"]) for m in mails)
     assert recipients == ["ada@example.com", "cleo@example.com"]
-    feed = app.test_client().get(feed_path(container.settings.secret_key, shop.professional.id))
+    token = container.feed_tokens.rotate(shop.professional.id, container.clock.now())
+    feed = app.test_client().get(feed_path(shop.professional.id, token))
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     assert f"UID:{receipt.booking_id}" in feed.text and "STATUS:CONFIRMED" in feed.text
 
@@ -90,13 +91,13 @@ def test_the_calendar_feed_needs_the_professionals_own_token(
     app, container, simulator = demo
     shop = Shop(container.engine, simulator, clock=container.clock)  # type: ignore[arg-type]
     other = Shop(container.engine, simulator, clock=container.clock)  # type: ignore[arg-type]
-    theirs = feed_path(container.settings.secret_key, other.professional.id).split("token=")[1]
+    theirs = container.feed_tokens.rotate(other.professional.id, container.clock.now())
+    own = container.feed_tokens.rotate(shop.professional.id, container.clock.now())
 
     client = app.test_client()
     path = f"/professionals/{shop.professional.id}/calendar.ics"
 
     assert client.get(f"{path}?token={theirs}").status_code == 404
     assert client.get(path).status_code == 404
-    own = feed_path(container.settings.secret_key, shop.professional.id)
-    assert client.get(own).status_code == 200
+    assert client.get(feed_path(shop.professional.id, own)).status_code == 200
 

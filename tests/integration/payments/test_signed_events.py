@@ -10,15 +10,15 @@ import sqlalchemy as sa
 
 from adapters import jobs
 from adapters.jobs import JobContext
-from adapters.memory import InMemoryPayments, ListNotifier
+from adapters.memory import InMemoryPayments, ListNotifier, RecordedIntent
 from adapters.sent_log import InMemorySentLog
-from adapters.sql.tables import bookings, outbox, processed_webhook_events
+from adapters.sql.tables import bookings, outbox, payment_incidents, processed_webhook_events
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking import services
 from booking.commands import CancelBooking
 from booking.model import BookingStatus, CancellationReason
 from tests.integration.payments.conftest import WEBHOOK_SECRET, Shop
-from tests.integration.payments.signing import intent_event, refund_event, sign
+from tests.integration.payments.signing import dispute_event, intent_event, refund_event, sign
 from tests.integration.support import all_at_once, count_rows
 
 
@@ -41,6 +41,16 @@ def job_context(shop: Shop) -> JobContext:
         engine=shop.engine, uow=lambda: SqlUnitOfWork(shop.engine), payments=shop.payments,
         notifier=ListNotifier(), clock=shop.clock, sent_log=InMemorySentLog(),
     )
+
+
+def incidents(shop: Shop) -> list[tuple[object, ...]]:
+    """(reference, kind, amount, currency, owed back, refunded) of every incident."""
+    t = payment_incidents.c
+    with shop.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(
+            sa.select(t.reference, t.kind, t.amount_cents, t.currency, t.refund_due_cents,
+                      t.refunded_cents).order_by(t.reference)
+        )]
 
 
 def snapshot(engine: sa.Engine) -> tuple[object, ...]:
@@ -197,16 +207,123 @@ def test_a_refund_event_above_the_price_is_rejected_and_changes_nothing(shop: Sh
     assert (rows, outbox_rows, marks) == (before[0], before[1], before[2] + 1)  # only the mark
 
 
-def test_a_success_that_beats_the_attach_finds_its_booking_by_metadata(shop: Shop) -> None:
+def test_a_success_for_an_intent_named_only_in_metadata_is_not_attached_and_is_refunded(
+    shop: Shop,
+) -> None:
     receipt = shop.book()
-    with shop.engine.begin() as connection:  # as if the webhook came before the attach
+    with shop.engine.begin() as connection:  # a booking whose own intent was never attached
         connection.execute(sa.update(bookings).values(payment_intent_id=None))
+    payments_of(shop).intents["pi_foreign"] = RecordedIntent(
+        "pi_foreign", receipt.booking_id, 6000, "usd", status="succeeded",
+        amount_received_cents=6000, currency_received="usd",
+    )  # another integration on the same account opened and was paid this one
 
-    deliver(shop, intent_event("payment_intent.succeeded", "pi_early",
-                               booking_id=receipt.booking_id))
+    status, body = deliver(shop, intent_event("payment_intent.succeeded", "pi_foreign",
+                                              booking_id=receipt.booking_id))
 
+    assert (status, body["outcome"]) == (200, "mismatch")
     booking = shop.booking(receipt.booking_id)
-    assert (booking.status, booking.payment_intent_id) == (BookingStatus.CONFIRMED, "pi_early")
+    assert (booking.status, booking.payment_intent_id) == (BookingStatus.PENDING, None)
+    assert incidents(shop) == [("pi_foreign", "foreign_intent", 6000, "usd", 6000, 0)]
+    assert jobs.settle_refunds(job_context(shop)) == 1
+    assert payments_of(shop).refunds == [("pi_foreign", 6000)]
+    assert incidents(shop)[0][-1] == 6000
+
+
+def test_a_success_for_one_dollar_does_not_confirm_a_booking_priced_otherwise(
+    shop: Shop,
+) -> None:
+    receipt = shop.book()
+    intent = str(receipt.payment_intent_id)
+    payments_of(shop).succeed(intent, amount_cents=100)
+    before = shop.booking(receipt.booking_id)
+
+    answers = [deliver(shop, intent_event("payment_intent.succeeded", intent, amount=100))
+               for _ in range(2)]  # and again under a new event id
+
+    assert [body["outcome"] for _, body in answers] == ["mismatch", "mismatch"]
+    after = shop.booking(receipt.booking_id)
+    assert (after.status, after.paid_cents, after.version) == (
+        BookingStatus.PENDING, 0, before.version)
+    assert outbox_types(shop.engine).count("BookingConfirmed") == 0
+    assert incidents(shop) == [(intent, "wrong_amount", 100, "usd", 100, 0)]
+    assert jobs.settle_refunds(job_context(shop)) == 1
+    assert jobs.settle_refunds(job_context(shop)) == 0
+    assert payments_of(shop).refunds == [(intent, 100)]
+
+
+def test_a_success_in_another_currency_does_not_confirm(shop: Shop) -> None:
+    receipt = shop.book()
+    intent = str(receipt.payment_intent_id)
+
+    status, body = deliver(shop, intent_event("payment_intent.succeeded", intent,
+                                              currency="eur"))
+
+    assert (status, body["outcome"]) == (200, "mismatch")
+    assert shop.booking(receipt.booking_id).status is BookingStatus.PENDING
+    assert incidents(shop) == [(intent, "wrong_amount", 6000, "eur", 6000, 0)]
+
+
+def test_a_second_success_after_a_late_cancellation_owes_nothing_more(shop: Shop) -> None:
+    receipt = shop.book()
+    intent = str(receipt.payment_intent_id)
+    payments_of(shop).succeed(intent)
+    deliver(shop, intent_event("payment_intent.succeeded", intent))
+    shop.clock.advance(receipt.start - shop.clock.now() - timedelta(hours=1))  # late now
+    services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.CLIENT),
+        uow=shop.uow, payments=shop.payments, clock=shop.clock,
+    )
+
+    status, body = deliver(shop, intent_event("payment_intent.succeeded", intent))
+    jobs.settle_refunds(job_context(shop))
+
+    assert (status, body["outcome"]) == (200, "applied")
+    booking = shop.booking(receipt.booking_id)
+    assert (booking.paid_cents, booking.refund_due_cents, booking.refunded_cents) == (
+        6000, 3000, 3000)
+    assert payments_of(shop).refunds == [(intent, 3000)]
+
+
+def test_a_full_refund_reported_before_the_success_keeps_the_booking_unconfirmed(
+    shop: Shop,
+) -> None:
+    receipt = shop.book()
+    intent = str(receipt.payment_intent_id)
+    payments_of(shop).succeed(intent)
+    deliver(shop, refund_event(intent, amount=6000))
+
+    status, body = deliver(shop, intent_event("payment_intent.succeeded", intent))
+
+    assert (status, body["outcome"]) == (200, "applied")
+    booking = shop.booking(receipt.booking_id)
+    assert booking.status is BookingStatus.PENDING
+    assert (booking.paid_cents, booking.refund_due_cents, booking.refunded_cents) == (
+        6000, 6000, 6000)
+    assert outbox_types(shop.engine).count("BookingConfirmed") == 0
+    assert jobs.settle_refunds(job_context(shop)) == 0
+
+
+def test_a_dispute_is_recorded_and_followed_without_a_refund(shop: Shop) -> None:
+    receipt = shop.book()
+    intent = str(receipt.payment_intent_id)
+    deliver(shop, intent_event("payment_intent.succeeded", intent))
+
+    answers = [
+        deliver(shop, dispute_event("charge.dispute.created", intent, dispute_id="du_1")),
+        deliver(shop, dispute_event("charge.dispute.closed", intent, dispute_id="du_1",
+                                    status="lost")),
+    ]
+
+    assert [body["outcome"] for _, body in answers] == ["applied", "applied"]
+    assert incidents(shop) == [("du_1", "dispute", 6000, "usd", 0, 0)]
+    with shop.engine.connect() as connection:
+        detail, booking_id = connection.execute(
+            sa.select(payment_incidents.c.detail, payment_incidents.c.booking_id)
+        ).one()
+    assert (detail, booking_id) == ("lost (fraudulent)", receipt.booking_id)
+    assert jobs.settle_refunds(job_context(shop)) == 0
+    assert shop.booking(receipt.booking_id).status is BookingStatus.CONFIRMED
 
 
 def test_a_refund_event_for_an_unknown_payment_is_acknowledged_and_recorded_once(

@@ -4,6 +4,7 @@ scripts: a failure that may pass is retried with the same idempotency key, a ref
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from flask import Flask
 
 from adapters.memory import InMemoryIdempotencyStore, InMemoryStore, InMemoryUnitOfWork
 from adapters.stripe_payments import StripeGateway
@@ -19,6 +21,7 @@ from booking.commands import CreateBooking
 from booking.errors import PaymentUnavailable
 from booking.model import BookingStatus, CancellationReason
 from booking.receipts import BookingReceipt
+from entrypoints.api import errors
 from tests.factories import MONDAY, FixedClock, at, make_client, make_professional, new_key
 
 DROP = "drop the connection"
@@ -149,8 +152,8 @@ def test_a_provider_that_keeps_failing_is_tried_three_times_then_the_hold_is_let
 
 @pytest.mark.parametrize(
     ("answer", "says"),
-    [((400, INVALID), "refused to open the payment: Invalid integer"),
-     ((402, DECLINED), "the card was declined: Your card was declined.")],
+    [((400, INVALID), "refused to open the payment"),
+     ((402, DECLINED), "the card was declined")],
     ids=["invalid-request", "card-error"],
 )  # fmt: skip
 def test_a_refusal_is_not_retried_and_surfaces_as_the_domains_error(
@@ -166,3 +169,43 @@ def test_a_refusal_is_not_retried_and_surfaces_as_the_domains_error(
     assert len(fake.seen) == 1
     [booking] = shop.store.bookings.values()
     assert booking.status is BookingStatus.CANCELLED  # the hold is let go, never half-made
+
+
+LEAKY = {"error": {"type": "invalid_request_error",
+                   "message": "Invalid API Key provided: sk_live_********************1234"}}
+
+
+@pytest.mark.parametrize(
+    "answer", [(401, LEAKY), (402, DECLINED), (400, INVALID), (500, SERVER_ERROR)],
+    ids=["bad-key", "card-error", "invalid-request", "server-error"],
+)
+def test_stripes_own_text_is_logged_and_never_reaches_the_clients_503(
+    fake_stripe: tuple[FakeStripe, str], answer: tuple[int, dict[str, object]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake, base = fake_stripe
+    fake.answers = [answer] * 3
+    shop = shop_on(base)
+    app = Flask(__name__)
+    errors.register(app)
+
+    with (
+        caplog.at_level(logging.WARNING, logger="adapters.stripe_payments"),
+        pytest.raises(PaymentUnavailable) as raised,
+    ):
+        shop.book()
+    with app.app_context():
+        response = errors.domain_error(raised.value)
+
+    stripe_text = str(answer[1]["error"]["message"])  # type: ignore[index]
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body["error"]["code"] == "payment_unavailable"
+    assert stripe_text not in response.get_data(as_text=True)
+    assert "sk_live" not in response.get_data(as_text=True)
+    assert body["error"]["message"] in (
+        "the payment provider refused to open the payment",
+        "the card was declined",
+        "the payment provider is unavailable; could not open the payment, try again later",
+    )
+    assert stripe_text in caplog.text  # the operator still sees what Stripe said

@@ -22,12 +22,18 @@ class RegisterSchema(Schema):
             raise ValidationError("clients need a name", "name")
 
 
-class AccountSchema(Schema):
-    id = fields.UUID(required=True)
+class AcceptedSchema(Schema):
+    status = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class LinkArgsSchema(Schema):
+    token = Text(required=True, validate=validate.Length(min=1, max=2048))
+
+
+class VerifiedSchema(Schema):
+    status = fields.String(required=True)
     email = fields.String(required=True)
-    role = fields.String(required=True)
-    client_id = fields.UUID(allow_none=True)
-    professional_id = fields.UUID(allow_none=True)
 
 
 class LoginSchema(Schema):
@@ -54,6 +60,9 @@ class ClientSchema(Schema):
     name = fields.String(required=True)
     email = fields.String(required=True)
     phone = fields.String(required=True)
+    pending_email = fields.String(
+        metadata={"description": "a new address awaiting its verification link"}
+    )
 
 
 class ClientChangesSchema(Schema):

@@ -9,7 +9,9 @@ from uuid import UUID
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from booking.catalogue import MAX_FREE_RESULTS, MAX_RADIUS_KM
 from booking.model import (
+    MAX_HOURLY_RATE_CENTS,
     SUPPORTED_CURRENCIES,
     AvailabilityWindow,
     BookingPolicy,
@@ -114,6 +116,11 @@ class TimeOffListSchema(Schema):
     )
 
 
+def hourly_rate(**kwargs: Any) -> StrictInteger:
+    """Capped so that 24 hours at the rate, plus the travel fee, fit a stored price."""
+    return StrictInteger(validate=validate.Range(min=0, max=MAX_HOURLY_RATE_CENTS), **kwargs)
+
+
 class _ProfileFields(Schema):
     name = Text(validate=validate.Length(min=1, max=200))
     email = fields.Email(validate=validate.Length(max=320))
@@ -121,7 +128,7 @@ class _ProfileFields(Schema):
         validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="a lowercase slug"),
         metadata={"example": "plumbing"},
     )
-    hourly_rate_cents = cents()
+    hourly_rate_cents = hourly_rate()
     currency = fields.String(
         validate=validate.OneOf(
             sorted(SUPPORTED_CURRENCIES),
@@ -143,7 +150,7 @@ class NewProfessionalSchema(_ProfileFields):
         required=True,
         validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="a lowercase slug"),
     )
-    hourly_rate_cents = cents(required=True)
+    hourly_rate_cents = hourly_rate(required=True)
     time_zone = time_zone(required=True)
     location = fields.Nested(LocationSchema, required=True)
     availability = fields.List(fields.Nested(WindowSchema), validate=validate.Length(max=100))
@@ -182,12 +189,19 @@ class ProfessionalSchema(Schema):
     travel_fee_cents = fields.Integer(required=True)
     policy = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())
     version = fields.Integer(required=True)
+    pending_email = fields.String(
+        metadata={"description": "a new address awaiting its verification link"}
+    )
     distance_km = fields.Float(allow_none=True)
+
+
+class CalendarFeedSchema(Schema):
     calendar_feed_url = fields.Url(
+        required=True,
         metadata={
-            "description": "the private ICS feed to subscribe to in a calendar app; only in"
-            " GET /professionals/{id} by the professional or an admin"
-        }
+            "description": "the private ICS feed to subscribe to in a calendar app; shown"
+            " only here, and the URL made before stops working"
+        },
     )
 
 
@@ -201,7 +215,10 @@ class SearchArgsSchema(Schema):
     category = Text(validate=validate.Length(min=1, max=63))
     lat = fields.Float(validate=validate.Range(min=-90, max=90))
     lng = fields.Float(validate=validate.Range(min=-180, max=180))
-    radius_km = fields.Float(validate=validate.Range(min=0, max=20_100, min_inclusive=False))
+    radius_km = fields.Float(
+        validate=validate.Range(min=0, max=MAX_RADIUS_KM, min_inclusive=False),
+        metadata={"description": f"at most {MAX_RADIUS_KM:g} km"},
+    )
     available_from = instant()
     available_to = instant()
     duration_minutes = fields.Integer(load_default=60, validate=DURATION_MINUTES)
@@ -218,6 +235,11 @@ class SearchArgsSchema(Schema):
             raise ValidationError("give available_from and available_to together", "available_to")
         if len(window) == 2 and data["available_to"] <= data["available_from"]:
             raise ValidationError("must be after available_from", "available_to")
+        page_end = data.get("offset", 0) + data.get("limit", 20)
+        if window and page_end > MAX_FREE_RESULTS:
+            raise ValidationError(
+                f"with available_from, offset + limit is at most {MAX_FREE_RESULTS}", "offset"
+            )
 
     @post_load
     def to_search(self, data: dict[str, Any], **_: Any) -> Search:
@@ -281,4 +303,13 @@ class FreeSlotsSchema(Schema):
     duration_minutes = fields.Integer(required=True)
     price_cents = fields.Integer(required=True, metadata={"description": "of each slot"})
     currency = fields.String(required=True)
-    slots = fields.List(fields.Nested(SlotSchema), required=True)
+    slots = fields.List(
+        fields.Nested(SlotSchema),
+        required=True,
+        metadata={"description": "in time order, each once, at most 1,000"},
+    )
+    next = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the URL of the slots after these (same query), or null"},
+    )
