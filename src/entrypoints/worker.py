@@ -25,7 +25,7 @@ from adapters import rq_jobs
 from adapters.job_heartbeat import JobHeartbeats
 from adapters.jobs import JobContext
 from adapters.rq_worker import make_worker, work_until_stopped
-from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
+from adapters.sent_log import SqlSentLog
 from entrypoints.bootstrap import Container, build, make_notifier
 from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
 from entrypoints.cron_process import CronSupervisor
@@ -38,18 +38,13 @@ DEFAULT_QUEUE = "hourbook"
 
 def make_job_context(container: Container) -> JobContext:
     settings = container.settings
-    sent_log: SentLog = (
-        RedisSentLog(container.redis, prefix=settings.redis_prefix)
-        if container.redis is not None
-        else InMemorySentLog()
-    )
     return JobContext(
         engine=container.engine,
         uow=container.uow,
         payments=container.payments,
         notifier=make_notifier(settings),
         clock=container.clock,
-        sent_log=sent_log,
+        sent_log=SqlSentLog(container.engine),  # in the database: it outlives Redis
         hold_time=timedelta(minutes=settings.hold_minutes),
         purge_idempotency=getattr(container.idempotency, "purge_expired", None),
     )
