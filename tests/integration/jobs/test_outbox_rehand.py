@@ -105,7 +105,7 @@ def test_a_job_run_again_after_redis_lost_everything_sends_no_email_twice(
     first = jobs.send_notifications(world.context, confirmed)
     for key in shared_redis.scan_iter(match=f"*{queue_name}*"):
         shared_redis.delete(key)
-    for row_id, row in rows(world.engine).items():
+    for row in rows(world.engine).values():
         if Job.exists(outbox_job_id(row.job_key), connection=shared_redis):
             lose_job(shared_redis, row.job_key)
     backdate(world.engine, list(rows(world.engine)), 60)
