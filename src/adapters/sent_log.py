@@ -6,12 +6,14 @@ and send leaves a claim that lapses after the lease, and the retried job sends t
 
 The runners use :class:`SqlSentLog`: the log lives in the database (``sent_emails``), so it
 outlives a Redis that comes back empty, when the relay re-hands the jobs Redis lost
-(``adapters.outbox_relay``) and they run again. :class:`RedisSentLog` and
-:class:`InMemorySentLog` remain for tests and tools.
+(``adapters.outbox_relay``) and they run again. With Redis, :class:`CachedSentLog` puts it in
+front as a cache of the keys sent. :class:`RedisSentLog` and :class:`InMemorySentLog` remain
+for tests and tools.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -132,6 +134,38 @@ class SqlSentLog:
             .returning(sent_emails.c.key)
         )
         return connection.execute(statement).first() is not None
+
+
+class CachedSentLog:
+    """The database's sent log with Redis in front, as a cache of the keys marked sent.
+
+    A key Redis knows as sent is not claimed, even if the database lost it (restored from a
+    backup taken before the send); anything else, and everything while Redis cannot be reached,
+    is the database's to answer. Redis coming back empty loses only the cache."""
+
+    def __init__(self, truth: SentLog, cache: redis.Redis, *, prefix: str = "hourbook:") -> None:
+        self.truth = truth
+        self.cache = cache
+        self.prefix = prefix
+
+    def claim(self, key: str) -> bool:
+        try:
+            if self.cache.get(self._key(key)) == b"sent":
+                return False
+        except redis.RedisError:
+            pass  # the database knows
+        return self.truth.claim(key)
+
+    def mark_sent(self, key: str) -> None:
+        self.truth.mark_sent(key)
+        with contextlib.suppress(redis.RedisError):
+            self.cache.set(self._key(key), "sent", ex=SENT_TTL_SECONDS)
+
+    def release(self, key: str) -> None:
+        self.truth.release(key)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}sent:{key}"
 
 
 class InMemorySentLog:

@@ -4,6 +4,7 @@ again, and the sent log in the database keeps every email to one copy."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 import redis
@@ -14,10 +15,11 @@ from adapters import dead_letters, jobs, rq_jobs
 from adapters.inline_jobs import InlineJobRunner
 from adapters.outbox_relay import OutboxRelay
 from adapters.rq_jobs import OutboxEnqueuer, outbox_job_id
-from adapters.sent_log import SqlSentLog
+from adapters.sent_log import CachedSentLog, SqlSentLog
 from adapters.sql.tables import outbox, sent_emails
 from entrypoints.worker import work
 from tests.integration.jobs.conftest import World
+from tests.integration.payments.conftest import free_port
 
 LEASE = 300
 
@@ -169,3 +171,28 @@ def test_the_in_process_runner_marks_each_row_done(world: World) -> None:
     assert all(row.done_at is not None and row.dispatched_at is not None
                for row in rows(world.engine).values())  # fmt: skip
     assert sorted(world.recipients()) == ["ada@example.com", "cleo@example.com"]
+
+
+@pytest.mark.redis
+def test_the_redis_cache_in_front_of_the_sent_log_may_be_lost_or_down_and_still_nothing_resends(
+    engine: sa.Engine, shared_redis: redis.Redis
+) -> None:
+    prefix = f"hourbook-test:{uuid4().hex}:"
+    truth = SqlSentLog(engine)
+    log = CachedSentLog(truth, shared_redis, prefix=prefix)
+    assert log.claim("outbox-c:0:ada@example.com")
+    log.mark_sent("outbox-c:0:ada@example.com")
+    assert shared_redis.get(f"{prefix}sent:outbox-c:0:ada@example.com") == b"sent"
+
+    with engine.begin() as connection:  # the database restored from before the send
+        connection.execute(sa.delete(sent_emails))
+    assert not log.claim("outbox-c:0:ada@example.com")  # Redis still knows
+    truth.mark_sent("outbox-c:0:ada@example.com")
+    shared_redis.delete(f"{prefix}sent:outbox-c:0:ada@example.com")  # Redis back empty
+    assert not log.claim("outbox-c:0:ada@example.com")  # the database knows
+    down = redis.Redis(port=free_port(), socket_connect_timeout=1)
+    while_down = CachedSentLog(truth, down, prefix=prefix)
+    assert not while_down.claim("outbox-c:0:ada@example.com")
+    assert while_down.claim("outbox-d:0:ada@example.com")
+    while_down.mark_sent("outbox-d:0:ada@example.com")
+    assert truth.was_sent("outbox-d:0:ada@example.com")
