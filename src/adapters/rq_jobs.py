@@ -232,6 +232,8 @@ class JsonCronScheduler(CronScheduler):
                 job.func, args=job.args, kwargs=job.kwargs, **job.job_options
             )
             job.set_enqueue_time(enqueued_at)
+            name = getattr(job.func, "__name__", job.func_name)
+            logger.info("Enqueued job %s to queue %s", name, job.queue_name)  # as RQ logs it
         return due
 
 
