@@ -16,6 +16,7 @@ from adapters.inline_jobs import InlineJobRunner
 from adapters.outbox_relay import OutboxRelay
 from adapters.rq_jobs import OutboxEnqueuer, outbox_job_id
 from adapters.sent_log import CachedSentLog, SqlSentLog
+from adapters.sql import migrate
 from adapters.sql.tables import outbox, sent_emails
 from entrypoints.worker import work
 from tests.integration.jobs.conftest import World
@@ -196,3 +197,26 @@ def test_the_redis_cache_in_front_of_the_sent_log_may_be_lost_or_down_and_still_
     assert while_down.claim("outbox-d:0:ada@example.com")
     while_down.mark_sent("outbox-d:0:ada@example.com")
     assert truth.was_sent("outbox-d:0:ada@example.com")
+
+
+def test_rows_dispatched_before_revision_0010_are_taken_as_done_and_never_re_handed(
+    bare_engine: sa.Engine,
+) -> None:
+    migrate.upgrade(bare_engine, "0009")
+    then = datetime.now(UTC) - timedelta(hours=1)
+    with bare_engine.begin() as connection:
+        for job_key, dispatched_at in (("a" * 32, then), ("b" * 32, None)):
+            connection.execute(
+                outbox.insert().values(  # only the columns 0009 has
+                    event_type="BookingConfirmed", payload="{}", occurred_at=then,
+                    created_at=then, dispatched_at=dispatched_at, job_key=job_key,
+                )
+            )  # fmt: skip
+
+    migrate.upgrade(bare_engine)
+
+    done = {row.job_key: row.done_at is not None for row in rows(bare_engine).values()}
+    assert done == {"a" * 32: True, "b" * 32: False}
+    missing = OutboxRelay(bare_engine).rehand_lost(lambda *_: pytest.fail("re-handed"),
+                                                   lambda _key: False)  # fmt: skip
+    assert missing == 0
