@@ -1,8 +1,8 @@
 """The embedded default's job runner: the same jobs, in a background thread, without Redis.
 
 Each tick runs the notification job of every undispatched outbox row and marks the row
-dispatched only after the job succeeded (so a crash re-runs it on restart, and the sent log
-keeps that from doubling emails while the process lives). A row whose job keeps failing is
+dispatched and done only after the job succeeded (so a crash re-runs it on restart, and the
+sent log, in the database, keeps that from doubling emails). A row whose job keeps failing is
 retried on later ticks, as RQ retries it: over hours (``dead_letters.RETRY_INTERVALS``) while a
 dependency is down, but only ``dead_letters.POISON_ATTEMPTS`` times, seconds apart, when the
 error is one retrying cannot cure; then it is logged and made a dead letter in the outbox
@@ -98,7 +98,7 @@ class InlineJobRunner:
                 self.failed[outbox_id] = repr(error)
                 dead_letters.give_up(self.context.engine, outbox_id, error)
             else:
-                self.relay.mark_dispatched(outbox_id)
+                self.relay.mark_done(outbox_id)
             self._attempts.pop(outbox_id, None)
             self._not_before.pop(outbox_id, None)
             done += 1

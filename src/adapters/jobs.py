@@ -30,6 +30,7 @@ from adapters.sql.tables import (
     outbox,
     processed_webhook_events,
     revoked_tokens,
+    sent_emails,
     token_families,
 )
 from booking import services
@@ -40,7 +41,7 @@ from booking.ports import BookingQuery, Clock, Email, Notifier, PaymentGateway, 
 
 logger = logging.getLogger(__name__)
 
-RETENTION = timedelta(days=30)  # processed webhook ids and dispatched outbox rows
+RETENTION = timedelta(days=30)  # processed webhook ids, dispatched outbox rows, sent emails
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,8 +178,8 @@ def send_reminders(ctx: JobContext, *, page: int = 100) -> int:
 
 
 def purge_expired_records(ctx: JobContext) -> int:
-    """Expired idempotency keys, revocations and logins, and webhook ids and dispatched outbox
-    rows past retention."""
+    """Expired idempotency keys, revocations and logins, and webhook ids, dispatched outbox
+    rows and the sent log's keys past retention."""
     now = ctx.clock.now()
     purged = ctx.purge_idempotency(now) if ctx.purge_idempotency is not None else 0
     cutoff = now - RETENTION
@@ -188,6 +189,9 @@ def purge_expired_records(ctx: JobContext) -> int:
         ).rowcount
         purged += connection.execute(
             delete(outbox).where(outbox.c.dispatched_at < cutoff)
+        ).rowcount
+        purged += connection.execute(
+            delete(sent_emails).where(sent_emails.c.claimed_at < cutoff)
         ).rowcount
         # Revocations and logins matter only until their tokens would have expired anyway.
         for table in (revoked_tokens, token_families):

@@ -86,13 +86,16 @@ def send_notifications(job_key: str) -> int:
     if outbox_id is None:
         logger.warning("notification job for outbox key %s: no such row here, dropped", job_key)
         return 0
+    relay = OutboxRelay(ctx.engine)
     try:
-        return jobs.send_notifications(ctx, outbox_id)
+        sent = jobs.send_notifications(ctx, outbox_id)
+        relay.mark_done(outbox_id)  # where a dead letter is marked failed: no re-hand now
     except Exception as error:
         job = get_current_job()
         if job is not None:
             _after_failure(job, ctx, outbox_id, error)
         raise
+    return sent
 
 
 def _after_failure(job: Job, ctx: JobContext, outbox_id: object, error: Exception) -> None:
@@ -149,13 +152,14 @@ def purge_idempotency_keys() -> int:
 
 
 def relay_outbox() -> int:
-    """Enqueue a notification job per undispatched outbox row, on the queue this job runs on."""
+    """Enqueue a notification job per undispatched outbox row, on the queue this job runs on,
+    and again for each in-flight row whose job Redis lost (``OutboxRelay.rehand_lost``)."""
     current = get_current_job()
     if current is None:
         raise RuntimeError("relay_outbox runs as an RQ job")
-    return OutboxRelay(context().engine).relay_once(
-        OutboxEnqueuer(queue(current.origin, current.connection))
-    )
+    relay = OutboxRelay(context().engine)
+    enqueuer = OutboxEnqueuer(queue(current.origin, current.connection))
+    return relay.relay_once(enqueuer) + relay.rehand_lost(enqueuer, enqueuer.exists)
 
 
 def outbox_job_id(job_key: str) -> str:
@@ -179,6 +183,13 @@ class OutboxEnqueuer:
     def __call__(self, outbox_id: int, job_key: str) -> None:
         try:
             self._enqueue(outbox_id, job_key)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise QueueUnavailable(str(error)) from error
+
+    def exists(self, job_key: str) -> bool:
+        """Whether Redis holds the row's job (queued, running, scheduled, finished or failed)."""
+        try:
+            return bool(Job.exists(outbox_job_id(job_key), connection=self.queue.connection))
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise QueueUnavailable(str(error)) from error
 
@@ -221,6 +232,8 @@ class JsonCronScheduler(CronScheduler):
                 job.func, args=job.args, kwargs=job.kwargs, **job.job_options
             )
             job.set_enqueue_time(enqueued_at)
+            name = getattr(job.func, "__name__", job.func_name)
+            logger.info("Enqueued job %s to queue %s", name, job.queue_name)  # as RQ logs it
         return due
 
 

@@ -25,7 +25,7 @@ from adapters import rq_jobs
 from adapters.job_heartbeat import JobHeartbeats
 from adapters.jobs import JobContext
 from adapters.rq_worker import make_worker, work_until_stopped
-from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
+from adapters.sent_log import CachedSentLog, SentLog, SqlSentLog
 from entrypoints.bootstrap import Container, build, make_notifier
 from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
 from entrypoints.cron_process import CronSupervisor
@@ -38,11 +38,9 @@ DEFAULT_QUEUE = "hourbook"
 
 def make_job_context(container: Container) -> JobContext:
     settings = container.settings
-    sent_log: SentLog = (
-        RedisSentLog(container.redis, prefix=settings.redis_prefix)
-        if container.redis is not None
-        else InMemorySentLog()
-    )
+    sent_log: SentLog = SqlSentLog(container.engine)  # the truth: it outlives Redis
+    if container.redis is not None:
+        sent_log = CachedSentLog(sent_log, container.redis, prefix=settings.redis_prefix)
     return JobContext(
         engine=container.engine,
         uow=container.uow,

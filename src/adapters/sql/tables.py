@@ -258,6 +258,8 @@ processed_webhook_events = Table(
     Column("processed_at", UtcDateTime, nullable=False),
 )
 
+IN_FLIGHT = "dispatched_at IS NOT NULL AND done_at IS NULL AND failed_at IS NULL"
+
 outbox = Table(
     "outbox",
     metadata,
@@ -278,6 +280,9 @@ outbox = Table(
     Column("job_key", String(32), nullable=True),
     Index("ix_outbox_job_key", "job_key", unique=True),
     Column("last_error", String(500), nullable=True),  # why it was given up
+    # Set by the notification job when it succeeded. Dispatched, not done and not failed: the
+    # row is in flight, and the relay re-hands it if Redis lost its job (outbox_relay.py).
+    Column("done_at", UtcDateTime, nullable=True),
     # The dispatcher reads undispatched rows in order; dispatched ones drop out of the index.
     Index(
         "ix_outbox_undispatched",
@@ -291,6 +296,23 @@ outbox = Table(
         postgresql_where=text("failed_at IS NOT NULL"),
         sqlite_where=text("failed_at IS NOT NULL"),
     ),
+    Index(
+        "ix_outbox_in_flight",
+        "dispatched_at",
+        postgresql_where=text(IN_FLIGHT),
+        sqlite_where=text(IN_FLIGHT),
+    ),
+)
+
+# The sent log: one row per email (``<cause>:<position>:<recipient>``), claimed before sending
+# and marked sent after, so that a job run twice sends each email once (adapters/sent_log.py).
+sent_emails = Table(
+    "sent_emails",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("claimed_at", UtcDateTime, nullable=False),  # the last claim; the lease runs from it
+    Column("sent_at", UtcDateTime, nullable=True),
+    Index(None, "claimed_at"),
 )
 
 # Token ids (``jti``) and refresh-token families (``fam``) ended before they expire by a logout
