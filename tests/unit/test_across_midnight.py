@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.availability import local_to_utc, open_periods
+from booking.availability import local_to_utc, open_periods, window_occurrences
 from booking.calendar import Calendar
 from booking.errors import Misaligned, OutsideAvailability, SlotUnavailable
 from booking.model import AvailabilityWindow, BookingPolicy, Professional, TimeOff
@@ -196,6 +196,7 @@ DST_NIGHTS = [
     ("Africa/Cairo", date(2026, 4, 23), 3 * HOUR),
     ("Africa/Cairo", date(2026, 10, 29), 5 * HOUR),
     ("America/Havana", date(2026, 3, 7), 3 * HOUR),
+    ("America/Havana", date(2026, 10, 31), 5 * HOUR),  # 00:00-01:00 twice: the days overlap
     ("Europe/Berlin", date(2026, 3, 28), 4 * HOUR),  # moves at 02:00, after the slot
 ]
 
@@ -226,3 +227,15 @@ def test_the_dst_nights_really_move_the_clocks_at_midnight() -> None:
         before = datetime.combine(day, time(22), tzinfo=tz).utcoffset()
         after = datetime.combine(day + timedelta(days=1), time(2), tzinfo=tz).utcoffset()
         assert before != after, zone
+
+
+def test_where_midnight_happens_twice_the_two_days_overlap_by_the_repeated_hour() -> None:
+    havana = ZoneInfo("America/Havana")
+    saturday = date(2026, 10, 31)  # at 01:00 on Sunday the clocks go back to 00:00
+    night = Slot(
+        local("America/Havana", saturday, 12), local("America/Havana", saturday, 12) + 2 * 24 * HOUR
+    )
+
+    evening, small_hours = window_occurrences(nights(saturday.weekday()), havana, night)
+
+    assert evening.end - small_hours.start == HOUR
