@@ -7,12 +7,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.memory import (
+    InMemoryIdempotencyStore,
+    InMemoryPayments,
+    InMemoryStore,
+    InMemoryUnitOfWork,
+)
+from booking import catalogue, services
 from booking.availability import local_to_utc, open_periods, window_occurrences
 from booking.calendar import Calendar
+from booking.commands import CreateBooking
 from booking.errors import Misaligned, OutsideAvailability, SlotUnavailable
-from booking.model import AvailabilityWindow, BookingPolicy, Professional, TimeOff
+from booking.model import (
+    AvailabilityWindow,
+    BookingPolicy,
+    BookingStatus,
+    Professional,
+    TimeOff,
+)
+from booking.ports import SearchCriteria
+from booking.receipts import BookingReceipt
 from booking.slot import Slot
-from tests.factories import MONDAY, at, make_professional
+from tests.factories import MONDAY, FixedClock, at, make_client, make_professional, new_key
 
 HOUR = timedelta(hours=1)
 TUESDAY = MONDAY + timedelta(days=1)
@@ -239,3 +255,99 @@ def test_where_midnight_happens_twice_the_two_days_overlap_by_the_repeated_hour(
     evening, small_hours = window_occurrences(nights(saturday.weekday()), havana, night)
 
     assert evening.end - small_hours.start == HOUR
+
+
+# -- through the use cases: hold, slots offered, search ----------------------------------------
+
+
+class NightShift:
+    """The use cases on in-memory adapters, with a night worker in Berlin and a client."""
+
+    zone = "Europe/Berlin"
+
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+        self.uow = InMemoryUnitOfWork(self.store)
+        self.clock = FixedClock(MONDAY)
+        self.idempotency = InMemoryIdempotencyStore(self.clock)
+        self.payments = InMemoryPayments()
+        self.pro = catalogue.register_professional(
+            night_worker(self.zone, category="nursing"), uow=self.uow
+        )
+        self.client = catalogue.register_client(make_client(), uow=self.uow)
+
+    def book(self, start: datetime, hours: int) -> BookingReceipt:
+        return services.create_booking(
+            CreateBooking(
+                client_id=self.client.id,
+                professional_id=self.pro.id,
+                start=start,
+                duration=hours * HOUR,
+                idempotency_key=new_key(),
+            ),
+            uow=self.uow,
+            payments=self.payments,
+            idempotency=self.idempotency,
+            clock=self.clock,
+        )
+
+    def at(self, day: date, hour: int) -> datetime:
+        return local(self.zone, day, hour)
+
+    def has_free_time(self, span: Slot, hours: int) -> bool:
+        found = catalogue.search_professionals(
+            SearchCriteria(category="nursing"),
+            uow=self.uow,
+            clock=self.clock,
+            free=catalogue.FreeTime(span=span, duration=hours * HOUR),
+        )
+        return [pro.id for pro, _ in found] == [self.pro.id]
+
+
+def test_create_booking_holds_22_to_02_local_and_prices_it_like_any_other_four_hours() -> None:
+    shift = NightShift()
+    monday, tuesday = date(2026, 6, 1), date(2026, 6, 2)
+
+    receipt = shift.book(shift.at(monday, 22), 4)
+
+    stored = shift.store.bookings[receipt.booking_id]
+    assert stored.slot == Slot(shift.at(monday, 22), shift.at(tuesday, 2))
+    assert stored.status is BookingStatus.PENDING
+    assert stored.total_price_cents == 4 * 6000
+    assert shift.payments.intents[receipt.payment_intent_id or ""].amount_cents == 4 * 6000
+
+
+def test_a_second_booking_over_midnight_conflicts_with_the_first() -> None:
+    shift = NightShift()
+    monday = date(2026, 6, 1)
+    shift.book(shift.at(monday, 22), 4)
+
+    with pytest.raises(SlotUnavailable):
+        shift.book(shift.at(monday, 23), 2)
+
+
+def test_the_slots_offered_cross_midnight_and_leave_out_a_held_night() -> None:
+    shift = NightShift()
+    monday, tuesday = date(2026, 6, 1), date(2026, 6, 2)
+    night = Slot(shift.at(monday, 12), shift.at(tuesday, 12))
+    before = catalogue.free_slots(shift.pro.id, night, 4 * HOUR, uow=shift.uow, clock=shift.clock)
+
+    shift.book(shift.at(monday, 20), 8)  # 20:00-04:00
+    after = catalogue.free_slots(shift.pro.id, night, 2 * HOUR, uow=shift.uow, clock=shift.clock)
+
+    assert Slot(shift.at(monday, 22), shift.at(tuesday, 2)) in before.slots
+    assert before.price_cents == 4 * 6000
+    assert [s.start for s in after.slots] == [
+        shift.at(monday, 18),
+        shift.at(tuesday, 4),
+    ]
+
+
+def test_search_finds_a_night_worker_free_only_across_midnight() -> None:
+    shift = NightShift()
+    monday, tuesday = date(2026, 6, 1), date(2026, 6, 2)
+    around_midnight = Slot(shift.at(monday, 22), shift.at(tuesday, 2))
+
+    assert shift.has_free_time(around_midnight, 4)
+    shift.book(shift.at(monday, 23), 2)
+    assert not shift.has_free_time(around_midnight, 4)
