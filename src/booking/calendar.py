@@ -81,10 +81,12 @@ class Calendar:
         """Every bookable slot of ``duration`` lying wholly inside ``span``, in time order,
         each once; with ``limit``, only the first ``limit`` of them.
 
-        Slots start on the granularity grid of their availability window, respect notice,
-        advance and duration limits, avoid time off, and keep the buffer clear of every active
-        booking. The scan goes from gap to gap between busy intervals, so its cost grows with
-        the busy intervals in the span and the slots found, not with the grid positions.
+        Slots start on the granularity grid of the availability window they start in and may
+        run on into open time abutting it (across midnight, or into a window meeting it); they
+        respect notice, advance and duration limits, avoid time off, and keep the buffer clear
+        of every active booking. The scan goes from gap to gap between busy intervals, so its
+        cost grows with the busy intervals in the span and the slots found, not with the grid
+        positions.
         """
         runs = list(self._free_runs_in(span, duration, now))
         return _slots_in(runs, duration, self.professional.policy.granularity, limit)
