@@ -351,3 +351,15 @@ def test_search_finds_a_night_worker_free_only_across_midnight() -> None:
     assert shift.has_free_time(around_midnight, 4)
     shift.book(shift.at(monday, 23), 2)
     assert not shift.has_free_time(around_midnight, 4)
+
+
+@pytest.mark.parametrize("day", [date(2026, 3, 29), date(2026, 10, 25)])
+def test_two_windows_meeting_inside_the_hour_the_clocks_move_are_one_stretch(day: date) -> None:
+    zone = "Europe/Berlin"  # 02:30 does not exist on 29 March and happens twice on 25 October
+    split = (window(6, time(0), time(2, 30)), window(6, time(2, 30), time(6)))
+    calendar = Calendar(make_professional(time_zone=zone, availability=split), [])
+    two_am = local(zone, day, 2)  # its first occurrence, or 03:00 after the gap
+
+    slots = calendar.free_slots(Slot(local(zone, day, 0), local(zone, day, 6)), 2 * HOUR, two_am)
+
+    assert Slot(two_am, two_am + 2 * HOUR) in slots  # across the join at 02:30
