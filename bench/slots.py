@@ -102,11 +102,12 @@ def naive_free_slots(
     found = []
     for period in open_periods(pro.availability, pro.time_off, pro.zone, span):
         candidate = period.origin
-        while candidate + duration <= period.slot.end:
+        while candidate < period.slot.end:
             slot = Slot(candidate, candidate + duration)
             wanted = slot.extended_by(pro.buffer_after_booking)
             if (
-                slot.start >= max(period.slot.start, now + pro.policy.minimum_notice)
+                period.admits(slot)
+                and slot.start >= now + pro.policy.minimum_notice
                 and span.contains(slot)
                 and not any(busy.overlaps(wanted) for busy in blocked)
             ):

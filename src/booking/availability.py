@@ -9,6 +9,10 @@ docs/architecture.md):
 * A time that occurs twice when clocks fall back means its first occurrence when it opens a
   window and its last occurrence when it closes one, so a window covers every moment the wall
   clock shows a time inside it.
+
+Open time that continues without a break (a window ending at 24:00 and the next day's starting
+at 00:00, or two windows of one day meeting at the same instant) is one stretch: a slot may
+start in one window occurrence and end in the next. Each occurrence keeps its own grid.
 """
 
 from __future__ import annotations
@@ -43,12 +47,19 @@ def local_to_utc(day: date, at: time, zone: ZoneInfo, *, closing: bool = False) 
 class OpenPeriod:
     """Part of one window's occurrence that can be booked.
 
-    ``origin`` is where the window opened; slot starts are aligned to it, so time off cutting a
-    window short does not shift the grid.
+    Slots start inside ``slot``, on the grid counted from ``origin`` (where the window opened,
+    so time off cutting a window short does not shift the grid), and end by ``open_until``: the
+    end of the open time running on from ``slot`` without a break, through the occurrences that
+    abut or overlap it (its own end when none does).
     """
 
     origin: datetime
     slot: Slot
+    open_until: datetime
+
+    def admits(self, slot: Slot) -> bool:
+        """Whether ``slot`` starts in this period and ends inside the open time it runs into."""
+        return self.slot.start <= slot.start < self.slot.end and slot.end <= self.open_until
 
 
 def window_occurrences(
@@ -120,13 +131,43 @@ def open_periods(
     zone: ZoneInfo,
     span: Slot,
 ) -> list[OpenPeriod]:
-    """Window occurrences overlapping ``span`` with the time off cut out of them."""
+    """Window occurrences overlapping ``span`` with the time off cut out of them, in time
+    order, each knowing how far the open time it starts runs on (``OpenPeriod.open_until``).
+
+    Only occurrences overlapping ``span`` are looked at, so a stretch of open time may run on
+    past ``span.end`` further than ``open_until`` says; slots inside ``span`` never need more.
+    """
     closed = time_off_periods(time_off, zone, span)
-    periods = []
-    for occurrence in window_occurrences(windows, zone, span):
-        for piece in _subtract(occurrence, closed):
-            periods.append(OpenPeriod(origin=occurrence.start, slot=piece))
+    pieces = sorted(
+        (
+            (piece, occurrence.start)
+            for occurrence in window_occurrences(windows, zone, span)
+            for piece in _subtract(occurrence, closed)
+        ),
+        key=lambda found: (found[0].start, found[0].end),
+    )
+    periods: list[OpenPeriod] = []
+    for stretch in _stretches(pieces):
+        until = max(piece.end for piece, _ in stretch)
+        periods.extend(OpenPeriod(origin=o, slot=piece, open_until=until) for piece, o in stretch)
     return periods
+
+
+def _stretches(
+    pieces: Sequence[tuple[Slot, datetime]],
+) -> Iterator[list[tuple[Slot, datetime]]]:
+    """Sorted pieces grouped into runs in which each starts at or before the run's end so far:
+    open time without a break, whether the pieces abut (24:00 then 00:00) or overlap."""
+    run: list[tuple[Slot, datetime]] = []
+    reach: datetime | None = None
+    for piece, origin in pieces:
+        if reach is not None and piece.start > reach:
+            yield run
+            run, reach = [], None
+        run.append((piece, origin))
+        reach = piece.end if reach is None else max(reach, piece.end)
+    if run:
+        yield run
 
 
 def _subtract(slot: Slot, closed: Sequence[Slot]) -> Iterator[Slot]:

@@ -81,10 +81,12 @@ class Calendar:
         """Every bookable slot of ``duration`` lying wholly inside ``span``, in time order,
         each once; with ``limit``, only the first ``limit`` of them.
 
-        Slots start on the granularity grid of their availability window, respect notice,
-        advance and duration limits, avoid time off, and keep the buffer clear of every active
-        booking. The scan goes from gap to gap between busy intervals, so its cost grows with
-        the busy intervals in the span and the slots found, not with the grid positions.
+        Slots start on the granularity grid of the availability window they start in and may
+        run on into open time abutting it (across midnight, or into a window meeting it); they
+        respect notice, advance and duration limits, avoid time off, and keep the buffer clear
+        of every active booking. The scan goes from gap to gap between busy intervals, so its
+        cost grows with the busy intervals in the span and the slots found, not with the grid
+        positions.
         """
         runs = list(self._free_runs_in(span, duration, now))
         return _slots_in(runs, duration, self.professional.policy.granularity, limit)
@@ -104,9 +106,11 @@ class Calendar:
             raise TooSoon(f"bookings need at least {_notice(policy.minimum_notice)}")
         if slot.start > now + policy.maximum_advance:
             raise TooFarAhead(f"bookings open {_describe(policy.maximum_advance)} ahead")
-        period = self._period_containing(slot)
         step = _whole_seconds(policy.granularity)
-        if (_seconds(slot.start) - _seconds(period.origin)) % step:
+        if not any(
+            (_seconds(slot.start) - _seconds(period.origin)) % step == 0
+            for period in self._periods_admitting(slot)
+        ):
             raise Misaligned(
                 f"slots start every {_describe(policy.granularity)} from the window start"
             )
@@ -165,15 +169,20 @@ class Calendar:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _periods(self, span: Slot) -> list[OpenPeriod]:
+    def _periods_admitting(self, slot: Slot) -> list[OpenPeriod]:
+        """The open periods ``slot`` may start in (more than one only where windows stored
+        before overlapping ones were refused overlap), or OutsideAvailability."""
         pro = self.professional
-        return open_periods(pro.availability, pro.time_off, pro.zone, span)
-
-    def _period_containing(self, slot: Slot) -> OpenPeriod:
-        for period in self._periods(slot):
-            if period.slot.contains(slot):
-                return period
-        raise OutsideAvailability("the requested time is outside the professional's availability")
+        found = [
+            period
+            for period in open_periods(pro.availability, pro.time_off, pro.zone, slot)
+            if period.admits(slot)
+        ]
+        if not found:
+            raise OutsideAvailability(
+                "the requested time is outside the professional's availability"
+            )
+        return found
 
     def _check_duration(self, duration: timedelta) -> None:
         policy = self.professional.policy
@@ -201,11 +210,13 @@ class Calendar:
         latest = min(
             _seconds(span.end) - dur, _seconds(now) + _whole_seconds(policy.maximum_advance)
         )
-        for origin, open_start, open_end in _open_seconds(
+        for origin, open_start, open_end, open_until in _open_seconds(
             tuple(pro.availability), tuple(pro.time_off), pro.zone, span
         ):
+            # Starts inside this period; the slot may run on into open time abutting it.
             first = _align_up(max(open_start, earliest), origin, step)
-            yield from self._free_runs(first, min(open_end - dur, latest), step, blocked)
+            last = min(open_end - 1, open_until - dur, latest)
+            yield from self._free_runs(first, last, step, blocked)
 
     def _free_runs(self, first: int, last: int, step: int, blocked: int) -> list[range]:
         """Runs of grid positions from ``first`` (on the grid) to ``last`` whose ``blocked``
@@ -281,15 +292,20 @@ def _open_seconds(
     time_off: tuple[TimeOff, ...],
     zone: ZoneInfo,
     span: Slot,
-) -> tuple[tuple[int, int, int], ...]:
-    """``open_periods`` as (origin, start, end) epoch seconds, remembered.
+) -> tuple[tuple[int, int, int, int], ...]:
+    """``open_periods`` as (origin, start, end, open_until) epoch seconds, remembered.
 
     Expanding weekly windows through the time zone is the same work for every professional
     with the same hours and for every repeat of a query, and a search asks it of each
     candidate for one span; everything in the key is immutable.
     """
     return tuple(
-        (_seconds(period.origin), _seconds(period.slot.start), _seconds(period.slot.end))
+        (
+            _seconds(period.origin),
+            _seconds(period.slot.start),
+            _seconds(period.slot.end),
+            _seconds(period.open_until),
+        )
         for period in open_periods(windows, time_off, zone, span)
     )
 

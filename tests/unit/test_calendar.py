@@ -305,8 +305,10 @@ def test_every_free_slot_is_inside_availability_aligned_future_and_clear_of_book
         assert span.contains(slot)
         assert slot.duration == duration
         assert slot.start >= now + policy.minimum_notice
-        period = next(p for p in periods if p.slot.contains(slot))
-        assert (slot.start - period.origin) % policy.granularity == timedelta(0)
+        assert any(
+            p.admits(slot) and (slot.start - p.origin) % policy.granularity == timedelta(0)
+            for p in periods
+        )
         wanted = slot.extended_by(pro.buffer_after_booking)
         assert not any(b.blocked.overlaps(wanted) for b in calendar.bookings)
         calendar.check(slot, now)  # and the rules agree that it can be booked
@@ -360,17 +362,18 @@ QUARTER = 15 * MINUTE
 def brute_force_free_slots(
     pro: Professional, bookings: list[Booking], span: Slot, duration: timedelta, now: datetime
 ) -> list[Slot]:
-    """Every grid position of every open period, each tried against every booking."""
+    """Every grid position of every open period, each tried against every booking; a slot may
+    run on into the open time abutting its period."""
     policy = pro.policy
     blocked = [b.blocked for b in bookings if b.is_active]
     found = []
     for period in open_periods(pro.availability, pro.time_off, pro.zone, span):
         start = period.origin
-        while start + duration <= period.slot.end:
+        while start < period.slot.end:
             slot = Slot(start, start + duration)
             wanted = slot.extended_by(pro.buffer_after_booking)
             if (
-                slot.start >= period.slot.start
+                period.admits(slot)
                 and span.contains(slot)
                 and now + policy.minimum_notice <= slot.start <= now + policy.maximum_advance
                 and not any(busy.overlaps(wanted) for busy in blocked)

@@ -301,3 +301,38 @@ def test_concurrent_requests_for_one_slot_book_it_once(api: Api, container: Cont
 
     assert sorted(statuses) == [201] + [409] * (len(clients) - 1)
     assert count_bookings(container) == 1
+
+
+NIGHTS = [
+    {"day_of_week": 0, "start": "18:00", "end": "00:00"},
+    {"day_of_week": 1, "start": "00:00", "end": "06:00"},
+]
+
+
+def test_a_client_books_22_to_02_berlin_time_across_midnight(api: Api) -> None:
+    _, pro = api.professional(time_zone="Europe/Berlin", availability=NIGHTS)
+    client = api.register()
+    ten_pm = at(MONDAY, 20)  # 22:00 in Berlin (UTC+2 in June)
+
+    offered = api.client.get(
+        f"/professionals/{pro['id']}/slots",
+        query_string={"from": "2026-06-01T12:00:00Z", "to": "2026-06-02T12:00:00Z",
+                      "duration_minutes": 240},
+    ).get_json()
+    body = api.book(client, pro["id"], ten_pm, 240).get_json()
+
+    assert "2026-06-01T20:00:00+00:00" in [s["start_time"] for s in offered["slots"]]
+    assert body["start_time"] == "2026-06-01T20:00:00+00:00"
+    assert body["end_time"] == "2026-06-02T00:00:00+00:00"  # 02:00 on Tuesday in Berlin
+    assert body["total_price_cents"] == 4 * 6000
+    again = api.book(api.register(), pro["id"], at(MONDAY, 21), 120, expect=409)
+    assert error_code(again) == "slot_unavailable"
+
+
+def test_a_night_that_breaks_after_midnight_is_refused_as_outside_availability(api: Api) -> None:
+    broken = [NIGHTS[0], {**NIGHTS[1], "start": "01:00"}]
+    _, pro = api.professional(time_zone="Europe/Berlin", availability=broken)
+
+    response = api.book(api.register(), pro["id"], at(MONDAY, 20), 240, expect=422)
+
+    assert error_code(response) == "outside_availability"
