@@ -3,7 +3,9 @@
 * **Bodies** are capped at ``HOURBOOK_MAX_BODY_BYTES`` however they are sent. Flask enforces a
   declared ``Content-Length``; a chunked body (no length) is read here, before any view, up to
   one byte past the cap: over it answers the JSON 413, under it the view gets the exact bytes
-  (the webhook verifies its signature over them).
+  (the webhook verifies its signature over them). A declared body over the cap is read and
+  dropped (up to ``DRAIN_BYTES``) before the 413: a proxy (nginx sends every body with a
+  length) still writing it would otherwise be reset and answer 502 in place of the 413.
 * **Headers**: ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer`` on every
   answer; ``Cache-Control: no-store`` unless a view chose otherwise (answers carry tokens,
   ``client_secret`` and personal data, and no answer is meant for a shared cache);
@@ -18,6 +20,9 @@ import io
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+# nginx's client_max_body_size (deploy/nginx/hourbook.conf): what a declared body over the cap
+# may cost to read and drop. Past it the connection is simply closed.
+DRAIN_BYTES = 1 << 20
 _RETRY_STATUSES = (429, 503)
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -41,14 +46,27 @@ def init_edge_after_limiter(app: Flask) -> None:
 
 def _buffer_unsized_body() -> None:
     environ = request.environ
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        _drain(environ["wsgi.input"], min(declared, DRAIN_BYTES))
+        raise RequestEntityTooLarge(f"the body is larger than {limit} bytes")
     if environ.get("CONTENT_LENGTH") or not _has_unsized_body(environ):
         return
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
     body = environ["wsgi.input"].read(limit + 1)
     if len(body) > limit:
         raise RequestEntityTooLarge(f"the body is larger than {limit} bytes")
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
+
+
+def _drain(stream: io.RawIOBase | io.BufferedIOBase, size: int) -> None:
+    """Read and drop ``size`` bytes (fewer if the body ends first), a block at a time."""
+    while size > 0:
+        block = stream.read(min(size, 64 * 1024))
+        if not block:
+            return
+        size -= len(block)
 
 
 def _has_unsized_body(environ: dict[str, object]) -> bool:

@@ -268,6 +268,22 @@ def test_a_declared_body_over_the_limit_answers_the_json_413(client: FlaskClient
     assert error_code(answer) == "request_entity_too_large"
 
 
+def test_a_declared_body_over_the_limit_is_read_to_its_end_before_the_413(
+    client: FlaskClient,
+) -> None:
+    """So a proxy still sending it (nginx) is not reset mid-body and gets the 413, not a 502."""
+    body = io.BytesIO(MEGABYTE_OF_SPACES)
+
+    answer = client.post(
+        "/bookings", input_stream=body, content_length=len(MEGABYTE_OF_SPACES),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+
+    assert answer.status_code == 413
+    assert error_code(answer) == "request_entity_too_large"
+    assert body.tell() == len(MEGABYTE_OF_SPACES)
+
+
 # -- headers ---------------------------------------------------------------------------------
 
 

@@ -9,8 +9,11 @@ with a message, unless ``HOURBOOK_REQUIRE_SERVICES=1`` (CI) makes that a failure
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -19,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from http.client import HTTPSConnection
 from pathlib import Path
 from typing import Any
@@ -102,24 +106,48 @@ class Client:
         finally:
             connection.close()
 
-    def signed_up(self, role: str) -> Client:
-        """A new account of ``role`` made and logged in from this client's address."""
+    def signed_up(self, role: str, mail: Path) -> Client:
+        """A new account of ``role`` made from this client's address, its address verified
+        through the link mailed into ``mail`` (production requires it before booking), and
+        logged in."""
         email = f"{role}-{uuid4().hex[:12]}@example.com"
         body: dict[str, str] = {"email": email, "password": PASSWORD, "role": role}
         if role == "client":
             body["name"] = "Cleo Client"
         registered = self.call("POST", "/auth/register", body)
-        assert registered.status == 201, registered.body
+        assert registered.status == 202, registered.body
+        followed = self.call("GET", verification_link(mail, email))
+        assert followed.body == {"status": "verified", "email": email}, followed.body
         login = self.call("POST", "/auth/login", {"email": email, "password": PASSWORD})
         assert login.status == 200, login.body
         token = {"Authorization": f"Bearer {login.body['access_token']}"}
         return Client(self.port, self.address, {**self.headers, **token})
 
 
+_LINK = re.compile(r"https://\S+(/auth/verify-email\?token=\S+)")
+
+
+def verification_link(mail: Path, address: str, seconds: float = 10) -> str:
+    """The path and query of the verification link an instance mailed to ``address``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        for path in mail.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["To"] == address and isinstance(message, EmailMessage):
+                text = message.get_body(preferencelist=("plain",))
+                found = _LINK.search(text.get_content()) if text is not None else None
+                assert found, f"no verification link in {path}"
+                return found.group(1)
+        if time.monotonic() > deadline:
+            pytest.fail(f"no verification link mailed to {address} within {seconds:.0f} s")
+        time.sleep(0.1)
+
+
 @dataclass
 class Stack:
     nginx: nginx.Nginx
     instances: list[subprocess.Popen[bytes]]
+    instance_ports: list[int]
     engine: sa.Engine
     localstripe: str
     folder: Path
@@ -127,11 +155,24 @@ class Stack:
     def client(self, address: str = "127.0.0.1") -> Client:
         return Client(self.nginx.ports.https, address)
 
+    def signed_up(self, role: str, address: str) -> Client:
+        """A verified, logged-in account of ``role`` from ``address``."""
+        return self.client(address).signed_up(role, self.folder / "mail")
+
     def kill_instance(self, index: int) -> None:
-        """SIGKILL an instance's whole process group: master and workers, no goodbye."""
+        """SIGKILL an instance's whole process group: master and workers, no goodbye. Returns
+        once its port refuses connections (every process holding the socket is gone)."""
         process = self.instances[index]
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.instance_ports[index]), 0.5).close()
+            except OSError:
+                return
+            assert time.monotonic() < deadline, "the killed instance still accepts connections"
+            time.sleep(0.05)
 
     def instance_log(self, index: int) -> str:
         return (self.folder / f"serve-{index}.log").read_text(errors="replace")
@@ -249,12 +290,10 @@ def stack(
                  "--workers", "2", "--threads", "4"],
                 env, folder / f"serve-{index}.log",
             ))  # fmt: skip
-        # RQ's keys are not under the prefix, and job ids repeat across fresh databases
-        # (outbox ids start at 1): a queue of its own, as each deployment has.
-        queue = f"hourbook-shape-{uuid4().hex[:12]}"
+        # Every Redis key, RQ's included, is under the module's own HOURBOOK_REDIS_PREFIX, so
+        # this worker takes only this stack's jobs on the shared Redis.
         processes.append(_start(
-            [sys.executable, "-m", "entrypoints.cli", "worker", "--queue", queue],
-            env, folder / "worker.log",
+            [sys.executable, "-m", "entrypoints.cli", "worker"], env, folder / "worker.log"
         ))  # fmt: skip
         for index, port in enumerate(instance_ports):
             wait_for_port(port, processes[1 + index], folder / f"serve-{index}.log", 60)
@@ -263,7 +302,7 @@ def stack(
             folder=folder,
         )  # fmt: skip
         engine = sa.create_engine(schema_url, poolclass=sa.pool.NullPool)
-        up = Stack(edge, processes[1:3], engine, stripe_url, folder)
+        up = Stack(edge, processes[1:3], instance_ports, engine, stripe_url, folder)
         _wait_until_served(up)
         yield up
         engine.dispose()

@@ -12,6 +12,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Sequence
@@ -125,5 +126,20 @@ def start(binary: str, *, upstreams: Sequence[str], ports: Ports, folder: Path) 
     process = subprocess.Popen(  # noqa: S603
         [binary, "-c", str(main), "-p", str(folder)], stdout=log, stderr=subprocess.STDOUT
     )
-    time.sleep(0.3)
+    _wait_until_listening(process, ports.https, folder)
     return Nginx(process, ports, folder)
+
+
+def _wait_until_listening(process: subprocess.Popen[bytes], port: int, folder: Path) -> None:
+    """Until nginx accepts connections on ``port``; fails if it exits or takes over 20 s."""
+    deadline = time.monotonic() + 20
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"nginx exited: {(folder / 'nginx.out').read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nginx does not listen on {port} after 20 s") from None
+            time.sleep(0.05)

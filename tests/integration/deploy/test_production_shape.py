@@ -7,6 +7,7 @@ import email
 import email.policy
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,7 @@ def day_after_tomorrow_at(hour: int, *, days_later: int = 0) -> str:
 
 
 def a_professional(stack: Stack, address: str) -> str:
-    owner = stack.client(address).signed_up("professional")
+    owner = stack.signed_up("professional", address)
     created = owner.call("POST", "/professionals", PROFILE)
     assert created.status == 201, created.body
     return str(created.body["id"])
@@ -64,8 +65,9 @@ def test_fifty_parallel_bookings_of_one_slot_make_one_booking_and_forty_nine_con
     stack: Stack,
 ) -> None:
     pro_id = a_professional(stack, "127.0.1.200")
-    # One address each, as fifty people would have: each logs in on its own budget.
-    clients = [stack.client(f"127.0.1.{n}").signed_up("client") for n in range(1, 51)]
+    # Fifty people, each with an address of their own (each registers and logs in on its own
+    # budget) and one hold at most, as HOURBOOK_MAX_HOLDS_PER_CLIENT_AND_PROFESSIONAL allows.
+    clients = [stack.signed_up("client", f"127.0.1.{n}") for n in range(1, 51)]
     start = day_after_tomorrow_at(10)
     barrier = threading.Barrier(len(clients))
 
@@ -85,7 +87,7 @@ def test_the_booking_is_paid_at_stripe_and_its_signed_webhook_confirms_it_throug
     stack: Stack,
 ) -> None:
     pro_id = a_professional(stack, "127.0.3.1")
-    client = stack.client("127.0.3.2").signed_up("client")
+    client = stack.signed_up("client", "127.0.3.2")
     booked = book(client, pro_id, day_after_tomorrow_at(15), str(uuid4()))
     assert booked.status == 201, booked.body
     intent_id = booked.body["payment"]["payment_intent_id"]
@@ -110,9 +112,9 @@ def test_the_booking_is_paid_at_stripe_and_its_signed_webhook_confirms_it_throug
 def test_two_client_addresses_have_separate_login_budgets_that_no_token_or_header_moves(
     stack: Stack,
 ) -> None:
-    victim = stack.client("127.0.0.3").signed_up("client")
+    victim = stack.signed_up("client", "127.0.0.3")
     email = victim.call("GET", "/clients/me").body["email"]
-    attacker = stack.client("127.0.0.2").signed_up("client")  # holds a valid token too
+    attacker = stack.signed_up("client", "127.0.0.2")  # holds a valid token too
     wrong = {"email": email, "password": "not the password"}
 
     tries = [attacker.call("POST", "/auth/login", wrong).status for _ in range(10)]
@@ -135,32 +137,38 @@ def test_an_instance_killed_mid_run_leaves_every_request_answered_and_every_retr
     stack: Stack,
 ) -> None:
     pro_id = a_professional(stack, "127.0.2.200")
-    client = stack.client("127.0.2.1").signed_up("client")
-    slots = [(str(uuid4()), day_after_tomorrow_at(9 + n % 6, days_later=n // 6)) for n in range(12)]
-    before = [book(client, pro_id, start, key) for key, start in slots[:6]]  # both instances
-    reader = stack.client("127.0.2.2")
+    # Twelve clients, one slot each: a client holds one unpaid booking per professional.
+    slots = [
+        (stack.signed_up("client", f"127.0.2.{n + 1}"), str(uuid4()),
+         day_after_tomorrow_at(9 + n % 6, days_later=n // 6))
+        for n in range(12)
+    ]  # fmt: skip
+    before = [book(client, pro_id, start, key) for client, key, start in slots[:6]]  # both
     stop = threading.Event()
+    reads: list[tuple[float, int]] = []  # (when it started, status) of each read
 
-    def keep_reading() -> list[tuple[float, int]]:
-        """(when it started, status) of each read until told to stop."""
-        reads = []
+    def keep_reading(reader: Client) -> None:
+        # Paced (10 a second) to stay far inside one address's default limit of 300 a minute.
         while not stop.is_set():
             started = time.monotonic()
             reads.append((started, reader.call("GET", f"/professionals/{pro_id}").status))
-        return reads
+            stop.wait(0.1)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        readers = [pool.submit(keep_reading) for _ in range(2)]
-        time.sleep(0.5)
-        stack.kill_instance(0)  # SIGKILL, mid-run
-        killed_at = time.monotonic()
-        time.sleep(0.5)
-        retried = [book(client, pro_id, start, key) for key, start in slots[:6]]
-        after = [book(client, pro_id, start, key) for key, start in slots[6:]]
-        stop.set()
-        reads = [read for future in readers for read in future.result()]
+        readers = [pool.submit(keep_reading, stack.client(f"127.0.2.{n}")) for n in (101, 102)]
+        try:
+            _wait_until(lambda: len(reads) >= 4, "the readers to get going")
+            stack.kill_instance(0)  # SIGKILL, mid-run; returns once its port refuses
+            killed_at = time.monotonic()
+            retried = [book(client, pro_id, start, key) for client, key, start in slots[:6]]
+            after = [book(client, pro_id, start, key) for client, key, start in slots[6:]]
+            _wait_until(lambda: any(started > killed_at for started, _ in reads), "a read")
+        finally:
+            stop.set()
+        for reader in readers:
+            reader.result()
 
-    assert [reply.status for reply in before] == [201] * 6
+    assert [reply.status for reply in before] == [201] * 6, [r.body for r in before]
     assert [reply.status for reply in retried] == [201] * 6, [r.body for r in retried]
     assert all(reply.headers.get("idempotent-replayed") == "true" for reply in retried)
     assert [r.body["id"] for r in retried] == [r.body["id"] for r in before]
@@ -170,10 +178,17 @@ def test_an_instance_killed_mid_run_leaves_every_request_answered_and_every_retr
     assert following and set(following) == {200}, following
 
 
+def _wait_until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds:.0f} s for {what}"
+        time.sleep(0.05)
+
+
 def test_a_megabyte_chunked_body_gets_the_json_413_from_the_app_behind_nginx(
     stack: Stack,
 ) -> None:
-    client = stack.client("127.0.4.1").signed_up("client")
+    client = stack.signed_up("client", "127.0.4.1")
 
     answer = client.call(
         "POST", "/bookings", chunks=_megabyte_of_json(), **{"Idempotency-Key": str(uuid4())}
