@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -73,9 +74,9 @@ def postgres_admin() -> Iterator[tuple[sa.Engine, str]]:
     engine.dispose()
 
 
-@pytest.fixture
-def postgres_url(postgres_admin: tuple[sa.Engine, str]) -> Iterator[str]:
-    """A URL whose connections work in a fresh schema of their own."""
+@contextmanager
+def fresh_schema(postgres_admin: tuple[sa.Engine, str]) -> Iterator[str]:
+    """A URL whose connections work in a new schema of their own, dropped afterwards."""
     admin, extension_schema = postgres_admin
     schema = f"t_{uuid4().hex}"
     with admin.connect() as connection:
@@ -83,9 +84,18 @@ def postgres_url(postgres_admin: tuple[sa.Engine, str]) -> Iterator[str]:
     url = make_url(POSTGRES_URL).update_query_dict(
         {"options": f"-csearch_path={schema},{extension_schema}"}
     )
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: tuple[sa.Engine, str]) -> Iterator[str]:
+    """A URL whose connections work in a fresh schema of their own."""
+    with fresh_schema(postgres_admin) as url:
+        yield url
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from entrypoints.config import Environment, RateLimits, Settings
 from tests.factories import FixedClock
 from tests.integration.api.support import Api
 from tests.integration.conftest import REDIS_URL
+from tests.integration.jobs.conftest import own_redis  # noqa: F401 - a fixture for api tests too
 from tests.integration.support import UNCAPPED
 
 GENEROUS = RateLimits(

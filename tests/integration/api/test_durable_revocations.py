@@ -48,14 +48,6 @@ class Stack:
 
 
 @pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    server = OwnRedis()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def stack(own_redis: OwnRedis, postgres_url: str) -> Iterator[Stack]:
     settings = Settings(
         env=Environment.TEST, secret_key="test-secret-" * 4, rate_limits=GENEROUS,

@@ -91,14 +91,6 @@ def test_a_database_outage_answers_503_and_logs_a_warning_naming_the_database(
     container.close()
 
 
-@pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    server = OwnRedis()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.redis
 def test_a_booking_while_redis_is_down_answers_503_and_logs_a_warning_naming_redis(
     own_redis: OwnRedis, sqlite_url: str, caplog: pytest.LogCaptureFixture

@@ -46,14 +46,6 @@ def suite_prefix() -> str:
 
 
 @pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    server = OwnRedis()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def deployment(postgres_url: str, own_redis: OwnRedis, tmp_path: Path) -> Iterator[Container]:
     settings = Settings(
         env=Environment.TEST, secret_key="redis-keys-secret-" * 3, database_url=postgres_url,

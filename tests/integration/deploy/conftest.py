@@ -32,11 +32,10 @@ import pytest
 import redis
 import requests
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from adapters.sql import migrate
 from tests.integration.api.support import PASSWORD
-from tests.integration.conftest import POSTGRES_URL, REDIS_URL, service_unavailable
+from tests.integration.conftest import REDIS_URL, fresh_schema, service_unavailable
 from tests.integration.deploy import nginx
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -190,16 +189,8 @@ def require_nginx() -> str:
 
 @pytest.fixture(scope="module")
 def schema_url(postgres_admin: tuple[sa.Engine, str]) -> Iterator[str]:
-    admin, extension_schema = postgres_admin
-    schema = f"t_{uuid4().hex}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = make_url(POSTGRES_URL).update_query_dict(
-        {"options": f"-csearch_path={schema},{extension_schema}"}
-    )
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_schema(postgres_admin) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 import redis
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from adapters.sql import migrate
 from adapters.sql.engine import make_engine
 from adapters.sql.tables import outbox
-from tests.integration.conftest import POSTGRES_URL
+from tests.integration.conftest import fresh_schema
 from tests.integration.jobs.conftest import OwnRedis, World
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -37,16 +36,8 @@ _OUTSIDE = ("DATABASE_URL", "REDIS_URL", "STRIPE_API_KEY", "STRIPE_API_BASE", "S
 @pytest.fixture
 def second_postgres_url(postgres_admin: tuple[sa.Engine, str]) -> Iterator[str]:
     """Another schema of its own: the second deployment's database."""
-    admin, extension_schema = postgres_admin
-    schema = f"t_{uuid4().hex}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = make_url(POSTGRES_URL).update_query_dict(
-        {"options": f"-csearch_path={schema},{extension_schema}"}
-    )
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_schema(postgres_admin) as url:
+        yield url
 
 
 @dataclass
