@@ -1,4 +1,5 @@
-"""Accounts: register, verify addresses, authenticate, create admins. Used by the API and CLI.
+"""Accounts: register, verify addresses, authenticate, reset passwords, create admins. Used by
+the API and CLI.
 
 Passwords are hashed with Argon2id (memory-hard), at most a few at once per process
 (``entrypoints.passwords``). A client account and its ``Client`` share one
@@ -8,6 +9,7 @@ which client or professional the caller acts as without another lookup.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from enum import StrEnum
@@ -19,7 +21,17 @@ from booking.errors import InvalidInput
 from booking.model import Client
 from entrypoints.bootstrap import Container
 from entrypoints.config import EmailVerification
-from entrypoints.email_links import Link, LinkKind, verification_email
+from entrypoints.email_links import (
+    RESET_LIFETIME,
+    Link,
+    LinkKind,
+    ResetToken,
+    make_reset_token,
+    password_fingerprint,
+    password_reset_email,
+    read_reset_token,
+    verification_email,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +158,58 @@ def follow_link(container: Container, link: Link) -> bool:
     )
 
 
+def request_password_reset(container: Container, email: str) -> None:
+    """Mail the account of ``email``, if there is one, a link to choose a new password.
+
+    An unknown address is looked up, and a token made and its mail written, like a known one;
+    only the sending is skipped, so the caller answers both alike.
+    """
+    settings = container.settings
+    user = container.users.by_email(email.strip())
+    password_hash = user.password_hash if user is not None else ""
+    token = make_reset_token(settings, ResetToken(
+        account_id=user.id if user is not None else UUID(int=0),
+        fingerprint=password_fingerprint(settings, password_hash),
+        issued_at=container.clock.now(),
+    ))  # fmt: skip
+    message = password_reset_email(settings, user.email if user is not None else email, token)
+    if user is None:
+        return
+    try:
+        container.notifier.send(message)
+    except Exception:  # SMTP can fail in many ways; the caller asks again
+        logger.exception("could not mail the password reset link")
+
+
+def reset_password(container: Container, token: str, password: str) -> UUID | None:
+    """Set the password of the account ``token`` was made for; None if the token is not this
+    server's, is more than 30 minutes old, or was spent (the password changed since it was
+    made). Raises InvalidInput for a password register would refuse.
+    """
+    _check_password(password)
+    settings = container.settings
+    reset = read_reset_token(settings, token)
+    if reset is None or container.clock.now() - reset.issued_at > RESET_LIFETIME:
+        return None
+    user = container.users.get(reset.account_id)
+    if user is None or not hmac.compare_digest(
+        password_fingerprint(settings, user.password_hash), reset.fingerprint
+    ):
+        return None
+    new_hash = container.passwords.hash(password)
+    # Only if the hash is still the one the token was made for: of two uses at once, one wins.
+    if not container.users.replace_password_hash(user.id, user.password_hash, new_hash):
+        return None
+    return user.id
+
+
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"passwords have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+        )
+
+
 def _new_user(
     container: Container,
     user_id: UUID,
@@ -157,10 +221,7 @@ def _new_user(
 ) -> User:
     if not _EMAIL.match(email.strip()) or len(email) > 320:
         raise InvalidInput("email is not a valid address")
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"passwords have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
-        )
+    _check_password(password)
     return User(
         id=user_id,
         email=email.strip().lower(),

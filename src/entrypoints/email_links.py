@@ -3,17 +3,21 @@
 A link carries what it confirms (the account, its address when the link was made, the address
 to confirm) signed with the e-mail link key (``keys.Purpose.EMAIL_LINK``), so nothing is
 stored until it is followed. A link made for one address stops working once the account's
-address changed since, so an old link cannot undo a newer change.
+address changed since, so an old link cannot undo a newer change. Password reset tokens (below)
+follow the same idea: nothing stored, and spent by the very change they allow.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlencode
 from uuid import UUID
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from booking.ports import Email
 from entrypoints.config import Settings
@@ -73,4 +77,61 @@ def verification_email(settings: Settings, link: Link) -> Email:
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
         derive_key(settings.secret_key, Purpose.EMAIL_LINK), salt="hourbook e-mail link"
+    )
+
+
+# Password reset: a token naming the account and a fingerprint of its password hash when the
+# token was made, signed with the e-mail link key under its own salt. Nothing is stored: setting
+# a password replaces the hash (Argon2 salts every hash, so even the same password gives a new
+# one), which makes every token made before it stop matching, the one just used included.
+RESET_LIFETIME = timedelta(minutes=30)
+RESET_PAGE = "/reset-password"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResetToken:
+    account_id: UUID
+    fingerprint: str  # of the password hash the token was made for
+    issued_at: datetime
+
+
+def password_fingerprint(settings: Settings, password_hash: str) -> str:
+    key = derive_key(settings.secret_key, Purpose.EMAIL_LINK).encode()
+    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def make_reset_token(settings: Settings, token: ResetToken) -> str:
+    return _reset_serializer(settings).dumps(
+        {"s": str(token.account_id), "f": token.fingerprint, "t": token.issued_at.isoformat()}
+    )
+
+
+def read_reset_token(settings: Settings, token: str) -> ResetToken | None:
+    """The token's content if this server signed it, else None (its age is checked later,
+    against the application's clock)."""
+    try:
+        data = _reset_serializer(settings).loads(token)
+        issued_at = datetime.fromisoformat(data["t"])
+        if issued_at.tzinfo is None:
+            return None
+        return ResetToken(
+            account_id=UUID(data["s"]), fingerprint=str(data["f"]), issued_at=issued_at
+        )
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def password_reset_email(settings: Settings, to: str, token: str) -> Email:
+    url = f"{settings.public_url.rstrip('/')}{RESET_PAGE}?{urlencode({'token': token})}"
+    body = (
+        "Someone (we hope you) asked to choose a new password for your hourbook account.\n\n"
+        f"To choose it, open this link within 30 minutes; it works once:\n\n{url}\n\n"
+        "If it was not you, ignore this message: your password stays as it is.\n"
+    )
+    return Email(to=to, subject="Choose a new hourbook password", body=body)
+
+
+def _reset_serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(
+        derive_key(settings.secret_key, Purpose.EMAIL_LINK), salt="hourbook password reset"
     )

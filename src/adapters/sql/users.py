@@ -106,14 +106,16 @@ class SqlUsers:
                 .values(email_verified_at=func.coalesce(users.c.email_verified_at, when))
             ).rowcount == 1
 
-    def replace_password_hash(self, user_id: UUID, old: str, new: str) -> None:
-        """Store a re-made hash, unless the password changed meanwhile."""
+    def replace_password_hash(self, user_id: UUID, old: str, new: str) -> bool:
+        """Store a new hash, unless the password changed meanwhile (then False)."""
         with self._transaction() as connection:
-            connection.execute(
+            replaced = connection.execute(
                 update(users)
                 .where(users.c.id == user_id, users.c.password_hash == old)
                 .values(password_hash=new)
-            )
+                .returning(users.c.id)
+            ).first()
+        return replaced is not None
 
     def count_admins(self) -> int:
         with self._transaction() as connection:

@@ -1,4 +1,5 @@
-"""Accounts and tokens: register, verify the address, log in, refresh, log out (revokes)."""
+"""Accounts and tokens: register, verify the address, log in, refresh, log out (revokes),
+reset a forgotten password."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from entrypoints.api.schemas.accounts import (
     LinkArgsSchema,
     LoginSchema,
     LogoutSchema,
+    PasswordResetConfirmSchema,
+    PasswordResetSchema,
     RegisterSchema,
     TokensSchema,
     VerifiedSchema,
@@ -99,6 +102,44 @@ class Verification(MethodView):
         if user.email_verified_at is None:
             accounts.send_verification(app, user)
         return {"status": "accepted", "message": "check your e-mail"}
+
+
+@blp.route("/password-reset")
+class PasswordReset(MethodView):
+    @blp.arguments(PasswordResetSchema)
+    @blp.response(202, AcceptedSchema)
+    def post(self, body: dict[str, str]) -> Body:
+        """Ask for a link to choose a new password, mailed to the address if it has an account.
+
+        The answer is the same whether or not it has one. The link works once, for 30 minutes.
+        """
+        accounts.request_password_reset(container(), body["email"])
+        return {
+            "status": "accepted",
+            "message": "if the address has an account, a link to choose a new password is on "
+            "its way: it works once, for 30 minutes",
+        }
+
+
+@blp.route("/password-reset/confirm")
+class PasswordResetConfirm(MethodView):
+    @blp.arguments(PasswordResetConfirmSchema)
+    @blp.response(204)
+    def post(self, body: dict[str, str]) -> None:
+        """Set a new password with the token of the mailed link, and log out everywhere.
+
+        The token is spent; every token issued to the account until now is refused. A token
+        this server did not mint, one more than 30 minutes old, or one spent already answers
+        400 ``invalid_link``.
+        """
+        app = container()
+        with _hashing():
+            account_id = accounts.reset_password(app, body["token"], body["password"])
+        if account_id is None:
+            raise ApiError(
+                400, "invalid_link", "the link is damaged, used already or more than 30 minutes old"
+            )
+        revoke_everywhere(account_id)
 
 
 @blp.route("/login")

@@ -25,12 +25,15 @@ from entrypoints.config import Settings
 
 LOGIN = "auth.Login"
 REGISTER = "auth.Register"
+RESET = "auth.PasswordReset"
 BOOKINGS = "bookings.Bookings"
-# Requests that mail a verification link to an address the caller names (endpoint, method):
-# they share one budget per caller, the register rate, so nobody can make the platform mail
-# some address over and over. Requests that name no new address are not counted.
+# Requests that mail a verification (or password reset) link to an address the caller names
+# (endpoint, method): they share one budget per caller, the register rate, so nobody can make
+# the platform mail some address over and over. Requests that name no new address are not
+# counted. Reset requests are also counted by the address they name (``reset_account_key``).
 _MAILING = (
     ("auth.Verification", "POST"),
+    (RESET, "POST"),
     ("clients.Me", "PATCH"),
     ("professionals.Professionals", "POST"),
     ("professionals.OneProfessional", "PATCH"),
@@ -57,6 +60,14 @@ def login_address_key() -> str:
 def register_address_key() -> str:
     """Registration is anonymous: counted by address, whatever token comes with it."""
     return f"register-address:{get_remote_address()}"
+
+
+def reset_account_key() -> str:
+    """Password reset requests are also counted by the address they name, whoever sends them,
+    so its owner's inbox gets no more than the register rate of reset mail."""
+    body = request.get_json(silent=True)
+    named = body.get("email") if isinstance(body, dict) else None
+    return f"reset-account:{named.strip().lower()[:320] if isinstance(named, str) else ''}"
 
 
 def init_limiter(app: Flask, settings: Settings) -> Limiter:
@@ -89,6 +100,10 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
     app.view_functions[REGISTER] = limiter.limit(
         rates.register, key_func=register_address_key, methods=["POST"]
     )(register)
+    reset = app.view_functions[RESET]
+    app.view_functions[RESET] = limiter.limit(
+        rates.register, key_func=reset_account_key, methods=["POST"]
+    )(reset)
     bookings = app.view_functions[BOOKINGS]
     app.view_functions[BOOKINGS] = limiter.limit(rates.booking, methods=["POST"])(bookings)
     for endpoint, method in _MAILING:

@@ -43,6 +43,18 @@ class LinkArgsSchema(Schema):
     token = Text(required=True, validate=validate.Length(min=1, max=2048))
 
 
+class PasswordResetSchema(Schema):
+    email = EmailAddress(required=True)
+
+
+class PasswordResetConfirmSchema(Schema):
+    token = Text(
+        required=True, validate=validate.Length(min=1, max=2048),
+        metadata={"description": "the token of the mailed link"},
+    )  # fmt: skip
+    password = Text(required=True, load_only=True, validate=validate.Length(min=10, max=256))
+
+
 class VerifiedSchema(Schema):
     status = fields.String(required=True)
     email = fields.String(required=True)
