@@ -174,13 +174,13 @@ class InMemoryBookings(_Table[Booking]):
                 found.setdefault(b.professional_id, []).append((b.blocked.start, b.blocked.end))
         return found
 
-    def lock_client_holds(self, client_id: UUID) -> list[Booking]:
+    def lock_client_holds(self, client_id: UUID, limit: int) -> list[Booking]:
         """Nothing to wait for: the in-memory store is for one writer at a time."""
         return [
             b
             for b in self.rows.values()
             if b.client_id == client_id and b.status is BookingStatus.PENDING
-        ]
+        ][:limit]
 
     def pending_created_before(self, cutoff: datetime, limit: int) -> list[Booking]:
         pending = [

@@ -104,9 +104,10 @@ class BookingRepository(Protocol):
         instead of a deadlock."""
         ...
 
-    def lock_client_holds(self, client_id: UUID) -> list[Booking]:
-        """The client's pending bookings, read after making other holds of this client wait
-        until this unit of work ends (so the hold caps cannot be passed by racing holds).
+    def lock_client_holds(self, client_id: UUID, limit: int) -> list[Booking]:
+        """At most ``limit`` of the client's pending bookings (enough to tell whether a cap is
+        reached, whatever the client holds), read after making other holds of this client
+        wait until this unit of work ends (so the hold caps cannot be passed by racing holds).
         Called after ``lock_calendar``, never before, so the locks are always taken in the
         same order."""
         ...

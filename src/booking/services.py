@@ -141,7 +141,7 @@ def _hold(
         if booking.total_price_cents == 0:
             booking.confirm(now)  # nothing to pay: a free booking is confirmed at once
         else:  # an unpaid hold: within the client's caps, counted under the client's lock
-            held = uow.bookings.lock_client_holds(cmd.client_id)
+            held = uow.bookings.lock_client_holds(cmd.client_id, limits.per_client)
             if any(b.idempotency_key == cmd.idempotency_key for b in held):  # as storage would
                 raise IdempotencyKeyReused("a booking was already made with this idempotency key")
             limits.check(held, client_id=cmd.client_id, professional_id=cmd.professional_id)

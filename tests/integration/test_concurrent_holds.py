@@ -63,3 +63,22 @@ def test_six_racing_holds_with_one_professional_at_different_times_leave_one(
     assert outcomes.count("ok") == 1
     assert outcomes.count("too_many_holds") == 5
     assert pending_of(engine, client.id) == 1
+
+
+def test_the_cap_check_reads_at_most_the_cap_of_a_clients_holds(engine: sa.Engine) -> None:
+    # However many holds a client has (here more than a later, lower cap allows), the check
+    # reads no more of them than the cap: its cost is bounded by the setting, not the client.
+    clock = FixedClock()
+    professional, client = register(engine)
+    for hour in range(9, 15):
+        cmd = request(professional, client, at(MONDAY, hour), HOUR)
+        assert attempt(engine, cmd, clock=clock) == "ok"  # uncapped
+
+    with SqlUnitOfWork(engine) as uow:
+        read = uow.bookings.lock_client_holds(client.id, 2)
+
+    assert pending_of(engine, client.id) == 6
+    assert len(read) == 2
+    refused = request(professional, client, at(MONDAY, 15), HOUR)
+    limits = HoldLimits(per_client=2, per_client_and_professional=2)
+    assert attempt(engine, refused, clock=clock, limits=limits) == "too_many_holds"

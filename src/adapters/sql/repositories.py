@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Executable,
+    Integer,
     Select,
     Table,
     and_,
@@ -102,9 +103,13 @@ _PG_BLOCKED_INTERVALS = postgres_sql(  # blocked_intervals_many's query
 )
 # A client's pending bookings, read for the hold caps (after the client's lock on PostgreSQL).
 _PG_LOCK = postgres_sql(select(_LOCK))
-_CLIENT_HOLDS = select(bookings).where(
-    bookings.c.client_id == bindparam("client_id"),
-    bookings.c.status == literal_column(f"'{BookingStatus.PENDING.value}'"),
+_CLIENT_HOLDS = (
+    select(bookings)
+    .where(
+        bookings.c.client_id == bindparam("client_id"),
+        bookings.c.status == literal_column(f"'{BookingStatus.PENDING.value}'"),
+    )
+    .limit(bindparam("limit", type_=Integer))
 )
 _PG_CLIENT_HOLDS = postgres_sql(_CLIENT_HOLDS)
 # The hold's insert and the payment's optimistic update, on every booking.
@@ -423,13 +428,15 @@ class SqlBookings(_Repository):
             found.setdefault(row.professional_id, []).append((row.start_time, row.blocked_until))
         return found
 
-    def lock_client_holds(self, client_id: UUID) -> builtins.list[Booking]:
+    def lock_client_holds(self, client_id: UUID, limit: int) -> builtins.list[Booking]:
         # SQLite's BEGIN IMMEDIATE already serialises every writer. On PostgreSQL a
         # transaction-scoped advisory lock per client queues the holds of one client; it is
         # always taken after the calendar's, so two holds never wait on each other in a cycle.
-        params = {"key": f"hourbook:client:{client_id}", "client_id": client_id}
+        params = {"key": f"hourbook:client:{client_id}", "client_id": client_id, "limit": limit}
         if driver_of(self._connection) is None:
-            found = self._execute(_CLIENT_HOLDS, {"client_id": client_id}).mappings().all()
+            found = self._execute(
+                _CLIENT_HOLDS, {"client_id": client_id, "limit": limit}
+            ).mappings().all()
         else:
             run(self._connection, _PG_LOCK, {"key": params["key"]})
             found = run(self._connection, _PG_CLIENT_HOLDS, params)[0]
