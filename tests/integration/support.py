@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
@@ -111,3 +112,18 @@ def book_in_process(
         return [attempt(engine, cmd, clock=clock) for cmd in commands]
     finally:
         engine.dispose()
+
+
+@contextmanager
+def statements(engine: sa.Engine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` sends through SQLAlchemy while the block runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *_: object) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

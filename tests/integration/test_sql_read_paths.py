@@ -3,8 +3,6 @@ Neither may ever show stale or uncommitted data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import time
 from uuid import uuid4
@@ -19,23 +17,10 @@ from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking.model import AvailabilityWindow, Location, Professional
 from booking.ports import SearchCriteria
 from tests.factories import make_professional
+from tests.integration.support import statements
 
 MONDAYS_ONLY = (AvailabilityWindow(day_of_week=0, start=time(9), end=time(12)),)
 TUESDAYS_ONLY = (AvailabilityWindow(day_of_week=1, start=time(14), end=time(18)),)
-
-
-@contextmanager
-def statements(engine: sa.Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *_: object) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def store(engine: sa.Engine, *pros: Professional) -> None:

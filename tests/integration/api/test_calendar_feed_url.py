@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -19,6 +17,7 @@ from entrypoints import accounts
 from entrypoints.bootstrap import Container
 from tests.factories import MONDAY, at
 from tests.integration.api.support import PASSWORD, Account, Api, Json, error_code
+from tests.integration.support import statements
 
 
 @pytest.fixture
@@ -39,20 +38,6 @@ def rotate(api: Api, who: Account, professional_id: str, expect: int = 201) -> s
 def fetch(api: Api, url: str) -> int:
     parts = urlsplit(url)
     return api.client.get(f"{parts.path}?{parts.query}").status_code
-
-
-@contextmanager
-def statements(engine: sa.Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *_: object) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_professional_gets_an_absolute_feed_url_that_serves_their_bookings(

@@ -3,13 +3,10 @@ free time, one read of the search box per request, and a rate limit of its own."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import time
 
 import pytest
-import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from adapters.sql.unit_of_work import SqlUnitOfWork
@@ -18,6 +15,7 @@ from entrypoints.api.app import create_app
 from entrypoints.bootstrap import Container
 from tests.factories import make_professional
 from tests.integration.api.support import Api, error_code
+from tests.integration.support import statements
 
 MONDAY_MORNING = {
     "available_from": "2026-06-01T10:00:00+00:00",
@@ -25,20 +23,6 @@ MONDAY_MORNING = {
     "duration_minutes": 60,
 }
 SUNDAYS_ONLY = (AvailabilityWindow(day_of_week=6, start=time(9), end=time(17)),)
-
-
-@contextmanager
-def statements(engine: sa.Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *_: object) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_search_for_free_time_reads_the_search_box_once_however_many_batches(
