@@ -30,7 +30,14 @@ from booking.errors import (
     TooSoon,
 )
 from booking.events import BookingRequested
-from booking.model import ACTIVE_STATUSES, AvailabilityWindow, Booking, Professional, TimeOff
+from booking.model import (
+    ACTIVE_STATUSES,
+    AvailabilityWindow,
+    Booking,
+    Party,
+    Professional,
+    TimeOff,
+)
 from booking.pricing import price_cents
 from booking.slot import Slot, ensure_aware
 
@@ -166,6 +173,21 @@ class Calendar:
         self.bookings.append(booking)
         self._insert_busy(_seconds(booking.blocked.start), _seconds_up(booking.blocked.end))
         return booking
+
+    def move(self, booking: Booking, slot: Slot, now: datetime, *, by: Party) -> None:
+        """Move ``booking`` to ``slot``, checked as a new booking of it would be (availability,
+        time off, grid, notice, advance, duration, overlap) with the booking's own current
+        time not counting against it; the old time is free again in the same change.
+
+        The booking then blocks what a new booking would: ``slot`` plus today's buffer.
+        """
+        others = [b for b in self.bookings if b.id != booking.id]
+        Calendar(self.professional, others).check(slot, now)
+        booking.move_to(slot, buffer=self.professional.buffer_after_booking, now=now, by=by)
+        self.bookings = [*others, booking]
+        self._busy_starts, self._busy_ends = _busy(
+            (b.slot.start, b.slot.end + b.buffer) for b in self.bookings
+        )
 
     # -- internals -------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from booking.model import CancellationReason
+from booking.model import CancellationReason, Party
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +33,16 @@ class CreateBooking:
 class CancelBooking:
     booking_id: UUID
     reason: CancellationReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RescheduleBooking:
+    """Move a booking to ``start``; ``duration``, if given, must be the booking's own."""
+
+    booking_id: UUID
+    start: datetime
+    by: Party
+    duration: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -89,6 +89,12 @@ class TooFarAhead(RuleViolation):
     code = "too_far_ahead"
 
 
+class DurationChangeRefused(RuleViolation):
+    """A reschedule asked for another length: the price would change, so it is a new booking."""
+
+    code = "duration_change_refused"
+
+
 class IdempotencyKeyReused(RuleViolation):
     """The key was already used for a request with a different body."""
 
@@ -117,6 +123,38 @@ class TooManyHolds(Conflict):
 
 class IllegalTransition(Conflict):
     code = "illegal_transition"
+
+
+class CannotReschedule(Conflict):
+    """The booking may not be moved now, or not by this caller; the subclass says why."""
+
+    code = "cannot_reschedule"
+
+
+class BookingNotActive(CannotReschedule):
+    """Cancelled (by someone, or because its hold expired or its payment failed)."""
+
+    code = "booking_not_active"
+
+
+class BookingStarted(CannotReschedule):
+    code = "booking_started"
+
+
+class HoldExpired(CannotReschedule):
+    """A pending booking whose hold has run out, even before the worker has cancelled it."""
+
+    code = "hold_expired"
+
+
+class RescheduleDeadlinePassed(CannotReschedule):
+    """A client moves a confirmed booking only until its free-cancellation limit."""
+
+    code = "reschedule_deadline_passed"
+
+
+class TooManyReschedules(CannotReschedule):
+    code = "too_many_reschedules"
 
 
 class ConcurrentUpdate(Conflict):

@@ -47,6 +47,22 @@ class BookingCancelled(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BookingRescheduled(Event):
+    """The booking moved from ``previous_start``-``previous_end`` to ``start``-``end``, keeping
+    its price, payment and terms; ``sequence`` is its calendar entry's new SEQUENCE."""
+
+    professional_id: UUID
+    client_id: UUID
+    previous_start: datetime
+    previous_end: datetime
+    start: datetime
+    end: datetime
+    sequence: int
+    was_confirmed: bool
+    by: str  # client, professional or admin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RefundIssued(Event):
     payment_intent_id: str
     amount_cents: int

@@ -3,8 +3,8 @@
 Rules followed: CRLF line endings (3.1); lines folded at 75 octets, continuation lines starting
 with one space, never inside a UTF-8 character (3.1); TEXT values escaped (3.3.11); instants in
 UTC with the ``Z`` suffix (3.3.5). The UID is the booking id, so a calendar that imported the
-confirmation replaces it when the cancellation (``STATUS:CANCELLED``, higher ``SEQUENCE``)
-arrives by mail or through the feed.
+confirmation replaces it when a move (new times) or the cancellation (``STATUS:CANCELLED``),
+each with a higher ``SEQUENCE``, arrives by mail or through the feed.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ class CalendarEntry:
 def entry_for(
     booking: Booking, *, summary: str, description: str, stamp: datetime
 ) -> CalendarEntry:
-    """The calendar entry of a booking; cancelled ones carry a higher sequence."""
+    """The calendar entry of a booking: every move and the cancellation raise its sequence
+    (``Booking.calendar_sequence``), under the same UID."""
     cancelled = booking.status is BookingStatus.CANCELLED
     return CalendarEntry(
         uid=str(booking.id),
@@ -43,7 +44,7 @@ def entry_for(
         end=booking.end,
         summary=summary,
         status="CANCELLED" if cancelled else "CONFIRMED",
-        sequence=1 if cancelled else 0,
+        sequence=booking.calendar_sequence,
         stamp=stamp,
         description=description,
     )

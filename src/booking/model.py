@@ -14,8 +14,14 @@ from functools import cached_property
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from booking.errors import IllegalTransition, InvalidInput, InvalidTimeZone
-from booking.events import BookingCancelled, BookingConfirmed, Event, RefundIssued
+from booking.errors import DurationChangeRefused, IllegalTransition, InvalidInput, InvalidTimeZone
+from booking.events import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingRescheduled,
+    Event,
+    RefundIssued,
+)
 from booking.slot import Slot, ensure_aware
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -266,6 +272,14 @@ class CancellationReason(StrEnum):
     HOLD_EXPIRED = "hold_expired"
 
 
+class Party(StrEnum):
+    """Who asks for a change to a booking."""
+
+    CLIENT = "client"
+    PROFESSIONAL = "professional"
+    ADMIN = "admin"
+
+
 ACTIVE_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
 
 
@@ -291,6 +305,7 @@ class Booking:
     refund_due_cents: int = 0  # what the client is owed back, fixed when it was decided
     refunded_cents: int = 0  # what has actually been returned so far
     idempotency_key: str | None = None
+    reschedule_count: int = 0  # times moved to another start (Booking.move_to)
     version: int = 1  # owned by the repository: compared and bumped on every update
     events: list[Event] = field(default_factory=list, repr=False)
 
@@ -311,6 +326,58 @@ class Booking:
     def blocked(self) -> Slot:
         """The time no other booking of the professional may overlap: slot plus buffer."""
         return self.slot.extended_by(self.buffer)
+
+    @property
+    def calendar_sequence(self) -> int:
+        """The iCalendar SEQUENCE of this booking's entry: raised by every move and by the
+        cancellation, so a calendar keeps the latest version of the one UID."""
+        cancelled = 1 if self.status is BookingStatus.CANCELLED else 0
+        return self.reschedule_count + cancelled
+
+    def moved_slot(self, start: datetime, duration: timedelta | None = None) -> Slot:
+        """The slot this booking would take if moved to ``start``: always its own length.
+
+        A different ``duration`` is refused: the price follows the length, and the payment
+        carries over unchanged, so a longer or shorter appointment is a new booking.
+        """
+        length = self.slot.duration
+        if duration is not None and duration != length:
+            raise DurationChangeRefused(
+                f"a reschedule keeps the booking's {length // timedelta(minutes=1)} minutes:"
+                " a price change is a new booking (cancel this one and book again)"
+            )
+        return Slot.starting(start, length)
+
+    def move_to(self, slot: Slot, *, buffer: timedelta, now: datetime, by: Party) -> None:
+        """Take ``slot`` instead of the current one (the calendar has checked it is free).
+
+        Price, payment, cancellation terms and ``created_at`` (so a pending hold's expiry) stay
+        as they are; ``buffer`` is what the calendar checked the new slot with.
+        """
+        if not self.is_active:
+            raise IllegalTransition(f"cannot move a {self.status} booking")
+        if slot.duration != self.slot.duration:
+            raise DurationChangeRefused("a reschedule keeps the booking's length")
+        previous = self.slot
+        self.slot = slot
+        self.buffer = buffer
+        self.reschedule_count += 1
+        self._touch(now)
+        self.events.append(
+            BookingRescheduled(
+                booking_id=self.id,
+                occurred_at=self.updated_at,
+                professional_id=self.professional_id,
+                client_id=self.client_id,
+                previous_start=previous.start,
+                previous_end=previous.end,
+                start=slot.start,
+                end=slot.end,
+                sequence=self.calendar_sequence,
+                was_confirmed=self.status is BookingStatus.CONFIRMED,
+                by=by.value,
+            )
+        )
 
     def attach_payment(self, payment_intent_id: str, now: datetime) -> None:
         """Record which payment pays for this booking (a late one may reach a cancelled hold)."""

@@ -4,6 +4,9 @@
 - BookingCancelled: the client always; the professional only if the booking was confirmed
   (a hold that expired or was declined never reached their calendar), also with an .ics that
   cancels the entry;
+- BookingRescheduled: with the old and the new time, the client always; the professional,
+  and an .ics that moves the entry (same UID, higher SEQUENCE), only if the booking was
+  confirmed (a pending hold never reached their calendar: its confirmation gives the new time);
 - RefundIssued: the client;
 - reminders: both, before the start (``reminder_emails``, sent by the worker's schedule).
 
@@ -17,12 +20,20 @@ A payment that arrived after its hold had ended is told as such, not as an unpai
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from datetime import datetime
 
 from booking import ics
-from booking.events import BookingCancelled, BookingConfirmed, Event, RefundIssued
+from booking.events import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingRescheduled,
+    Event,
+    RefundIssued,
+)
 from booking.model import Booking, CancellationReason, Client, Professional
 from booking.ports import Email, UnitOfWork
+from booking.slot import Slot
 
 CALENDAR_MIME = "text/calendar"
 _REASONS = {
@@ -68,6 +79,8 @@ def emails_for(event: Event, uow: UnitOfWork) -> list[Email]:
         return confirmation_emails(booking, professional, client, event.occurred_at)
     if isinstance(event, BookingCancelled):
         return cancellation_emails(event, booking, professional, client)
+    if isinstance(event, BookingRescheduled):
+        return rescheduled_emails(event, booking, professional, client)
     if isinstance(event, RefundIssued):
         return [refund_email(event, booking, professional, client)]
     return []
@@ -145,6 +158,64 @@ def cancellation_emails(
             )
         )
     return emails
+
+
+def rescheduled_emails(
+    event: BookingRescheduled, booking: Booking, professional: Professional, client: Client
+) -> list[Email]:
+    """The move as it was made: the times and the SEQUENCE come from the event, so a booking
+    moved twice before the mail went out is told twice, each time right."""
+    before = replace(booking, slot=Slot(event.previous_start, event.previous_end), events=[])
+    after = replace(booking, slot=Slot(event.start, event.end), events=[])
+    was, now = describe_time(before, professional), describe_time(after, professional)
+    pro, who = one_line(professional.name), one_line(client.name)
+    emails = [
+        _email(
+            client.email,
+            f"Booking moved: {pro}, {now}",
+            _lines(
+                f"Hello {who},",
+                f"your booking with {pro} has moved from {was} to {now}.",
+                "The price and your payment stay as they were.",
+                f"Booking reference: {booking.id}",
+            ),
+            _moved_invite(event, after, professional, client, for_client=True),
+        )
+    ]
+    if event.was_confirmed:
+        emails.append(
+            _email(
+                professional.email,
+                f"Booking moved: {who}, {now}",
+                _lines(
+                    f"Hello {pro},",
+                    f"the booking with {who} has moved from {was} to {now}.",
+                    "The earlier time is free again.",
+                    f"Booking reference: {booking.id}",
+                ),
+                _moved_invite(event, after, professional, client, for_client=False),
+            )
+        )
+    return emails
+
+
+def _moved_invite(
+    event: BookingRescheduled,
+    after: Booking,
+    professional: Professional,
+    client: Client,
+    *,
+    for_client: bool,
+) -> list[tuple[str, str, str]]:
+    if not event.was_confirmed:
+        return []  # no entry was sent yet: the confirmation will carry the new time
+    entry = (
+        ics.client_entry(after, professional, stamp=event.occurred_at)
+        if for_client
+        else ics.professional_entry(after, client, stamp=event.occurred_at)
+    )
+    # The entry as of this move, even if the booking has changed again since.
+    return [_invite(replace(entry, status="CONFIRMED", sequence=event.sequence))]
 
 
 def _paid_too_late_email(booking: Booking, pro: str, who: str, to: str, when: str) -> Email:

@@ -20,6 +20,7 @@ from booking.commands import (
     RecordPaymentFailed,
     RecordPaymentRefunded,
     RecordPaymentSucceeded,
+    RescheduleBooking,
 )
 from booking.errors import (
     BookingNotFound,
@@ -43,6 +44,7 @@ from booking.model import Booking, BookingStatus, CancellationReason
 from booking.ports import Clock, IdempotencyStore, PaymentGateway, UnitOfWork
 from booking.pricing import refund_due_cents
 from booking.receipts import BookingReceipt, replay, store_error, store_receipt
+from booking.rescheduling import DEFAULT_RESCHEDULE_POLICY, ReschedulePolicy, ensure_movable
 from booking.slot import Slot
 
 logger = logging.getLogger(__name__)
@@ -528,6 +530,60 @@ def expire_holds(
         _release_payment_now(booking, uow, payments, clock)
         expired.append(booking_id)
     return expired
+
+
+def reschedule_booking(
+    cmd: RescheduleBooking,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    hold_time: timedelta = timedelta(minutes=15),
+    policy: ReschedulePolicy = DEFAULT_RESCHEDULE_POLICY,
+) -> Booking:
+    """Move a booking to another start in one transaction: the new slot is checked against
+    every rule and taken, and the old one freed, together or not at all.
+
+    Under the professional's calendar lock, the booking is read again (a payment or a cancel
+    may have changed it meanwhile), ``policy`` says whether ``cmd.by`` may move it now, and the
+    calendar whether the new slot is bookable. The price, the payment and the agreed terms stay;
+    no call to the payment provider is made. Moving a booking to the start it already has
+    changes nothing. Retried on a collision with a concurrent change, like a hold.
+    """
+    attempt = 1
+    while True:
+        try:
+            return _move(cmd, uow, clock, hold_time, policy)
+        except ConcurrentUpdate:
+            # A payment, cancel or expiry changed the booking between our read and our write
+            # (they do not take the calendar lock): its transaction lost whole; read again.
+            if attempt == _HOLD_ATTEMPTS:
+                raise
+            attempt += 1
+
+
+def _move(
+    cmd: RescheduleBooking,
+    uow: UnitOfWork,
+    clock: Clock,
+    hold_time: timedelta,
+    policy: ReschedulePolicy,
+) -> Booking:
+    now = clock.now()
+    with uow:
+        booking = _get(uow, cmd.booking_id)
+        slot = booking.moved_slot(cmd.start, cmd.duration)
+        calendar = uow.bookings.lock_calendar(booking.professional_id, slot)
+        if calendar is None:
+            raise ProfessionalNotFound("no such professional")
+        booking = _get(uow, cmd.booking_id)  # as it is now that no other move can interleave
+        ensure_movable(booking)
+        if slot == booking.slot:
+            return booking  # already there: a repeated request changes nothing
+        policy.check(booking, by=cmd.by, now=now, hold_time=hold_time)
+        calendar.move(booking, slot, now, by=cmd.by)
+        uow.bookings.update(booking)
+        uow.commit()
+    return booking
 
 
 def get_booking(booking_id: UUID, *, uow: UnitOfWork) -> Booking:
