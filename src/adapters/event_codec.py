@@ -13,11 +13,20 @@ from datetime import datetime
 from typing import Any, get_type_hints
 from uuid import UUID
 
-from booking.events import BookingCancelled, BookingConfirmed, BookingRequested, Event, RefundIssued
+from booking.events import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingRequested,
+    BookingRescheduled,
+    Event,
+    RefundIssued,
+)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
-    for cls in (BookingRequested, BookingConfirmed, BookingCancelled, RefundIssued)
+    for cls in (
+        BookingRequested, BookingConfirmed, BookingCancelled, BookingRescheduled, RefundIssued
+    )
 }
 
 

@@ -185,6 +185,7 @@ def booking_values(booking: Booking) -> Values:
         "refund_due_cents": booking.refund_due_cents,
         "refunded_cents": booking.refunded_cents,
         "idempotency_key": booking.idempotency_key,
+        "reschedule_count": booking.reschedule_count,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
     }
@@ -210,6 +211,7 @@ def booking_from(row: Row) -> Booking:
         refund_due_cents=row["refund_due_cents"],
         refunded_cents=row["refunded_cents"],
         idempotency_key=row["idempotency_key"],
+        reschedule_count=row["reschedule_count"],
         version=row["version"],
     )
 

@@ -175,6 +175,8 @@ bookings = Table(
     Column("refund_due_cents", Integer, nullable=False),
     Column("refunded_cents", Integer, nullable=False),
     Column("idempotency_key", String(255), nullable=True),
+    # Times the booking moved to another start (0011): its calendar entry's SEQUENCE.
+    Column("reschedule_count", Integer, nullable=False, server_default=text("0")),
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
