@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError
 
 from adapters.sql.engine import default_sqlite_url
 from booking.holds import DEFAULT_HOLD_LIMITS, HoldLimits
+from booking.rescheduling import DEFAULT_RESCHEDULE_POLICY, MAX_RESCHEDULES, ReschedulePolicy
 from entrypoints import redis_keys
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class Settings:
     stripe_api_base: str | None = None
     hold_minutes: int = 15
     hold_limits: HoldLimits = DEFAULT_HOLD_LIMITS  # unpaid holds a client may keep at once
+    reschedule_policy: ReschedulePolicy = DEFAULT_RESCHEDULE_POLICY  # moves per booking
     max_body_bytes: int = 64 * 1024
     rate_limits: RateLimits = RateLimits()
     rate_limits_enabled: bool = True
@@ -219,6 +221,7 @@ class _Reader:
             stripe_api_base=self.url("STRIPE_API_BASE", schemes=("http", "https")),
             hold_minutes=self.integer("HOURBOOK_HOLD_MINUTES", 15, 1, 24 * 60),
             hold_limits=self.hold_limits(),
+            reschedule_policy=self.reschedule_policy(),
             max_body_bytes=self.integer("HOURBOOK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20),
             rate_limits=RateLimits(
                 default=self.rate("HOURBOOK_RATE_LIMIT_DEFAULT", _DEFAULT_LIMITS.default),
@@ -271,6 +274,15 @@ class _Reader:
                 " HOURBOOK_MAX_HOLDS_PER_CLIENT"
             )
         return HoldLimits(per_client=per_client, per_client_and_professional=per_professional)
+
+    def reschedule_policy(self) -> ReschedulePolicy:
+        """``HOURBOOK_MAX_RESCHEDULES_PER_BOOKING``: unset or ``unlimited`` for no cap."""
+        name = "HOURBOOK_MAX_RESCHEDULES_PER_BOOKING"
+        value = self.text(name)
+        if value is None or value.lower() == "unlimited":
+            return DEFAULT_RESCHEDULE_POLICY
+        cap = self.integer(name, 0, 0, MAX_RESCHEDULES)
+        return ReschedulePolicy(max_per_booking=cap)
 
     # -- single values ------------------------------------------------------------------------
 

@@ -1,20 +1,22 @@
-"""Bookings: hold a slot (idempotently), read your bookings, cancel one."""
+"""Bookings: hold a slot (idempotently), read your bookings, move or cancel one."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from flask.views import MethodView
 from marshmallow import RAISE
 
 from booking import services
-from booking.commands import CancelBooking, CreateBooking
+from booking.commands import CancelBooking, CreateBooking, RescheduleBooking
 from booking.errors import BookingNotFound, PaymentUnavailable
-from booking.model import Booking, CancellationReason
+from booking.model import Booking, CancellationReason, Party
 from booking.ports import BookingQuery
 from entrypoints import accounts
 from entrypoints.accounts import Role
 from entrypoints.api import outcomes
+from entrypoints.api.answer_once import answer_once, fingerprint
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.errors import REPLAYED_HEADER, ApiError
@@ -27,10 +29,15 @@ from entrypoints.api.schemas.bookings import (
     BookingSchema,
     IdempotencyKeySchema,
     NewBookingSchema,
+    OptionalIdempotencyKeySchema,
+    RescheduleRequest,
+    RescheduleSchema,
 )
 from entrypoints.api.security import Principal, current_principal, protected
 
-blp = Blueprint("bookings", __name__, url_prefix="/bookings", description="Book and cancel")
+blp = Blueprint(
+    "bookings", __name__, url_prefix="/bookings", description="Book, move and cancel"
+)
 
 _REPLAYED_DOC = {
     REPLAYED_HEADER: {
@@ -43,6 +50,7 @@ _CANCELLED_BY = {
     Role.PROFESSIONAL: CancellationReason.PROFESSIONAL,
     Role.ADMIN: CancellationReason.ADMIN,
 }
+_PARTY = {Role.CLIENT: Party.CLIENT, Role.PROFESSIONAL: Party.PROFESSIONAL, Role.ADMIN: Party.ADMIN}
 
 
 @blp.route("")
@@ -137,6 +145,58 @@ class CancelOne(MethodView):
         )
         outcomes.booking_cancelled(_CANCELLED_BY[principal.role])
         return booking_body(cancelled)
+
+
+@blp.route("/<uuid:booking_id>/reschedule")
+class RescheduleOne(MethodView):
+    @protected()
+    @blp.arguments(OptionalIdempotencyKeySchema, location="headers")
+    @blp.arguments(RescheduleSchema)
+    @blp.response(200, BookingSchema, headers=_REPLAYED_DOC)
+    def post(
+        self, key: str | None, body: RescheduleRequest, booking_id: UUID
+    ) -> tuple[Body, int, dict[str, str]]:
+        """Move the booking to another start, keeping its length, price and payment.
+
+        For its client, its professional or an admin. The new start is checked as a new
+        booking's would be (422 with the rule's code, 409 ``slot_unavailable`` if taken) and
+        taken, and the old time freed, in one change. A pending booking moves while its hold
+        lasts (the hold keeps its expiry); a confirmed one by its client until the
+        free-cancellation limit agreed at the hold, by the professional or an admin until it
+        starts. Otherwise 409 with the reason: ``booking_not_active``, ``booking_started``,
+        ``hold_expired``, ``reschedule_deadline_passed``, ``too_many_reschedules``. A
+        ``duration_minutes`` other than the booking's is 422 ``duration_change_refused``: a
+        price change is a new booking. Moving it to the start it has changes nothing.
+
+        ``Idempotency-Key`` is optional: a retry with the same key and body answers the first
+        result again (``Idempotent-Replayed: true``).
+        """
+        principal = current_principal()
+        _visible(booking_id, principal)
+        app = container()
+        cmd = RescheduleBooking(
+            booking_id=booking_id, start=body.start, duration=body.duration,
+            by=_PARTY[principal.role],
+        )
+
+        def move() -> Body:
+            moved = services.reschedule_booking(
+                cmd, uow=app.uow(), clock=app.clock,
+                hold_time=timedelta(minutes=app.settings.hold_minutes),
+                policy=app.settings.reschedule_policy,
+            )
+            return booking_body(moved)
+
+        answer, replayed = answer_once(
+            app.idempotency, key,
+            scope=f"{principal.role.value}:{principal.user_id}",
+            request=fingerprint(
+                "POST /bookings/{id}/reschedule", booking_id, body.start.timestamp(),
+                body.duration,
+            ),
+            schema=BookingSchema(), run=move,
+        )  # fmt: skip
+        return answer, 200, {REPLAYED_HEADER: "true"} if replayed else {}
 
 
 def _visible(booking_id: UUID, principal: Principal) -> Booking:

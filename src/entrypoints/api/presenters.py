@@ -60,6 +60,7 @@ def booking_body(booking: Booking) -> Body:
         "cancellation_reason": booking.cancellation_reason and booking.cancellation_reason.value,
         "refund_due_cents": booking.refund_due_cents,
         "refunded_cents": booking.refunded_cents,
+        "reschedule_count": booking.reschedule_count,
         "created_at": booking.created_at,
     }
 

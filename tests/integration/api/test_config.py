@@ -133,11 +133,22 @@ def test_email_verification_is_required_by_default_only_in_production() -> None:
         ("HOURBOOK_EMAIL_VERIFICATION", "sometimes"),
         ("HOURBOOK_MAX_CONCURRENT_HASHES", "0"),
         ("HOURBOOK_RATE_LIMIT_REGISTER", "lots"),
+        ("HOURBOOK_MAX_RESCHEDULES_PER_BOOKING", "twice"),
+        ("HOURBOOK_MAX_RESCHEDULES_PER_BOOKING", "-1"),
+        ("HOURBOOK_MAX_RESCHEDULES_PER_BOOKING", "1001"),
     ],
 )
 def test_a_malformed_value_is_a_clear_error_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_reschedules_are_unlimited_unless_a_cap_is_set() -> None:
+    assert Settings.from_env({}).reschedule_policy.max_per_booking is None
+    unlimited = Settings.from_env({"HOURBOOK_MAX_RESCHEDULES_PER_BOOKING": "Unlimited"})
+    assert unlimited.reschedule_policy.max_per_booking is None
+    capped = Settings.from_env({"HOURBOOK_MAX_RESCHEDULES_PER_BOOKING": "2"})
+    assert capped.reschedule_policy.max_per_booking == 2
 
 
 def test_register_has_a_strict_default_limit_and_hashing_a_small_default_bound(

@@ -19,6 +19,7 @@ from entrypoints.api.schemas.common import (
 )
 
 STATUSES = [status.value for status in BookingStatus]
+IDEMPOTENCY_KEY_PATTERN = r'^"?[\x21\x23-\x7e][\x20\x21\x23-\x7e]{0,254}"?$'
 
 
 class IdempotencyKeySchema(Schema):
@@ -30,16 +31,39 @@ class IdempotencyKeySchema(Schema):
     key = fields.String(
         required=True,
         data_key="Idempotency-Key",
-        validate=validate.Regexp(r'^"?[\x21\x23-\x7e][\x20\x21\x23-\x7e]{0,254}"?$'),
+        validate=validate.Regexp(IDEMPOTENCY_KEY_PATTERN),
         metadata={"description": "a unique key per booking attempt, e.g. a UUID"},
     )
 
     @post_load
     def unquote(self, data: dict[str, str], **_: Any) -> str:
-        key = data["key"]
-        if len(key) >= 2 and key[0] == key[-1] == '"':  # a structured-field string
-            return key[1:-1]
-        return key.strip('"')
+        return _unquoted(data["key"])
+
+
+class OptionalIdempotencyKeySchema(Schema):
+    """An ``Idempotency-Key`` header that may be left out (then the request is not replayed)."""
+
+    class Meta:
+        unknown = "exclude"
+
+    key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Regexp(IDEMPOTENCY_KEY_PATTERN),
+        metadata={
+            "description": "optional: a unique key per attempt (e.g. a UUID); a retry with the"
+            " same key and body answers the first result again"
+        },
+    )
+
+    @post_load
+    def unquote(self, data: dict[str, str], **_: Any) -> str | None:
+        return _unquoted(data["key"]) if "key" in data else None
+
+
+def _unquoted(key: str) -> str:
+    if len(key) >= 2 and key[0] == key[-1] == '"':  # a structured-field string
+        return key[1:-1]
+    return key.strip('"')
 
 
 class NewBookingSchema(Schema):
@@ -77,6 +101,39 @@ class BookingRequest:
     duration: timedelta
 
 
+class RescheduleSchema(Schema):
+    start_time = instant(
+        required=True,
+        metadata={
+            "example": "2026-06-02T14:00:00+02:00",
+            "description": "the new start: a free slot's start for the booking's own length"
+            f" (GET /professionals/{{professional_id}}/slots); {instant_years()}",
+        },
+    )
+    duration_minutes = StrictInteger(
+        validate=DURATION_MINUTES,
+        metadata={
+            "description": "optional; if given it must be the booking's own length, since the"
+            " price and the payment carry over: another answers 422 duration_change_refused"
+            " (a price change is a new booking)"
+        },
+    )
+
+    @post_load
+    def to_request(self, data: dict[str, Any], **_: Any) -> RescheduleRequest:
+        minutes = data.get("duration_minutes")
+        return RescheduleRequest(
+            start=data["start_time"],
+            duration=timedelta(minutes=minutes) if minutes is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RescheduleRequest:
+    start: datetime
+    duration: timedelta | None
+
+
 class PaymentSchema(Schema):
     payment_intent_id = fields.String(allow_none=True, required=True)
     client_secret = fields.String(
@@ -99,6 +156,9 @@ class BookingSchema(Schema):
     cancellation_reason = fields.String(allow_none=True)
     refund_due_cents = fields.Integer()
     refunded_cents = fields.Integer()
+    reschedule_count = fields.Integer(
+        metadata={"description": "times the booking was moved to another start"}
+    )
     created_at = fields.AwareDateTime()
 
 
