@@ -24,7 +24,7 @@ def walkthrough_script() -> str:
     return "\n".join(lines[1:])
 
 
-def test_the_readme_walkthrough_books_and_pays_with_curl(tmp_path: Path) -> None:
+def test_the_readme_walkthrough_books_pays_and_moves_with_curl(tmp_path: Path) -> None:
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "entrypoints.cli", "demo", "--no-walkthrough",
@@ -47,7 +47,9 @@ def test_the_readme_walkthrough_books_and_pays_with_curl(tmp_path: Path) -> None
     printed = run.stdout.splitlines()
     assert "pending" in printed
     assert "confirmed" in printed
-    assert len([line for line in printed if line.endswith(".eml")]) == 2
+    listings = [line for line in printed if line.endswith(".eml")]
+    assert len(listings) == 2 + 4  # the confirmations; then they and the move's, to both
+    assert printed[-5] == "1"  # moved once, then the four emails listed
     assert server.returncode == 0, output
     assert "Stopping." in output
 
