@@ -348,3 +348,52 @@ def test_a_move_records_the_old_and_the_new_time_and_raises_the_calendar_sequenc
     assert first.was_confirmed and first.by == "professional"
     assert second.previous_start == at(THURSDAY, 14)
     assert world.stored(receipt.booking_id).calendar_sequence == 2
+
+
+# -- the payment after a move ------------------------------------------------------------------
+
+
+def test_a_moved_hold_is_paid_through_its_own_intent_and_confirmed_at_its_new_time(
+    world: World,
+) -> None:
+    receipt = world.book(10, days_ahead=3)
+    move(world, receipt.booking_id, at(THURSDAY, 14))
+
+    services.record_payment_succeeded(
+        RecordPaymentSucceeded(
+            payment_intent_id=str(receipt.payment_intent_id),
+            amount_received_cents=receipt.total_price_cents, currency=receipt.currency,
+        ),
+        uow=world.uow, clock=world.clock,
+    )
+
+    stored = world.stored(receipt.booking_id)
+    assert stored.status is BookingStatus.CONFIRMED and stored.start == at(THURSDAY, 14)
+    assert stored.paid_cents == receipt.total_price_cents
+
+
+def test_a_later_cancellation_is_refunded_under_the_agreed_terms_from_the_new_start(
+    world: World,
+) -> None:
+    receipt = confirmed(world, 10, days_ahead=0)  # Monday 10:00: a late cancel would get 50 %
+    move(world, receipt.booking_id, at(THURSDAY, 10), by=Party.PROFESSIONAL)
+
+    cancelled = services.cancel_booking(
+        CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.CLIENT),
+        uow=world.uow, payments=world.payments, clock=world.clock,
+    )
+
+    assert cancelled.refund_due_cents == receipt.total_price_cents  # three days ahead: in full
+
+
+def test_a_moved_booking_blocks_the_professionals_current_buffer(world: World) -> None:
+    receipt = confirmed(world, 10)  # booked without a buffer
+    catalogue.update_professional(
+        world.professional.id,
+        {"policy": BookingPolicy(minimum_notice=timedelta(0), buffer=timedelta(minutes=30))},
+        uow=world.uow,
+    )
+
+    moved = move(world, receipt.booking_id, at(THURSDAY, 14))
+
+    assert moved.blocked.end == at(THURSDAY, 15, 30)

@@ -5,6 +5,7 @@ outbox and the calendar feed, and many clients racing for one free slot."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from booking import services
 from booking.commands import RecordPaymentSucceeded
 from booking.events import BookingRescheduled
 from booking.notifications import emails_for
+from booking.rescheduling import ReschedulePolicy
 from entrypoints import accounts
 from entrypoints.bootstrap import Container
 from tests.factories import MONDAY, FixedClock, at
@@ -199,6 +201,21 @@ def test_a_pending_hold_moves_while_it_lasts_then_answers_hold_expired(
 
     assert moved["status"] == "pending" and moved["created_at"] == held["created_at"]
     assert error_code(late) == "hold_expired"
+
+
+def test_a_configured_cap_answers_409_too_many_reschedules(
+    api: Api, container: Container
+) -> None:
+    container.settings = replace(
+        container.settings, reschedule_policy=ReschedulePolicy(max_per_booking=1)
+    )
+    _, pro = api.professional()
+    client, booking = confirmed(api, container, pro, at(THURSDAY, 10))
+    reschedule(api, client, booking, at(THURSDAY, 11))
+
+    response = reschedule(api, client, booking, at(THURSDAY, 12), expect=409)
+
+    assert error_code(response) == "too_many_reschedules"
 
 
 def test_a_body_without_a_start_or_with_a_naive_one_is_422(api: Api, container: Container) -> None:
