@@ -385,6 +385,11 @@ def _describe(delta: timedelta) -> str:
     return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
+def describe_length(delta: timedelta) -> str:
+    """A length of time as people say it, for messages outside the calendar."""
+    return _describe(delta)
+
+
 def _notice(delta: timedelta) -> str:
     """The possessive for notice: "2 hours' notice", "1 day's notice"."""
     words = _describe(delta)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from booking.calendar import _describe
+from booking.calendar import describe_length
 from booking.errors import (
     BookingNotActive,
     BookingStarted,
@@ -56,7 +56,7 @@ class ReschedulePolicy:
         ):
             raise RescheduleDeadlinePassed(
                 "clients can move a booking until"
-                f" {_describe(booking.terms.free_cancellation)} before it starts; after that,"
+                f" {describe_length(booking.terms.free_cancellation)} before it starts; after that,"
                 " only the professional can"
             )
         cap = self.max_per_booking
