@@ -25,7 +25,7 @@ from booking.rescheduling import ReschedulePolicy
 from entrypoints import accounts
 from entrypoints.bootstrap import Container
 from tests.factories import MONDAY, FixedClock, at
-from tests.integration.api.support import PASSWORD, Account, Api, Json, error_code
+from tests.integration.api.support import PASSWORD, Account, Api, Json, booking_body, error_code
 
 THURSDAY = MONDAY + timedelta(days=3)
 
@@ -359,3 +359,47 @@ def test_many_clients_moving_into_the_same_free_slot_at_once_exactly_one_wins(
             sa.select(sa.func.count()).where(bookings.c.start_time == at(THURSDAY, 16))
         ).scalar_one()
     assert at_four == 1
+
+
+def test_moves_and_new_bookings_racing_for_one_slot_leave_it_to_exactly_one(
+    api: Api, container: Container
+) -> None:
+    _, pro = api.professional()
+    movers = [confirmed(api, container, pro, at(THURSDAY, 9 + hour)) for hour in range(3)]
+    bookers = [api.register() for _ in range(3)]
+    barrier = threading.Barrier(len(movers) + len(bookers))
+    statuses: list[int] = []
+    target = at(THURSDAY, 16)
+
+    def move(client: Account, booking: Json) -> None:
+        own_client = api.client.application.test_client()
+        barrier.wait()
+        statuses.append(own_client.post(
+            f"/bookings/{booking['id']}/reschedule", json={"start_time": target.isoformat()},
+            headers=client.headers,
+        ).status_code)  # fmt: skip
+
+    def book(client: Account) -> None:
+        own_client = api.client.application.test_client()
+        barrier.wait()
+        statuses.append(own_client.post(
+            "/bookings", json=booking_body(pro["id"], target),
+            headers={**client.headers, "Idempotency-Key": str(uuid4())},
+        ).status_code)  # fmt: skip
+
+    threads = [threading.Thread(target=move, args=mover) for mover in movers]
+    threads += [threading.Thread(target=book, args=(booker,)) for booker in bookers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(statuses) == 6 and statuses.count(409) == 5
+    assert set(statuses) - {409} <= {200, 201}
+    with container.engine.connect() as connection:
+        active_at_four = connection.execute(
+            sa.select(sa.func.count()).where(
+                bookings.c.start_time == target, bookings.c.status != "cancelled"
+            )
+        ).scalar_one()
+    assert active_at_four == 1
