@@ -17,10 +17,10 @@ import redis
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
+from adapters.auth.redis_revocations import CachedRevokedTokens
 from adapters.clock import SystemClock
-from adapters.mail import FolderNotifier, SmtpNotifier
-from adapters.redis_idempotency import RedisIdempotencyStore
-from adapters.redis_revocations import CachedRevokedTokens
+from adapters.idempotency.redis_store import RedisIdempotencyStore
+from adapters.notifications.mail import FolderNotifier, SmtpNotifier
 from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore

@@ -2,10 +2,10 @@
 
 One worker process runs jobs (``SimpleWorker``: jobs share this process's database pool
 instead of forking per job) with RQ's scheduler for retries and delayed jobs; it outlives Redis
-outages of any length (``adapters.rq_worker.work_until_stopped``). Unless ``--no-cron``, a child
-process runs RQ's ``CronScheduler``, which enqueues the outbox relay every 2 s and the
-maintenance jobs on their intervals (``adapters.rq_jobs.SCHEDULE``), and is restarted if it
-dies (``entrypoints.cron_process``). Any number of workers may run it: a lease in Redis lets
+outages of any length (``adapters.jobs.rq_worker.work_until_stopped``). Unless ``--no-cron``, a
+child process runs RQ's ``CronScheduler``, which enqueues the outbox relay every 2 s and the
+maintenance jobs on their intervals (``adapters.jobs.rq_tasks.SCHEDULE``), and is restarted if it
+dies (``entrypoints.worker.cron_process``). Any number of workers may run it: a lease in Redis lets
 exactly one of them enqueue at a time, and another takes over within 40 s if that one dies.
 It exits non-zero only when it cannot go on (bad settings, or RQ failing while Redis answers).
 """
@@ -21,15 +21,15 @@ from datetime import timedelta
 
 import redis
 
-from adapters import rq_jobs
-from adapters.job_heartbeat import JobHeartbeats
-from adapters.jobs import JobContext
-from adapters.rq_worker import make_worker, work_until_stopped
-from adapters.sent_log import CachedSentLog, SentLog, SqlSentLog
+from adapters.jobs import rq_tasks
+from adapters.jobs.heartbeat import JobHeartbeats
+from adapters.jobs.rq_worker import make_worker, work_until_stopped
+from adapters.jobs.tasks import JobContext
+from adapters.notifications.sent_log import CachedSentLog, SentLog, SqlSentLog
 from entrypoints.bootstrap import Container, build, make_notifier
 from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
-from entrypoints.cron_process import CronSupervisor
 from entrypoints.logs import configure_logging
+from entrypoints.worker.cron_process import CronSupervisor
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def work(
     in burst mode until the queue is empty, else until a stop is asked for."""
     if connection is None:
         raise ValueError("the worker needs Redis")
-    rq_jobs.install(context)
+    rq_tasks.install(context)
     try:
         if burst:
             make_worker(connection, queue_name, heartbeats).work(burst=True, with_scheduler=True)
@@ -111,4 +111,4 @@ def work(
             lambda: make_worker(connection, queue_name, heartbeats), connection
         )
     finally:
-        rq_jobs.install(None)
+        rq_tasks.install(None)
