@@ -21,9 +21,8 @@ from adapters.jobs.heartbeat import JobHeartbeats
 from entrypoints.api import context
 from entrypoints.api.errors import error_response
 from entrypoints.api.outcomes import EXTENSION, current_metrics
-from entrypoints.bootstrap import Container
+from entrypoints.bootstrap import DEFAULT_QUEUE, Container
 from entrypoints.metrics import build_metrics, exposition
-from entrypoints.worker.main import DEFAULT_QUEUE
 
 metrics_endpoint = Blueprint("metrics", __name__)
 

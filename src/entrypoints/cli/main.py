@@ -28,10 +28,9 @@ from adapters.sql import migrate
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking.errors import BookingError
 from entrypoints import accounts
-from entrypoints.bootstrap import Container, build, make_database
+from entrypoints.bootstrap import DEFAULT_QUEUE, Container, build, make_database
 from entrypoints.cli import demo, seed, walkthrough
 from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
-from entrypoints.worker.main import DEFAULT_QUEUE
 from entrypoints.worker.main import main as run_worker
 
 

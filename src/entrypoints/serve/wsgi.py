@@ -14,9 +14,8 @@ from flask import Flask
 
 from adapters.jobs.inline_runner import InlineJobRunner
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import build
+from entrypoints.bootstrap import build, make_job_context
 from entrypoints.config import Settings, require_rq_key_prefix
-from entrypoints.worker.main import make_job_context
 
 
 def application() -> Flask:

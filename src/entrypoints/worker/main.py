@@ -17,7 +17,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
 
 import redis
 
@@ -25,33 +24,12 @@ from adapters.jobs import rq_tasks
 from adapters.jobs.heartbeat import JobHeartbeats
 from adapters.jobs.rq_worker import make_worker, work_until_stopped
 from adapters.jobs.tasks import JobContext
-from adapters.notifications.sent_log import CachedSentLog, SentLog, SqlSentLog
-from entrypoints.bootstrap import Container, build, make_notifier
+from entrypoints.bootstrap import DEFAULT_QUEUE, build, make_job_context
 from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
 from entrypoints.logs import configure_logging
 from entrypoints.worker.cron_process import CronSupervisor
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_QUEUE = "hourbook"
-
-
-def make_job_context(container: Container) -> JobContext:
-    settings = container.settings
-    sent_log: SentLog = SqlSentLog(container.engine)  # the truth: it outlives Redis
-    if container.redis is not None:
-        sent_log = CachedSentLog(sent_log, container.redis, prefix=settings.redis_prefix)
-    return JobContext(
-        engine=container.engine,
-        uow=container.uow,
-        payments=container.payments,
-        notifier=make_notifier(settings),
-        clock=container.clock,
-        sent_log=sent_log,
-        hold_time=timedelta(minutes=settings.hold_minutes),
-        purge_idempotency=getattr(container.idempotency, "purge_expired", None),
-    )
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hourbook worker", description=__doc__)

@@ -25,10 +25,10 @@ from adapters.payments.simulator import SimulatedPayments
 from adapters.sql import migrate
 from entrypoints import redis_keys
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import Container, build
+from entrypoints.bootstrap import DEFAULT_QUEUE, Container, build, make_job_context
 from entrypoints.config import ConfigError, Environment, RateLimits, Settings, require_rq_key_prefix
 from entrypoints.payments import webhook_secret
-from entrypoints.worker.main import DEFAULT_QUEUE, make_job_context, work
+from entrypoints.worker.main import work
 from tests.factories import MONDAY, FixedClock, at
 from tests.integration.api.support import PASSWORD, Api
 from tests.integration.jobs.conftest import OwnRedis

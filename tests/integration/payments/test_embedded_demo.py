@@ -18,10 +18,9 @@ from adapters.sql.engine import make_engine
 from booking.model import BookingStatus
 from entrypoints.api.app import create_app
 from entrypoints.api.calendar_feed import feed_path
-from entrypoints.bootstrap import Container, build
+from entrypoints.bootstrap import Container, build, make_job_context
 from entrypoints.config import Environment, Settings
 from entrypoints.payments import webhook_secret
-from entrypoints.worker.main import make_job_context
 from tests.factories import FixedClock
 from tests.integration.payments.conftest import Shop
 
