@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from adapters.event_codec import decode_event
+from adapters.sql.event_codec import decode_event
 from adapters.sql.rows import outbox_values
 from booking import ics, services
 from booking.commands import CancelBooking, RescheduleBooking

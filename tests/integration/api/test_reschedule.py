@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.test import TestResponse
 
-from adapters.event_codec import decode_event
+from adapters.sql.event_codec import decode_event
 from adapters.sql.tables import bookings, outbox
 from booking import services
 from booking.commands import RecordPaymentSucceeded

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from adapters import jobs
-from adapters.outbox_relay import OutboxRelay
+from adapters.jobs import tasks
+from adapters.jobs.outbox_relay import OutboxRelay
 from booking import services
 from booking.commands import RescheduleBooking
 from booking.model import Party
@@ -25,7 +25,7 @@ def run_notifications(world: World) -> None:
     handed: list[int] = []
     OutboxRelay(world.engine).relay_once(lambda outbox_id, job_key: handed.append(outbox_id))
     for outbox_id in handed:
-        jobs.send_notifications(world.context, outbox_id)
+        tasks.send_notifications(world.context, outbox_id)
 
 
 def test_the_notification_job_mails_a_move_to_both_parties_once(world: World) -> None:
@@ -48,13 +48,13 @@ def test_the_notification_job_mails_a_move_to_both_parties_once(world: World) ->
 def test_reminders_follow_the_new_start(world: World) -> None:
     receipt = world.book(10)
     world.confirm(receipt)
-    assert jobs.send_reminders(world.context) == 2  # Monday 10:00, within the day ahead
+    assert tasks.send_reminders(world.context) == 2  # Monday 10:00, within the day ahead
     world.notifier.sent.clear()
 
     move(world, receipt.booking_id, at(MONDAY, 14))
-    reminded_again = jobs.send_reminders(world.context)
+    reminded_again = tasks.send_reminders(world.context)
     move(world, receipt.booking_id, at(MONDAY, 10) + timedelta(days=3))
-    beyond_the_lead = jobs.send_reminders(world.context)
+    beyond_the_lead = tasks.send_reminders(world.context)
 
     assert (reminded_again, beyond_the_lead) == (2, 0)
     assert all("14:00-15:00" in email.subject for email in world.notifier.sent)
