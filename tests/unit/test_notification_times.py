@@ -112,6 +112,7 @@ def test_each_party_reads_their_own_time_first_and_the_others_beside_it(
     assert CLIENT_FULL in to_client.body
     assert to_professional.subject.endswith(PROFESSIONAL_READS)
     assert PROFESSIONAL_FULL in to_professional.body
+    assert "\u2014" not in to_client.subject + to_professional.subject  # own time only
 
 
 def test_a_refund_is_told_on_the_clients_clock(apart: Parties) -> None:

@@ -22,7 +22,7 @@ from adapters.sent_log import InMemorySentLog
 from entrypoints.bootstrap import Container
 from entrypoints.payments import webhook_secret
 from tests.factories import MONDAY, at
-from tests.integration.api.support import Account, Api, error_code
+from tests.integration.api.support import PROFILE, Account, Api, error_code
 
 AROUND_THE_CLOCK = [{"day_of_week": d, "start": "00:00", "end": "00:00"} for d in range(7)]
 UNKNOWN_ZONE = "Mars/Olympus_Mons"
@@ -62,6 +62,16 @@ def test_registering_with_an_unknown_zone_is_refused_with_the_reason(api: Api) -
     assert api.client.post(
         "/auth/login", json={"email": body["email"], "password": body["password"]}
     ).status_code == 401  # nothing was written
+
+
+def test_a_professional_sets_their_zone_in_the_profile_not_at_registration(api: Api) -> None:
+    account = api.register("professional", time_zone="Pacific/Honolulu")  # ignored
+
+    profile = api.client.post(
+        "/professionals", json={**PROFILE, "time_zone": "Europe/Berlin"}, headers=account.headers
+    )
+
+    assert profile.status_code == 201 and profile.get_json()["time_zone"] == "Europe/Berlin"
 
 
 def test_a_client_changes_their_zone_and_can_remove_it(api: Api) -> None:
