@@ -4,19 +4,25 @@ beside it when theirs differs; a client without a zone reads the professional's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from uuid import uuid4
+from zoneinfo import available_timezones
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from booking import catalogue, services
 from booking.commands import CancelBooking, RecordPaymentSucceeded
 from booking.events import BookingCancelled, BookingConfirmed, RefundIssued
-from booking.model import CancellationReason, Client, Professional
-from booking.notifications import emails_for, reminder_emails
+from booking.model import Booking, CancellationReason, Client, Professional
+from booking.notifications import confirmation_emails, emails_for, reminder_emails
 from booking.ports import Email
 from booking.receipts import BookingReceipt
+from booking.slot import Slot
 from tests.factories import every_day, make_client, make_professional
 from tests.unit.conftest import World
+from tests.unit.reading_times import read_in
 
 # The booking: Monday 1 June 2026, 16:00-17:00 UTC.
 CLIENT_READS = "Monday 1 June 2026, 06:00\u201307:00 (Pacific/Honolulu, UTC\u221210)"
@@ -162,3 +168,45 @@ def test_a_client_without_a_zone_and_the_professional_both_read_the_professional
         assert email.subject.endswith(PROFESSIONAL_READS)
         assert PROFESSIONAL_READS in email.body
         assert "\u2014" not in email.body  # no second zone
+
+
+ZONES = sorted(available_timezones())
+
+
+def booking_at(start: datetime, length: timedelta, pro: Professional, client: Client) -> Booking:
+    return Booking(
+        id=uuid4(), professional_id=pro.id, client_id=client.id, slot=Slot(start, start + length),
+        buffer=timedelta(0), total_price_cents=6000, currency="usd", created_at=start,
+        updated_at=start,
+    )  # fmt: skip
+
+
+@given(
+    pro_zone=st.sampled_from(ZONES),
+    client_zone=st.none() | st.sampled_from(ZONES),
+    start=st.integers(0, 200 * 365 * 24 * 4).map(
+        lambda quarters: datetime(1975, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * quarters)
+    ),
+    length=st.integers(1, 96).map(lambda quarters: timedelta(minutes=15 * quarters)),
+)
+def test_for_any_two_zones_each_email_reads_back_to_the_booking_in_the_right_zones(
+    pro_zone: str, client_zone: str | None, start: datetime, length: timedelta
+) -> None:
+    pro = make_professional(time_zone=pro_zone)
+    client = make_client(time_zone=client_zone)
+    booking = booking_at(start, length, pro, client)
+    sent = confirmation_emails(booking, pro, client, start) + reminder_emails(booking, pro, client)
+    apart = client_zone not in (None, pro_zone)
+
+    for email in sent:
+        to_client = email.to == client.email
+        own, other = read_in(email.body)
+        assert (own.start, own.end) == (booking.start, booking.end)
+        assert own.zone == (client_zone or pro_zone if to_client else pro_zone)
+        if not apart:
+            assert other is None
+            continue
+        assert other is not None and (other.start, other.end) == (booking.start, booking.end)
+        assert (other.zone, other.party) == (
+            (pro_zone, "professional") if to_client else (client_zone, "client")
+        )
