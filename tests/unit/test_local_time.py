@@ -11,6 +11,7 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+from booking.errors import InvalidTimeZone
 from booking.local_time import (
     Viewpoint,
     describe,
@@ -68,6 +69,13 @@ def test_a_client_without_a_zone_reads_the_professionals_zone_only() -> None:
 
     assert text == "Tuesday 8 December 2026, 10:00\u201311:00 (Australia/Sydney, UTC+11)"
     assert describe(slot(HONOLULU_MONDAY_1PM), for_professional(pro, client)) == text
+
+
+def test_a_clients_zone_is_an_iana_name_or_none() -> None:
+    assert make_client(time_zone="Pacific/Honolulu").zone == HONOLULU
+    assert make_client().zone is None
+    with pytest.raises(InvalidTimeZone):
+        make_client(time_zone="Mars/Olympus_Mons")
 
 
 def test_parties_in_the_same_zone_read_one_time_only() -> None:
