@@ -6,6 +6,7 @@ carries local wall-clock labels for the zone asked for."""
 from __future__ import annotations
 
 import email
+from dataclasses import replace
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -14,12 +15,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from adapters.inline_jobs import InlineJobRunner
-from adapters.jobs import JobContext
-from adapters.mail import FolderNotifier
-from adapters.payment_simulator import SimulatedPayments
-from adapters.sent_log import InMemorySentLog
-from entrypoints.bootstrap import Container
+from adapters.jobs.inline_runner import InlineJobRunner
+from adapters.payments.simulator import SimulatedPayments
+from entrypoints.bootstrap import Container, make_job_context
 from entrypoints.payments import webhook_secret
 from tests.factories import MONDAY, at
 from tests.integration.api.support import PROFILE, Account, Api, error_code
@@ -120,12 +118,10 @@ def simulated(container: Container, client: FlaskClient) -> SimulatedPayments:
 
 @pytest.fixture
 def jobs(container: Container, simulated: SimulatedPayments, mail: Path) -> InlineJobRunner:
-    """The embedded default's job runner, writing each email as an .eml file into ``mail``."""
-    context = JobContext(
-        engine=container.engine, uow=container.uow, payments=simulated,
-        notifier=FolderNotifier(mail), clock=container.clock, sent_log=InMemorySentLog(),
-    )  # fmt: skip
-    return InlineJobRunner(context)
+    """The embedded default's job runner, its mail adapter writing .eml files into ``mail``."""
+    mailing = replace(container, settings=replace(container.settings, mail_dir=mail))
+    assert mailing.payments is simulated
+    return InlineJobRunner(make_job_context(mailing))
 
 
 def mailed(folder: Path, address: str, subject: str) -> EmailMessage:
