@@ -199,7 +199,7 @@ def get_client(client_id: UUID, *, uow: UnitOfWork) -> Client:
 
 
 def update_client(client_id: UUID, changes: Mapping[str, object], *, uow: UnitOfWork) -> Client:
-    unknown = set(changes) - {"name", "email", "phone"}
+    unknown = set(changes) - {"name", "email", "phone", "time_zone"}
     if unknown:
         raise InvalidInput(f"cannot change: {', '.join(sorted(unknown))}")
     with uow:

@@ -246,15 +246,25 @@ class Professional:
 
 @dataclass(kw_only=True)
 class Client:
+    """Someone who books. ``time_zone`` (IANA) is where they read their messages; without one
+    they read times in the professional's zone, where the appointment happens."""
+
     id: UUID
     name: str
     email: str
     phone: str = ""
+    time_zone: str | None = None
 
     def __post_init__(self) -> None:
         _require(0 < len(self.name.strip()) <= 200, "name must be 1-200 characters")
         _require(bool(_EMAIL.match(self.email)), "email is not a valid address")
         _require(self.phone == "" or bool(_PHONE.fullmatch(self.phone)), "phone is not valid")
+        if self.time_zone is not None:
+            load_zone(self.time_zone)
+
+    @cached_property
+    def zone(self) -> ZoneInfo | None:
+        return None if self.time_zone is None else load_zone(self.time_zone)
 
 
 class BookingStatus(StrEnum):

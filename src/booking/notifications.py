@@ -10,7 +10,9 @@
 - RefundIssued: the client;
 - reminders: both, before the start (``reminder_emails``, sent by the worker's schedule).
 
-Times are shown in the professional's time zone, where the appointment happens.
+Each email gives the time in its recipient's zone, and the other party's beside it when
+theirs differs (``booking.local_time``): the professional reads in their own zone; the client in
+theirs, or in the professional's if they gave none. Subjects carry the recipient's time only.
 
 Stored values (names, addresses) reach mail headers, so each is made one clean line of bounded
 length first (``one_line``): building an email from whatever the database holds never raises.
@@ -20,7 +22,7 @@ A payment that arrived after its hold had ended is told as such, not as an unpai
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from booking import ics
@@ -31,6 +33,7 @@ from booking.events import (
     Event,
     RefundIssued,
 )
+from booking.local_time import Viewpoint, describe, for_client, for_professional, headline
 from booking.model import Booking, CancellationReason, Client, Professional
 from booking.ports import Email, UnitOfWork
 from booking.slot import Slot
@@ -89,15 +92,15 @@ def emails_for(event: Event, uow: UnitOfWork) -> list[Email]:
 def confirmation_emails(
     booking: Booking, professional: Professional, client: Client, stamp: datetime
 ) -> list[Email]:
-    when = describe_time(booking, professional)
+    mine, theirs = _times(booking, professional, client)
     pro, who = one_line(professional.name), one_line(client.name)
     return [
         _email(
             client.email,
-            f"Booking confirmed: {pro}, {when}",
+            f"Booking confirmed: {pro}, {mine.short}",
             _lines(
                 f"Hello {who},",
-                f"your booking with {pro} is confirmed for {when}.",
+                f"your booking with {pro} is confirmed for {mine.full}.",
                 f"Paid: {money(booking.total_price_cents, booking.currency)}.",
                 f"Booking reference: {booking.id}",
             ),
@@ -105,10 +108,10 @@ def confirmation_emails(
         ),
         _email(
             professional.email,
-            f"New booking: {who}, {when}",
+            f"New booking: {who}, {theirs.short}",
             _lines(
                 f"Hello {pro},",
-                f"{who} booked you for {when}.",
+                f"{who} booked you for {theirs.full}.",
                 f"Contact: {one_line(client.email)} {one_line(client.phone)}".rstrip(),
                 f"Booking reference: {booking.id}",
             ),
@@ -120,10 +123,10 @@ def confirmation_emails(
 def cancellation_emails(
     event: BookingCancelled, booking: Booking, professional: Professional, client: Client
 ) -> list[Email]:
-    when = describe_time(booking, professional)
+    mine, theirs = _times(booking, professional, client)
     pro, who = one_line(professional.name), one_line(client.name)
     if not event.was_confirmed and booking.refund_due_cents:
-        return [_paid_too_late_email(booking, pro, who, client.email, when)]
+        return [_paid_too_late_email(booking, pro, who, client.email, mine)]
     why = _REASONS.get(event.reason, "it was cancelled")
     refund = (
         f"You will get {money(booking.refund_due_cents, booking.currency)} back."
@@ -133,10 +136,10 @@ def cancellation_emails(
     emails = [
         _email(
             client.email,
-            f"Booking cancelled: {pro}, {when}",
+            f"Booking cancelled: {pro}, {mine.short}",
             _lines(
                 f"Hello {who},",
-                f"your booking with {pro} for {when} is cancelled: {why}.",
+                f"your booking with {pro} for {mine.full} is cancelled: {why}.",
                 refund,
                 f"Booking reference: {booking.id}",
             ),
@@ -147,10 +150,10 @@ def cancellation_emails(
         emails.append(
             _email(
                 professional.email,
-                f"Booking cancelled: {who}, {when}",
+                f"Booking cancelled: {who}, {theirs.short}",
                 _lines(
                     f"Hello {pro},",
-                    f"the booking with {who} for {when} is cancelled: {why}.",
+                    f"the booking with {who} for {theirs.full} is cancelled: {why}.",
                     "The time is free again.",
                     f"Booking reference: {booking.id}",
                 ),
@@ -167,12 +170,14 @@ def rescheduled_emails(
     moved twice before the mail went out is told twice, each time right."""
     before = replace(booking, slot=Slot(event.previous_start, event.previous_end), events=[])
     after = replace(booking, slot=Slot(event.start, event.end), events=[])
-    was, now = describe_time(before, professional), describe_time(after, professional)
+    view_c, view_p = for_client(professional, client), for_professional(professional, client)
+    was, now = describe(before.slot, view_c), describe(after.slot, view_c)
+    was_p, now_p = describe(before.slot, view_p), describe(after.slot, view_p)
     pro, who = one_line(professional.name), one_line(client.name)
     emails = [
         _email(
             client.email,
-            f"Booking moved: {pro}, {now}",
+            f"Booking moved: {pro}, {headline(after.slot, view_c)}",
             _lines(
                 f"Hello {who},",
                 f"your booking with {pro} has moved from {was} to {now}.",
@@ -186,10 +191,10 @@ def rescheduled_emails(
         emails.append(
             _email(
                 professional.email,
-                f"Booking moved: {who}, {now}",
+                f"Booking moved: {who}, {headline(after.slot, view_p)}",
                 _lines(
                     f"Hello {pro},",
-                    f"the booking with {who} has moved from {was} to {now}.",
+                    f"the booking with {who} has moved from {was_p} to {now_p}.",
                     "The earlier time is free again.",
                     f"Booking reference: {booking.id}",
                 ),
@@ -218,16 +223,16 @@ def _moved_invite(
     return [_invite(replace(entry, status="CONFIRMED", sequence=event.sequence))]
 
 
-def _paid_too_late_email(booking: Booking, pro: str, who: str, to: str, when: str) -> Email:
+def _paid_too_late_email(booking: Booking, pro: str, who: str, to: str, when: _Times) -> Email:
     # The hold ended (expired, or was given up) before its payment was recorded, then the
     # payment turned out to have succeeded: the client paid, so "not paid in time" is untrue.
     paid = money(booking.refund_due_cents, booking.currency)
     return _email(
         to,
-        f"Payment refunded: {pro}, {when}",
+        f"Payment refunded: {pro}, {when.short}",
         _lines(
             f"Hello {who},",
-            f"your payment of {paid} for the booking with {pro} on {when} arrived after the"
+            f"your payment of {paid} for the booking with {pro} on {when.full} arrived after the"
             " hold on that time had ended, so the booking could not be made.",
             f"Your payment is refunded in full: you will get {paid} back.",
             f"Booking reference: {booking.id}",
@@ -240,7 +245,7 @@ def refund_email(
 ) -> Email:
     amount = money(event.amount_cents, event.currency)
     pro = one_line(professional.name)
-    when = describe_time(booking, professional)
+    when = describe(booking.slot, for_client(professional, client))
     if booking.cancellation_reason in _UNPAID_REASONS:
         what = (
             f"we refunded {amount} in full: your payment for the booking with {pro} ({when})"
@@ -261,24 +266,24 @@ def refund_email(
 
 
 def reminder_emails(booking: Booking, professional: Professional, client: Client) -> list[Email]:
-    when = describe_time(booking, professional)
+    mine, theirs = _times(booking, professional, client)
     pro, who = one_line(professional.name), one_line(client.name)
     return [
         _email(
             client.email,
-            f"Reminder: {pro}, {when}",
+            f"Reminder: {pro}, {mine.short}",
             _lines(
                 f"Hello {who},",
-                f"a reminder of your booking with {pro} on {when}.",
+                f"a reminder of your booking with {pro} on {mine.full}.",
                 f"Booking reference: {booking.id}",
             ),
         ),
         _email(
             professional.email,
-            f"Reminder: {who}, {when}",
+            f"Reminder: {who}, {theirs.short}",
             _lines(
                 f"Hello {pro},",
-                f"a reminder of your booking with {who} on {when}.",
+                f"a reminder of your booking with {who} on {theirs.full}.",
                 f"Booking reference: {booking.id}",
             ),
         ),
@@ -297,12 +302,28 @@ def _email(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Times:
+    """A booking's time for one reader: ``short`` for a subject, ``full`` for the body."""
+
+    short: str
+    full: str
+
+
+def _times(booking: Booking, professional: Professional, client: Client) -> tuple[_Times, _Times]:
+    """The booking's time as the client reads it, and as the professional does."""
+    views = for_client(professional, client), for_professional(professional, client)
+    client_view, professional_view = (
+        _Times(headline(booking.slot, view), describe(booking.slot, view)) for view in views
+    )
+    return client_view, professional_view
+
+
 def describe_time(booking: Booking, professional: Professional) -> str:
-    """``Monday 1 June 2026, 10:00-11:00 (Europe/Berlin)``, in the professional's zone."""
-    start = booking.start.astimezone(professional.zone)
-    end = booking.end.astimezone(professional.zone)
-    day = f"{start:%A} {start.day} {start:%B %Y}"
-    return f"{day}, {start:%H:%M}-{end:%H:%M} ({professional.time_zone})"
+    """``Monday 1 June 2026, 10:00-11:00 (Europe/Berlin, UTC+2)`` (with an en dash), in the
+    professional's zone only. A message to a client is written with ``local_time.for_client``
+    instead."""
+    return headline(booking.slot, Viewpoint(zone=professional.zone))
 
 
 def money(cents: int, currency: str) -> str:

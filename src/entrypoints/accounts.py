@@ -54,6 +54,7 @@ def register(
     password: str,
     name: str = "",
     phone: str = "",
+    time_zone: str | None = None,
 ) -> User | None:
     """Open a client or professional account; None if the address has one already.
 
@@ -65,7 +66,7 @@ def register(
     try:
         if role is Role.CLIENT:
             user = register_client(container, email=email, password=password, name=name,
-                                   phone=phone)  # fmt: skip
+                                   phone=phone, time_zone=time_zone)  # fmt: skip
         else:
             user = register_professional(container, email=email, password=password)
     except EmailTaken:
@@ -76,11 +77,18 @@ def register(
 
 
 def register_client(
-    container: Container, *, email: str, password: str, name: str, phone: str = ""
+    container: Container,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    phone: str = "",
+    time_zone: str | None = None,
 ) -> User:
     """A client account and its client record, in one transaction. Raises EmailTaken."""
     account_id = uuid4()
-    client = Client(id=account_id, name=name, email=email, phone=phone)  # validates
+    # Client validates the values, the time zone too.
+    client = Client(id=account_id, name=name, email=email, phone=phone, time_zone=time_zone)
     user = _new_user(container, account_id, email, password, Role.CLIENT, client_id=account_id)
     container.users.add(user, client)
     return user

@@ -93,10 +93,12 @@ def test_a_requested_booking_sends_nothing(world: World) -> None:
     assert emails_for(events_of(world)[0], world.uow) == []
 
 
-def test_times_are_shown_in_the_professionals_time_zone(world: World) -> None:
+def test_describe_time_gives_the_professionals_zone_and_its_offset(world: World) -> None:
     booking = world.stored(world.book(10).booking_id)
 
-    assert describe_time(booking, world.professional) == "Monday 1 June 2026, 10:00-11:00 (UTC)"
+    assert describe_time(booking, world.professional) == (
+        "Monday 1 June 2026, 10:00\u201311:00 (UTC, UTC+0)"
+    )
 
 
 def test_money_is_written_with_two_decimals_and_the_currency() -> None:

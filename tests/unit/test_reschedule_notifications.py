@@ -17,8 +17,8 @@ from tests.unit.conftest import World
 from tests.unit.test_reschedule import confirmed
 
 THURSDAY = MONDAY + timedelta(days=3)
-OLD = "Thursday 4 June 2026, 10:00-11:00 (UTC)"
-NEW = "Thursday 4 June 2026, 14:00-15:00 (UTC)"
+OLD = "Thursday 4 June 2026, 10:00\u201311:00 (UTC, UTC+0)"
+NEW = "Thursday 4 June 2026, 14:00\u201315:00 (UTC, UTC+0)"
 
 
 def move(world: World, booking_id: object, hour: int, by: Party = Party.CLIENT) -> None:
@@ -72,7 +72,7 @@ def test_a_booking_moved_twice_before_the_mail_is_sent_is_told_each_move_as_it_w
     first, second = (emails_for(event, world.uow)[0] for event in moves(world))
 
     assert f"from {OLD} to {NEW}" in first.body and "SEQUENCE:1" in first.attachments[0][2]
-    assert "to Thursday 4 June 2026, 15:00-16:00 (UTC)" in second.body
+    assert "to Thursday 4 June 2026, 15:00\u201316:00 (UTC, UTC+0)" in second.body
     assert "SEQUENCE:2" in second.attachments[0][2]
 
 

@@ -154,11 +154,20 @@ def time_off_from(row: Row) -> TimeOff:
 
 
 def client_values(client: Client) -> Values:
-    return {"id": client.id, "name": client.name, "email": client.email, "phone": client.phone}
+    return {
+        "id": client.id,
+        "name": client.name,
+        "email": client.email,
+        "phone": client.phone,
+        "time_zone": client.time_zone,
+    }
 
 
 def client_from(row: Row) -> Client:
-    return Client(id=row["id"], name=row["name"], email=row["email"], phone=row["phone"])
+    return Client(
+        id=row["id"], name=row["name"], email=row["email"], phone=row["phone"],
+        time_zone=row["time_zone"],
+    )  # fmt: skip
 
 
 # -- bookings --------------------------------------------------------------------------------

@@ -127,6 +127,7 @@ clients = Table(
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=False),
     Column("phone", String(32), nullable=False),
+    Column("time_zone", String(64), nullable=True),  # NULL: the professional's zone
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )

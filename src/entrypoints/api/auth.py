@@ -58,7 +58,8 @@ class Register(MethodView):
     def post(self, body: dict[str, str]) -> Body:
         """Open a client or professional account (admins are made with the CLI).
 
-        A client gives a ``name``. The answer is the same whether the address was free or had
+        A client gives a ``name``, and may give a ``time_zone`` (see ``PATCH /clients/me``).
+        The answer is the same whether the address was free or had
         an account already, so it tells nobody who has one. When verification is required, a
         link is mailed to the new address; the account logs in at once but books only once the
         link was opened.
@@ -67,6 +68,7 @@ class Register(MethodView):
             accounts.register(
                 container(), role=accounts.Role(body["role"]), email=body["email"],
                 password=body["password"], name=body.get("name", ""), phone=body["phone"],
+                time_zone=body.get("time_zone"),
             )  # fmt: skip
         return CHECK_YOUR_EMAIL
 

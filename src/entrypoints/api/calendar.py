@@ -14,7 +14,7 @@ from booking.model import AvailabilityWindow, Professional, TimeOff
 from entrypoints.accounts import Role
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
-from entrypoints.api.presenters import Body
+from entrypoints.api.presenters import Body, slot_body
 from entrypoints.api.professionals import require_editor
 from entrypoints.api.schemas.professionals import (
     AvailabilitySchema,
@@ -95,6 +95,10 @@ class FreeSlots(MethodView):
         At most 1,000 slots in one answer, in time order, each once; when there are more,
         ``next`` is the URL of the next page (the same query from the first slot left out),
         else null.
+
+        With ``time_zone`` (an IANA name; an unknown one answers 422), each slot also carries
+        ``local_start`` and ``local_end``: its times on that zone's clock, with the offset in
+        force at each (so the two may differ across a DST change).
         """
         app = container()
         free = catalogue.free_slots(
@@ -103,20 +107,25 @@ class FreeSlots(MethodView):
         minutes = int(query.duration.total_seconds()) // 60
         following = None
         if free.next_start is not None:
-            args = {
+            args: dict[str, str | int] = {
                 "from": free.next_start.isoformat(),
                 "to": query.span.end.isoformat(),
                 "duration_minutes": minutes,
             }
+            if query.zone is not None:
+                args["time_zone"] = query.zone.key
             following = f"{request.path}?{urlencode(args)}"
-        return {
+        body = {
             "professional_id": professional_id,
             "duration_minutes": minutes,
             "price_cents": free.price_cents,
             "currency": free.currency,
-            "slots": [{"start_time": s.start, "end_time": s.end} for s in free.slots],
+            "slots": [slot_body(s, query.zone) for s in free.slots],
             "next": following,
         }
+        if query.zone is not None:
+            body["time_zone"] = query.zone.key
+        return body
 
 
 def _availability(pro: Professional) -> Body:

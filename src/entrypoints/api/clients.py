@@ -22,7 +22,7 @@ class Me(MethodView):
     @protected(Role.CLIENT)
     @blp.response(200, ClientSchema)
     def get(self) -> Body:
-        """Your name and contact details."""
+        """Your name, contact details and time zone."""
         client = catalogue.get_client(current_principal().user_id, uow=container().uow())
         return client_body(client)
 
@@ -30,7 +30,11 @@ class Me(MethodView):
     @blp.arguments(ClientChangesSchema)
     @blp.response(200, ClientSchema)
     def patch(self, changes: dict[str, str]) -> Body:
-        """Change your name or contact details (the login address stays as it is).
+        """Change your name, contact details or time zone (the login address stays as it is).
+
+        ``time_zone`` is an IANA name (``Pacific/Honolulu``): from then on your emails give
+        times in it, with the professional's beside it when theirs differs. An unknown name
+        answers 422.
 
         A new ``email`` is not taken at once: a link is mailed to it, and the address changes
         when the link is opened. Until then the answer shows it as ``pending_email``. Give at

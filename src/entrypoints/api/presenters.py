@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from booking.model import Booking, Client, Professional
 from booking.receipts import BookingReceipt
+from booking.slot import Slot
 from entrypoints.api.schemas.professionals import policy_body
 
 Body = dict[str, object]
@@ -65,5 +68,20 @@ def booking_body(booking: Booking) -> Body:
     }
 
 
+def slot_body(slot: Slot, zone: ZoneInfo | None) -> Body:
+    """A slot's UTC instants, and their wall-clock times in ``zone`` when one was asked for."""
+    body: Body = {"start_time": slot.start, "end_time": slot.end}
+    if zone is not None:
+        body["local_start"] = slot.start.astimezone(zone)
+        body["local_end"] = slot.end.astimezone(zone)
+    return body
+
+
 def client_body(client: Client) -> Body:
-    return {"id": client.id, "name": client.name, "email": client.email, "phone": client.phone}
+    return {
+        "id": client.id,
+        "name": client.name,
+        "email": client.email,
+        "phone": client.phone,
+        "time_zone": client.time_zone,
+    }

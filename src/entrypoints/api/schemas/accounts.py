@@ -7,7 +7,19 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from booking.model import PHONE_FORMAT
-from entrypoints.api.schemas.common import Changes, EmailAddress, Line, Text, name_line
+from entrypoints.api.schemas.common import (
+    Changes,
+    EmailAddress,
+    Line,
+    Text,
+    name_line,
+    time_zone,
+)
+
+CLIENT_ZONE = (
+    "the client's own IANA time zone: their emails give times in it (and in the"
+    " professional's beside it when that differs); without one, in the professional's zone"
+)
 
 
 def phone(**kwargs: Any) -> Line:
@@ -27,6 +39,10 @@ class RegisterSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(["client", "professional"]))
     name = name_line(metadata={"description": "required when role is client"})
     phone = phone(load_default="")
+    time_zone = time_zone(
+        metadata={"description": f"{CLIENT_ZONE}. Professionals set theirs in their profile"
+                  " (ignored here)"}
+    )  # fmt: skip
 
     @validates_schema
     def clients_have_a_name(self, data: dict[str, Any], **_: Any) -> None:
@@ -84,6 +100,10 @@ class ClientSchema(Schema):
     name = fields.String(required=True)
     email = fields.String(required=True)
     phone = fields.String(required=True)
+    time_zone = fields.String(
+        required=True, allow_none=True,
+        metadata={"description": f"{CLIENT_ZONE}; null when none was given"},
+    )  # fmt: skip
     pending_email = fields.String(
         metadata={"description": "a new address awaiting its verification link"}
     )
@@ -93,6 +113,10 @@ class ClientChangesSchema(Changes):
     name = name_line()
     email = EmailAddress()
     phone = phone()
+    time_zone = time_zone(
+        allow_none=True,
+        metadata={"description": f"{CLIENT_ZONE}; null removes it"},
+    )
 
 
 class HealthSchema(Schema):

@@ -172,7 +172,8 @@ def _iana_zone(name: str) -> None:
 
 def time_zone(**kwargs: Any) -> fields.String:
     """An IANA time zone name; the document lists the names this server's tz database knows."""
-    metadata = {"example": "Europe/Berlin", "enum": sorted(_zones())}
+    metadata: dict[str, Any] = {"example": "Europe/Berlin", "enum": sorted(_zones())}
+    metadata.update(kwargs.pop("metadata", {}))
     return fields.String(validate=_iana_zone, metadata=metadata, **kwargs)
 
 

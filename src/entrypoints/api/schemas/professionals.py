@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
@@ -39,6 +40,10 @@ from entrypoints.api.schemas.common import (
 
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _MULTIPLE = "a multiple of granularity_minutes"
+_LOCAL = (
+    " of the slot on the clock of the time_zone asked for: ISO 8601 local time with that"
+    " zone's UTC offset at that instant (present only when time_zone was given)"
+)
 
 
 class LocationSchema(Schema):
@@ -343,6 +348,13 @@ class SlotArgsSchema(Schema):
         },
     )
 
+    time_zone = time_zone(
+        metadata={
+            "description": "an IANA time zone: each slot also gets local_start and local_end,"
+            " its times on that zone's clock (the UTC instants stay as they are)"
+        }
+    )
+
     @validates_schema
     def in_order(self, data: dict[str, Any], **_: Any) -> None:
         if data["end"] <= data["start"]:
@@ -350,9 +362,11 @@ class SlotArgsSchema(Schema):
 
     @post_load
     def to_query(self, data: dict[str, Any], **_: Any) -> SlotQuery:
+        zone = data.get("time_zone")
         return SlotQuery(
             span=Slot(data["start"], data["end"]),
             duration=timedelta(minutes=data["duration_minutes"]),
+            zone=None if zone is None else ZoneInfo(zone),
         )
 
 
@@ -360,11 +374,14 @@ class SlotArgsSchema(Schema):
 class SlotQuery:
     span: Slot
     duration: timedelta
+    zone: ZoneInfo | None = None  # label the slots with local times in this zone
 
 
 class SlotSchema(Schema):
-    start_time = fields.AwareDateTime(required=True)
-    end_time = fields.AwareDateTime(required=True)
+    start_time = fields.AwareDateTime(required=True, metadata={"description": "in UTC"})
+    end_time = fields.AwareDateTime(required=True, metadata={"description": "in UTC"})
+    local_start = fields.AwareDateTime(metadata={"description": "the start" + _LOCAL})
+    local_end = fields.AwareDateTime(metadata={"description": "the end" + _LOCAL})
 
 
 class FreeSlotsSchema(Schema):
@@ -372,6 +389,9 @@ class FreeSlotsSchema(Schema):
     duration_minutes = fields.Integer(required=True)
     price_cents = fields.Integer(required=True, metadata={"description": "of each slot"})
     currency = fields.String(required=True)
+    time_zone = fields.String(
+        metadata={"description": "the time_zone asked for (present only when it was given)"}
+    )
     slots = fields.List(
         fields.Nested(SlotSchema),
         required=True,
