@@ -17,7 +17,8 @@ from entrypoints.accounts import Role
 from entrypoints.api import outcomes
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
-from entrypoints.api.errors import REPLAYED_HEADER, ApiError
+from entrypoints.api.errors import ApiError
+from entrypoints.api.idempotency import current_key, idempotent
 from entrypoints.api.presenters import Body, booking_body, receipt_body
 from entrypoints.api.schemas.bookings import (
     BookingFilter,
@@ -25,19 +26,12 @@ from entrypoints.api.schemas.bookings import (
     BookingPageSchema,
     BookingRequest,
     BookingSchema,
-    IdempotencyKeySchema,
     NewBookingSchema,
 )
 from entrypoints.api.security import Principal, current_principal, protected
 
 blp = Blueprint("bookings", __name__, url_prefix="/bookings", description="Book and cancel")
 
-_REPLAYED_DOC = {
-    REPLAYED_HEADER: {
-        "description": '"true" when this is the stored answer to an earlier request',
-        "schema": {"type": "string"},
-    }
-}
 _CANCELLED_BY = {
     Role.CLIENT: CancellationReason.CLIENT,
     Role.PROFESSIONAL: CancellationReason.PROFESSIONAL,
@@ -48,14 +42,16 @@ _CANCELLED_BY = {
 @blp.route("")
 class Bookings(MethodView):
     @protected(Role.CLIENT)
-    @blp.arguments(IdempotencyKeySchema, location="headers")
+    @idempotent(required=True)
     @blp.arguments(NewBookingSchema)
-    @blp.response(201, BookingSchema, headers=_REPLAYED_DOC)
-    def post(self, key: str, body: BookingRequest) -> tuple[Body, int, dict[str, str]]:
+    @blp.response(201, BookingSchema)
+    def post(self, body: BookingRequest) -> tuple[Body, int]:
         """Hold a slot: a pending booking and the payment to complete it.
 
         Requires an ``Idempotency-Key``: a retry with the same key and body answers the first
-        result again (``Idempotent-Replayed: true``) and books nothing more.
+        result again (``Idempotent-Replayed: true``) and books nothing more. The key also
+        stays with the booking, so a retry whose first answer was never stored finds the hold
+        it made instead of making another.
 
         The slot must be one ``GET /professionals/{professional_id}/slots`` offers: within the
         professional's availability, on their granularity grid, with their notice and no further
@@ -75,19 +71,18 @@ class Bookings(MethodView):
             professional_id=body.professional_id,
             start=body.start,
             duration=body.duration,
-            idempotency_key=key,
+            idempotency_key=current_key() or "",
         )
         try:
             receipt = services.create_booking(
-                cmd, uow=app.uow(), payments=app.payments, idempotency=app.idempotency,
-                clock=app.clock, limits=app.settings.hold_limits,
+                cmd, uow=app.uow(), payments=app.payments, clock=app.clock,
+                limits=app.settings.hold_limits,
             )
         except PaymentUnavailable:  # the hold was cancelled: its payment could not be opened
             outcomes.booking_cancelled(CancellationReason.PAYMENT_ERROR)
             raise
         outcomes.booking_answered(receipt)
-        headers = {REPLAYED_HEADER: "true"} if receipt.replayed else {}
-        return receipt_body(receipt), 201, headers
+        return receipt_body(receipt), 201
 
     @protected()
     @blp.arguments(BookingListArgsSchema, location="query", unknown=RAISE)
@@ -123,6 +118,7 @@ class OneBooking(MethodView):
 @blp.route("/<uuid:booking_id>/cancel")
 class CancelOne(MethodView):
     @protected()
+    @idempotent()
     @blp.response(200, BookingSchema)
     def post(self, booking_id: UUID) -> Body:
         """Cancel and free the slot; a paid booking is refunded per the cancellation policy."""

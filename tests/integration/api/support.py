@@ -9,8 +9,13 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from flask import Flask
 from flask.testing import FlaskClient
+from flask_jwt_extended import verify_jwt_in_request
 from werkzeug.test import TestResponse
+
+from entrypoints.api.context import container
+from entrypoints.api.idempotency import record_of
 
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
 Json = dict[str, Any]
@@ -113,3 +118,17 @@ def booking_body(professional_id: str, start: datetime, minutes: int = 60) -> Js
         "start_time": start.isoformat(),
         "duration_minutes": minutes,
     }
+
+
+def start_running(
+    app: Flask, method: str, path: str, key: str, *, json: Json | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[str, str]:
+    """Claim ``key`` for this request as its first attempt would, and leave it running (no
+    answer stored): a request sent now with the same key finds it in flight. The scope and
+    key, to complete or release it."""
+    with app.test_request_context(path, method=method, json=json, headers=headers or {}):
+        verify_jwt_in_request(optional=True)
+        scope, fingerprint = record_of(key)
+        assert container().idempotency.claim(scope, key, fingerprint) is None
+    return scope, key
