@@ -21,9 +21,11 @@ from adapters.clock import SystemClock
 from adapters.mail import FolderNotifier, SmtpNotifier
 from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.redis_revocations import CachedRevokedTokens
+from adapters.sql.account_mail import SqlAccountMail
 from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
+from adapters.sql.password_resets import SqlPasswordResets
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlRevokedTokens, SqlUsers
@@ -71,6 +73,8 @@ class Container:
     passwords: Passwords
     notifier: Notifier
     feed_tokens: SqlFeedTokens
+    password_resets: SqlPasswordResets
+    account_mail: SqlAccountMail  # verification links, through the outbox
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -107,6 +111,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         passwords=Passwords(hasher, limit=settings.max_concurrent_hashes),
         notifier=make_notifier(settings),
         feed_tokens=SqlFeedTokens(engine),
+        password_resets=SqlPasswordResets(engine),
+        account_mail=SqlAccountMail(engine),
         redis=client,
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),

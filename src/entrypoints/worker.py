@@ -26,6 +26,7 @@ from adapters.job_heartbeat import JobHeartbeats
 from adapters.jobs import JobContext
 from adapters.rq_worker import make_worker, work_until_stopped
 from adapters.sent_log import CachedSentLog, SentLog, SqlSentLog
+from entrypoints import account_mail
 from entrypoints.bootstrap import Container, build, make_notifier
 from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
 from entrypoints.cron_process import CronSupervisor
@@ -50,6 +51,7 @@ def make_job_context(container: Container) -> JobContext:
         sent_log=sent_log,
         hold_time=timedelta(minutes=settings.hold_minutes),
         purge_idempotency=getattr(container.idempotency, "purge_expired", None),
+        account_mail=account_mail.composer(container),
     )
 
 

@@ -14,8 +14,12 @@ from flask.testing import FlaskClient
 from flask_jwt_extended import verify_jwt_in_request
 from werkzeug.test import TestResponse
 
+from adapters import jobs
+from adapters.outbox_relay import OutboxRelay
 from entrypoints.api.context import container
 from entrypoints.api.idempotency import record_of
+from entrypoints.bootstrap import Container
+from entrypoints.worker import make_job_context
 
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
 Json = dict[str, Any]
@@ -132,3 +136,14 @@ def start_running(
         scope, fingerprint = record_of(key)
         assert container().idempotency.claim(scope, key, fingerprint) is None
     return scope, key
+
+
+def deliver_mail(wired: Container) -> int:
+    """Run the notification job of every outbox row not handed on yet, as the worker would
+    (mailing with the notifier ``wired``'s settings name); how many emails went."""
+    context, relay = make_job_context(wired), OutboxRelay(wired.engine)
+    sent = 0
+    for outbox_id in relay.pending():
+        sent += jobs.send_notifications(context, outbox_id)
+        relay.mark_done(outbox_id)
+    return sent
