@@ -124,7 +124,7 @@ def _run_once(key: str, run: Callable[[], Any]) -> Response:
     except BaseException:
         _quietly(store.release, scope, key)
         raise
-    if _kept(response, error):
+    if is_kept(response, error):
         _quietly(store.complete, scope, key, _stored(response))
     else:
         _quietly(store.release, scope, key)
@@ -140,7 +140,8 @@ def _answer(run: Callable[[], Any]) -> tuple[Response, Exception | None]:
         return current_app.make_response(handled), error
 
 
-def _kept(response: Response, error: Exception | None) -> bool:
+def is_kept(response: Response, error: Exception | None) -> bool:
+    """Whether this answer is stored for retries (see the module's docstring)."""
     if response.status_code >= 500 or response.status_code in _NOT_KEPT:
         return False
     return not isinstance(error, ConcurrentUpdate)

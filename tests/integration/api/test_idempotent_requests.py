@@ -3,14 +3,18 @@ gets the first answer again, marked ``Idempotent-Replayed: true`` (docs/api.md).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from uuid import UUID, uuid4
 
+import pytest
 from argon2 import PasswordHasher
-from flask import Flask
+from flask import Flask, Response
 
+from booking.errors import ConcurrentUpdate
 from entrypoints.api.app import create_app
-from entrypoints.api.idempotency import MARK
+from entrypoints.api.idempotency import MARK, is_kept, record_of
 from entrypoints.bootstrap import Container
 from entrypoints.config import EmailVerification
 from entrypoints.passwords import Passwords
@@ -214,3 +218,58 @@ def test_every_unsafe_operation_takes_the_key_and_says_so(app: Flask) -> None:
 
 def _in_the_doc(view: object) -> bool:
     return getattr(view, "__qualname__", "") not in ("Login.post", "Refresh.post")
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "kept"),
+    [
+        (200, None, True), (201, None, True), (204, None, True), (400, None, True),
+        (404, None, True), (409, None, True), (412, None, True), (422, None, True),
+        (409, ConcurrentUpdate("changed meanwhile"), False), (401, None, False),
+        (403, None, False), (408, None, False), (425, None, False), (429, None, False),
+        (500, None, False), (503, None, False),
+    ],
+)  # fmt: skip
+def test_which_answers_are_kept_for_retries(
+    status: int, error: Exception | None, kept: bool
+) -> None:
+    assert is_kept(Response(status=status), error) is kept
+
+
+def test_a_malformed_key_is_refused_where_the_key_is_optional(api: Api) -> None:
+    client = api.register()
+
+    response = api.client.patch(
+        "/clients/me", json={"name": "Ann"}, headers=_keyed(client.headers, "tab\there")
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_header"
+    assert api.client.get("/clients/me", headers=client.headers).get_json()["name"] != "Ann"
+
+
+def test_if_match_is_part_of_the_request(api: Api) -> None:
+    owner, pro = api.professional()
+    path, body = f"/professionals/{pro['id']}", {"name": "Ada P."}
+    etag = api.client.get(path).headers["ETag"]
+    api.client.patch(path, json=body, headers={**_keyed(owner.headers, "m"), "If-Match": etag})
+
+    other = api.client.patch(path, json=body, headers={**_keyed(owner.headers, "m"),
+                                                         "If-Match": '"999"'})  # fmt: skip
+
+    assert other.status_code == 422
+    assert error_code(other) == "idempotency_key_reused"
+
+
+def test_fingerprints_are_keyed_by_the_deployments_secret(app: Flask, container: Container) -> None:
+    other_secret = replace(container.settings, secret_key="another-secret-" * 4)
+    other = create_app(other_secret, replace(container, settings=other_secret))
+    body = {"email": "a@example.com", "password": PASSWORD, "role": "client", "name": "A"}
+
+    records = []
+    for each in (app, other):
+        with each.test_request_context("/auth/register", method="POST", json=body):
+            records.append(record_of("k"))
+
+    assert records[0] != records[1]
+    assert hashlib.sha256(json.dumps(body).encode()).hexdigest() not in records[0][1]
