@@ -49,35 +49,42 @@ def register(
     ``HOURBOOK_EMAIL_VERIFICATION=required`` the new address is mailed a verification link; an
     address that is taken is mailed nothing (its owner gets no mail they did not ask for).
     """
+    verify = container.settings.email_verification is EmailVerification.REQUIRED
     try:
         if role is Role.CLIENT:
-            user = register_client(container, email=email, password=password, name=name,
-                                   phone=phone)  # fmt: skip
-        else:
-            user = register_professional(container, email=email, password=password)
+            return register_client(container, email=email, password=password, name=name,
+                                   phone=phone, verify=verify)  # fmt: skip
+        return register_professional(container, email=email, password=password, verify=verify)
     except EmailTaken:
         return None
-    if container.settings.email_verification is EmailVerification.REQUIRED:
-        send_verification(container, user)
-    return user
 
 
 def register_client(
-    container: Container, *, email: str, password: str, name: str, phone: str = ""
-) -> User:
-    """A client account and its client record, in one transaction. Raises EmailTaken."""
+    container: Container, *, email: str, password: str, name: str, phone: str = "",
+    verify: bool = False,
+) -> User:  # fmt: skip
+    """A client account and its client record, in one transaction (with the verification
+    link's mail, if ``verify``). Raises EmailTaken."""
     account_id = uuid4()
     client = Client(id=account_id, name=name, email=email, phone=phone)  # validates
     user = _new_user(container, account_id, email, password, Role.CLIENT, client_id=account_id)
-    container.users.add(user, client)
+    container.users.add(user, client, mail=_verification_mail(user) if verify else None)
     return user
 
 
-def register_professional(container: Container, *, email: str, password: str) -> User:
-    """A professional account; its public profile is created afterwards (POST /professionals)."""
+def register_professional(
+    container: Container, *, email: str, password: str, verify: bool = False
+) -> User:
+    """A professional account (with the verification link's mail, if ``verify``, in the same
+    transaction); its public profile is created afterwards (POST /professionals)."""
     user = _new_user(container, uuid4(), email, password, Role.PROFESSIONAL)
-    container.users.add(user)
+    container.users.add(user, mail=_verification_mail(user) if verify else None)
     return user
+
+
+def _verification_mail(user: User) -> dict[str, str]:
+    return _link_mail(Link(kind=LinkKind.REGISTRATION, subject_id=user.id, current=user.email,
+                           new=user.email))  # fmt: skip
 
 
 def create_admin(container: Container, email: str, password: str) -> User:
@@ -126,9 +133,13 @@ def send_verification(container: Container, user: User) -> None:
 def send_link(container: Container, link: Link) -> None:
     """Queue the mail of ``link``: written to the outbox now, sent by the notification job, so
     a mail server that is down delays it and loses nothing."""
-    payload = {"kind": link.kind.value, "subject_id": str(link.subject_id),
-               "current": link.current, "new": link.new}  # fmt: skip
-    container.account_mail.send(VERIFICATION_LINK, payload, container.clock.now())
+    container.account_mail.send(VERIFICATION_LINK, _link_mail(link), container.clock.now())
+
+
+def _link_mail(link: Link) -> dict[str, str]:
+    """The outbox payload of the mail of ``link`` (``entrypoints.account_mail`` reads it)."""
+    return {"kind": link.kind.value, "subject_id": str(link.subject_id),
+            "current": link.current, "new": link.new}  # fmt: skip
 
 
 def follow_link(container: Container, link: Link) -> bool:
