@@ -60,8 +60,8 @@ def create_booking(
     *,
     uow: UnitOfWork,
     payments: PaymentGateway,
-    idempotency: IdempotencyStore,
     clock: Clock,
+    idempotency: IdempotencyStore | None = None,
     new_id: Callable[[], UUID] = uuid4,
     limits: HoldLimits = DEFAULT_HOLD_LIMITS,
 ) -> BookingReceipt:
@@ -70,10 +70,16 @@ def create_booking(
     Flow: claim the idempotency key → check the rules against the professional's calendar and
     the client's unpaid holds against ``limits`` → store the pending booking → create the
     payment intent → attach it → store the receipt.
+
+    Without ``idempotency`` the caller keeps the answers itself (the API does, for every
+    unsafe request: ``entrypoints.api.idempotency``); the key still goes with the booking, so
+    a retry finds the hold it made (``_resumed``) instead of making another.
     """
     key = cmd.idempotency_key
     if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise InvalidInput("the idempotency key must be 1-255 printable characters")
+    if idempotency is None:
+        return _hold_and_open_payment(cmd, uow, payments, clock, new_id(), limits)
     scope = f"client:{cmd.client_id}"
     stored = idempotency.claim(scope, key, cmd.fingerprint())
     if stored is not None:

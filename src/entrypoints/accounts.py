@@ -9,31 +9,18 @@ which client or professional the caller acts as without another lookup.
 
 from __future__ import annotations
 
-import hmac
-import logging
 import re
 from enum import StrEnum
 from uuid import UUID, uuid4
 
+from adapters.sql.account_mail import VERIFICATION_LINK
 from adapters.sql.users import EmailTaken, User
 from booking import catalogue
 from booking.errors import InvalidInput
 from booking.model import Client
 from entrypoints.bootstrap import Container
 from entrypoints.config import EmailVerification
-from entrypoints.email_links import (
-    RESET_LIFETIME,
-    Link,
-    LinkKind,
-    ResetToken,
-    make_reset_token,
-    password_fingerprint,
-    password_reset_email,
-    read_reset_token,
-    verification_email,
-)
-
-logger = logging.getLogger(__name__)
+from entrypoints.email_links import RESET_LIFETIME, Link, LinkKind, reset_token, token_sha256
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -63,17 +50,14 @@ def register(
     ``HOURBOOK_EMAIL_VERIFICATION=required`` the new address is mailed a verification link; an
     address that is taken is mailed nothing (its owner gets no mail they did not ask for).
     """
+    verify = container.settings.email_verification is EmailVerification.REQUIRED
     try:
         if role is Role.CLIENT:
-            user = register_client(container, email=email, password=password, name=name,
-                                   phone=phone, time_zone=time_zone)  # fmt: skip
-        else:
-            user = register_professional(container, email=email, password=password)
+            return register_client(container, email=email, password=password, name=name,
+                                   phone=phone, time_zone=time_zone, verify=verify)  # fmt: skip
+        return register_professional(container, email=email, password=password, verify=verify)
     except EmailTaken:
         return None
-    if container.settings.email_verification is EmailVerification.REQUIRED:
-        send_verification(container, user)
-    return user
 
 
 def register_client(
@@ -84,21 +68,31 @@ def register_client(
     name: str,
     phone: str = "",
     time_zone: str | None = None,
+    verify: bool = False,
 ) -> User:
-    """A client account and its client record, in one transaction. Raises EmailTaken."""
+    """A client account and its client record, in one transaction (with the verification
+    link's mail, if ``verify``). Raises EmailTaken."""
     account_id = uuid4()
     # Client validates the values, the time zone too.
     client = Client(id=account_id, name=name, email=email, phone=phone, time_zone=time_zone)
     user = _new_user(container, account_id, email, password, Role.CLIENT, client_id=account_id)
-    container.users.add(user, client)
+    container.users.add(user, client, mail=_verification_mail(user) if verify else None)
     return user
 
 
-def register_professional(container: Container, *, email: str, password: str) -> User:
-    """A professional account; its public profile is created afterwards (POST /professionals)."""
+def register_professional(
+    container: Container, *, email: str, password: str, verify: bool = False
+) -> User:
+    """A professional account (with the verification link's mail, if ``verify``, in the same
+    transaction); its public profile is created afterwards (POST /professionals)."""
     user = _new_user(container, uuid4(), email, password, Role.PROFESSIONAL)
-    container.users.add(user)
+    container.users.add(user, mail=_verification_mail(user) if verify else None)
     return user
+
+
+def _verification_mail(user: User) -> dict[str, str]:
+    return _link_mail(Link(kind=LinkKind.REGISTRATION, subject_id=user.id, current=user.email,
+                           new=user.email))  # fmt: skip
 
 
 def create_admin(container: Container, email: str, password: str) -> User:
@@ -138,18 +132,22 @@ def may_book(container: Container, user_id: UUID) -> bool:
 
 
 def send_verification(container: Container, user: User) -> None:
-    """Mail ``user`` the link that verifies their address (logged, not raised, if it fails:
-    ``POST /auth/verification`` sends it again)."""
+    """Mail ``user`` the link that verifies their address (through the outbox)."""
     link = Link(kind=LinkKind.REGISTRATION, subject_id=user.id, current=user.email,
                 new=user.email)  # fmt: skip
     send_link(container, link)
 
 
 def send_link(container: Container, link: Link) -> None:
-    try:
-        container.notifier.send(verification_email(container.settings, link))
-    except Exception:  # SMTP can fail in many ways; the account exists either way
-        logger.exception("could not mail the verification link (%s)", link.kind.value)
+    """Queue the mail of ``link``: written to the outbox now, sent by the notification job, so
+    a mail server that is down delays it and loses nothing."""
+    container.account_mail.send(VERIFICATION_LINK, _link_mail(link), container.clock.now())
+
+
+def _link_mail(link: Link) -> dict[str, str]:
+    """The outbox payload of the mail of ``link`` (``entrypoints.account_mail`` reads it)."""
+    return {"kind": link.kind.value, "subject_id": str(link.subject_id),
+            "current": link.current, "new": link.new}  # fmt: skip
 
 
 def follow_link(container: Container, link: Link) -> bool:
@@ -167,48 +165,35 @@ def follow_link(container: Container, link: Link) -> bool:
 
 
 def request_password_reset(container: Container, email: str) -> None:
-    """Mail the account of ``email``, if there is one, a link to choose a new password.
+    """Queue a link to choose a new password for the account of ``email``, if there is one.
 
-    An unknown address is looked up, and a token made and its mail written, like a known one;
-    only the sending is skipped, so the caller answers both alike.
+    An address without an account costs the same: it is looked up, and a token made and
+    stored with its mail, in the same statements; only the mail job finds nobody to send it
+    to. So neither the answer nor its timing tells whether the address has an account.
     """
-    settings = container.settings
     user = container.users.by_email(email.strip())
-    password_hash = user.password_hash if user is not None else ""
-    token = make_reset_token(settings, ResetToken(
-        account_id=user.id if user is not None else UUID(int=0),
-        fingerprint=password_fingerprint(settings, password_hash),
-        issued_at=container.clock.now(),
-    ))  # fmt: skip
-    message = password_reset_email(settings, user.email if user is not None else email, token)
-    if user is None:
-        return
-    try:
-        container.notifier.send(message)
-    except Exception:  # SMTP can fail in many ways; the caller asks again
-        logger.exception("could not mail the password reset link")
+    reset_id, now = uuid4(), container.clock.now()
+    container.password_resets.issue(
+        reset_id=reset_id,
+        account_id=user.id if user is not None else None,
+        token_sha256=token_sha256(reset_token(container.settings, reset_id)),
+        now=now,
+        expires_at=now + RESET_LIFETIME,
+    )
 
 
 def reset_password(container: Container, token: str, password: str) -> UUID | None:
-    """Set the password of the account ``token`` was made for; None if the token is not this
-    server's, is more than 30 minutes old, or was spent (the password changed since it was
-    made). Raises InvalidInput for a password register would refuse.
+    """Set the password of the account ``token`` was mailed to, and spend every reset token
+    of that account; None if the token is unknown, spent, or more than 30 minutes old. Raises
+    InvalidInput for a password register would refuse (the token stays usable then).
     """
     _check_password(password)
-    settings = container.settings
-    reset = read_reset_token(settings, token)
-    if reset is None or container.clock.now() - reset.issued_at > RESET_LIFETIME:
-        return None
-    user = container.users.get(reset.account_id)
-    if user is None or not hmac.compare_digest(
-        password_fingerprint(settings, user.password_hash), reset.fingerprint
-    ):
-        return None
+    stored, resets = token_sha256(token), container.password_resets
+    if not resets.is_usable(stored, container.clock.now()):
+        return None  # before hashing: a wrong token costs no Argon2
     new_hash = container.passwords.hash(password)
-    # Only if the hash is still the one the token was made for: of two uses at once, one wins.
-    if not container.users.replace_password_hash(user.id, user.password_hash, new_hash):
-        return None
-    return user.id
+    # Spent, with the account's other tokens, only if still usable: of two uses, one wins.
+    return resets.spend(stored, container.clock.now(), new_hash)
 
 
 def _check_password(password: str) -> None:

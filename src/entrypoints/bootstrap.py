@@ -23,13 +23,16 @@ from adapters.idempotency.redis_store import RedisIdempotencyStore
 from adapters.jobs.tasks import JobContext
 from adapters.notifications.mail import FolderNotifier, SmtpNotifier
 from adapters.notifications.sent_log import CachedSentLog, SentLog, SqlSentLog
+from adapters.sql.account_mail import SqlAccountMail
 from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
+from adapters.sql.password_resets import SqlPasswordResets
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlRevokedTokens, SqlUsers
 from booking.ports import Clock, IdempotencyStore, Notifier, PaymentGateway, UnitOfWork
+from entrypoints import account_mail
 from entrypoints.config import Environment, Settings, running_tests
 from entrypoints.passwords import Passwords
 from entrypoints.payments import make_payments
@@ -73,6 +76,8 @@ class Container:
     passwords: Passwords
     notifier: Notifier
     feed_tokens: SqlFeedTokens
+    password_resets: SqlPasswordResets
+    account_mail: SqlAccountMail  # verification links, through the outbox
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -109,6 +114,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         passwords=Passwords(hasher, limit=settings.max_concurrent_hashes),
         notifier=make_notifier(settings),
         feed_tokens=SqlFeedTokens(engine),
+        password_resets=SqlPasswordResets(engine),
+        account_mail=SqlAccountMail(engine),
         redis=client,
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
@@ -173,4 +180,5 @@ def make_job_context(container: Container) -> JobContext:
         sent_log=sent_log,
         hold_time=timedelta(minutes=settings.hold_minutes),
         purge_idempotency=getattr(container.idempotency, "purge_expired", None),
+        account_mail=account_mail.composer(container),
     )

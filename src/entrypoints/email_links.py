@@ -4,20 +4,21 @@ A link carries what it confirms (the account, its address when the link was made
 to confirm) signed with the e-mail link key (``keys.Purpose.EMAIL_LINK``), so nothing is
 stored until it is followed. A link made for one address stops working once the account's
 address changed since, so an old link cannot undo a newer change. Password reset tokens (below)
-follow the same idea: nothing stored, and spent by the very change they allow.
+are stored instead, hashed, so that each is good once.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from urllib.parse import urlencode
 from uuid import UUID
 
-from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from booking.ports import Email
 from entrypoints.config import Settings
@@ -80,45 +81,23 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     )
 
 
-# Password reset: a token naming the account and a fingerprint of its password hash when the
-# token was made, signed with the e-mail link key under its own salt. Nothing is stored: setting
-# a password replaces the hash (Argon2 salts every hash, so even the same password gives a new
-# one), which makes every token made before it stop matching, the one just used included.
+# Password reset: a random reset id is stored with the SHA-256 of its token, and the token is
+# HMAC(password reset key, id): only this deployment can make a token from an id, so neither
+# the database (ids and hashes) nor the outbox row of the mail (the id) gives a token away.
 RESET_LIFETIME = timedelta(minutes=30)
 RESET_PAGE = "/reset-password"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResetToken:
-    account_id: UUID
-    fingerprint: str  # of the password hash the token was made for
-    issued_at: datetime
+def reset_token(settings: Settings, reset_id: UUID) -> str:
+    """The token mailed for reset ``reset_id``."""
+    key = derive_key(settings.secret_key, Purpose.PASSWORD_RESET).encode()
+    digest = hmac.new(key, reset_id.bytes, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def password_fingerprint(settings: Settings, password_hash: str) -> str:
-    key = derive_key(settings.secret_key, Purpose.EMAIL_LINK).encode()
-    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def make_reset_token(settings: Settings, token: ResetToken) -> str:
-    return _reset_serializer(settings).dumps(
-        {"s": str(token.account_id), "f": token.fingerprint, "t": token.issued_at.isoformat()}
-    )
-
-
-def read_reset_token(settings: Settings, token: str) -> ResetToken | None:
-    """The token's content if this server signed it, else None (its age is checked later,
-    against the application's clock)."""
-    try:
-        data = _reset_serializer(settings).loads(token)
-        issued_at = datetime.fromisoformat(data["t"])
-        if issued_at.tzinfo is None:
-            return None
-        return ResetToken(
-            account_id=UUID(data["s"]), fingerprint=str(data["f"]), issued_at=issued_at
-        )
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
+def token_sha256(token: str) -> str:
+    """What is stored of a reset token, and looked up when it comes back."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def password_reset_email(settings: Settings, to: str, token: str) -> Email:
@@ -131,7 +110,3 @@ def password_reset_email(settings: Settings, to: str, token: str) -> Email:
     return Email(to=to, subject="Choose a new hourbook password", body=body)
 
 
-def _reset_serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(
-        derive_key(settings.secret_key, Purpose.EMAIL_LINK), salt="hourbook password reset"
-    )

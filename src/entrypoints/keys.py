@@ -23,6 +23,8 @@ class Purpose(StrEnum):
     CALENDAR_FEED = "hourbook calendar feed tokens"
     SIMULATOR_WEBHOOK = "hourbook payment simulator webhooks"
     EMAIL_LINK = "hourbook e-mail links"
+    IDEMPOTENCY = "hourbook idempotency fingerprints"
+    PASSWORD_RESET = "hourbook password reset tokens"  # noqa: S105 - a label, no secret
 
 
 def derive_key(secret: str, purpose: Purpose) -> str:

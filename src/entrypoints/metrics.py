@@ -100,7 +100,7 @@ def build_metrics(backlog: BacklogSource, heartbeats: JobHeartbeats | None = Non
             "double_booking_attempts", "Bookings refused because the slot was taken (409)."
         ),
         idempotent_replays=counter(
-            "idempotent_replays", "Booking requests answered again from their idempotency key."
+            "idempotent_replays", "Requests answered again from their Idempotency-Key."
         ),
         webhook_rejected=counter(
             "webhook_rejected", "Webhook deliveries refused: bad signature or malformed."

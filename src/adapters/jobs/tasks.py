@@ -6,7 +6,9 @@ duplicate enqueue or an overlapping run changes nothing the first run did not:
 
 - ``send_notifications``: each email is claimed in the sent log by (cause, recipient) first;
   then the payment of a hold that ended unpaid is released (``release_payment_after``), which
-  the provider makes idempotent by the booking's key;
+  the provider makes idempotent by the booking's key. Mail about accounts (verification and
+  password reset links, ``adapters.sql.account_mail``) is composed by ``account_mail`` and
+  sent the same way;
 - ``expire_holds``, ``settle_refunds``: the service layer only moves bookings forward;
 - ``send_reminders``: keyed by booking and start time in the sent log;
 - ``purge_expired_records``: deletes what is past its retention.
@@ -23,11 +25,13 @@ from sqlalchemy import Engine, delete, select
 
 from adapters.notifications.sent_log import SentLog
 from adapters.request_context import request_id_bound
+from adapters.sql.account_mail import ACCOUNT_MAIL
 from adapters.sql.errors import storage_errors
 from adapters.sql.event_codec import BadEventPayload, decode_event
 from adapters.sql.tables import (
     bookings,
     outbox,
+    password_reset_tokens,
     processed_webhook_events,
     revoked_tokens,
     sent_emails,
@@ -55,6 +59,9 @@ class JobContext:
     hold_time: timedelta = timedelta(minutes=15)
     reminder_lead: timedelta = timedelta(hours=24)
     purge_idempotency: Callable[[datetime], int] | None = None  # None: the store expires keys
+    # Composes mail about accounts (adapters.sql.account_mail) from its outbox row's type and
+    # payload: the entrypoints hold the keys its links are signed with. None: such rows fail.
+    account_mail: Callable[[str, str], Sequence[Email]] | None = None
 
 
 def send_notifications(ctx: JobContext, outbox_id: int) -> int:
@@ -73,21 +80,25 @@ def send_notifications(ctx: JobContext, outbox_id: int) -> int:
         raise BadEventPayload(f"no outbox row {outbox_id}")
     with request_id_bound(row.request_id):  # this job's log lines carry the causing request's
         try:
-            event = decode_event(row.event_type, row.payload)
-            # The provider first: releasing an ended hold's payment may find that it was paid
-            # after all (a lost webhook), and the emails then say so instead of "not paid".
             # By the row's random key: ids repeat across databases and after a restore.
             cause = f"outbox-{row.job_key or outbox_id}"
-            services.release_payment_after(
-                event, uow=ctx.uow(), payments=ctx.payments, clock=ctx.clock
-            )
-            sent = send_once(ctx, cause, emails_for(event, ctx.uow()))
+            sent = send_once(ctx, cause, _emails_of(ctx, row.event_type, row.payload))
         except Exception as error:
             logger.warning("outbox %s (%s): notifications failed: %r", outbox_id,
                            row.event_type, error)
             raise
         logger.info("outbox %s (%s): %s email(s) sent", outbox_id, row.event_type, sent)
     return sent
+
+
+def _emails_of(ctx: JobContext, event_type: str, payload: str) -> Sequence[Email]:
+    if event_type in ACCOUNT_MAIL and ctx.account_mail is not None:
+        return ctx.account_mail(event_type, payload)
+    event = decode_event(event_type, payload)
+    # The provider first: releasing an ended hold's payment may find that it was paid after
+    # all (a lost webhook), and the emails then say so instead of "not paid".
+    services.release_payment_after(event, uow=ctx.uow(), payments=ctx.payments, clock=ctx.clock)
+    return emails_for(event, ctx.uow())
 
 
 def send_once(ctx: JobContext, cause: str, emails: Sequence[Email]) -> int:
@@ -178,8 +189,8 @@ def send_reminders(ctx: JobContext, *, page: int = 100) -> int:
 
 
 def purge_expired_records(ctx: JobContext) -> int:
-    """Expired idempotency keys, revocations and logins, and webhook ids, dispatched outbox
-    rows and the sent log's keys past retention."""
+    """Expired idempotency keys, revocations, logins and password reset tokens, and webhook
+    ids, dispatched outbox rows and the sent log's keys past retention."""
     now = ctx.clock.now()
     purged = ctx.purge_idempotency(now) if ctx.purge_idempotency is not None else 0
     cutoff = now - RETENTION
@@ -193,7 +204,8 @@ def purge_expired_records(ctx: JobContext) -> int:
         purged += connection.execute(
             delete(sent_emails).where(sent_emails.c.claimed_at < cutoff)
         ).rowcount
-        # Revocations and logins matter only until their tokens would have expired anyway.
-        for table in (revoked_tokens, token_families):
+        # Revocations and logins matter only until their tokens would have expired anyway, and
+        # so do password reset tokens.
+        for table in (revoked_tokens, token_families, password_reset_tokens):
             purged += connection.execute(delete(table).where(table.c.expires_at <= now)).rowcount
     return purged

@@ -364,3 +364,21 @@ calendar_feed_tokens = Table(
     Column("token_sha256", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# A password reset token, as its SHA-256 (the token is only in the mailed link): good once, until
+# ``expires_at``; a reset spends every token of the account (``used_at``). A request for an
+# address without an account writes a row too (``account_id`` NULL, never mailed), so that both
+# cost the same (0012).
+password_reset_tokens = Table(
+    "password_reset_tokens",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("token_sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    UniqueConstraint("token_sha256"),
+    Index(None, "account_id"),
+    Index(None, "expires_at"),
+)

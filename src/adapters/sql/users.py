@@ -7,7 +7,7 @@ transaction, so a taken e-mail address never leaves a client without an account 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql import rows
+from adapters.sql import account_mail, rows
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import (
     clients,
@@ -51,8 +51,12 @@ class SqlUsers:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, user: User, client: Client | None = None) -> None:
-        """Store ``user`` (and the client it acts as); raise EmailTaken if the address is used."""
+    def add(
+        self, user: User, client: Client | None = None, *, mail: Mapping[str, str] | None = None
+    ) -> None:
+        """Store ``user`` (and the client it acts as, and the verification link's ``mail`` in
+        the outbox: ``adapters.sql.account_mail``); raise EmailTaken if the address is used,
+        and then nothing is stored or mailed."""
         values = {
             "id": user.id,
             "email": user.email.lower(),
@@ -76,6 +80,10 @@ class SqlUsers:
                             )
                         )
                     connection.execute(insert(users).values(**values))
+                    if mail is not None:
+                        account_mail.write(
+                            connection, account_mail.VERIFICATION_LINK, mail, user.created_at
+                        )
             except IntegrityError as error:
                 raise EmailTaken(user.email) from error
 

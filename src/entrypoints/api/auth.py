@@ -16,6 +16,7 @@ from entrypoints import accounts
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
+from entrypoints.api.idempotency import idempotent
 from entrypoints.api.login_throttle import client_address
 from entrypoints.api.login_throttle import throttle as login_throttle
 from entrypoints.api.presenters import Body
@@ -53,6 +54,7 @@ CHECK_YOUR_EMAIL: Body = {
 
 @blp.route("/register")
 class Register(MethodView):
+    @idempotent()
     @blp.arguments(RegisterSchema)
     @blp.response(202, AcceptedSchema)
     def post(self, body: dict[str, str]) -> Body:
@@ -94,6 +96,7 @@ class VerifyEmail(MethodView):
 @blp.route("/verification")
 class Verification(MethodView):
     @protected()
+    @idempotent()
     @blp.response(202, AcceptedSchema)
     def post(self) -> Body:
         """Mail the verification link for your address again."""
@@ -108,6 +111,7 @@ class Verification(MethodView):
 
 @blp.route("/password-reset")
 class PasswordReset(MethodView):
+    @idempotent()
     @blp.arguments(PasswordResetSchema)
     @blp.response(202, AcceptedSchema)
     def post(self, body: dict[str, str]) -> Body:
@@ -125,6 +129,7 @@ class PasswordReset(MethodView):
 
 @blp.route("/password-reset/confirm")
 class PasswordResetConfirm(MethodView):
+    @idempotent()
     @blp.arguments(PasswordResetConfirmSchema)
     @blp.response(204)
     def post(self, body: dict[str, str]) -> None:
@@ -191,6 +196,7 @@ class Refresh(MethodView):
 class Logout(MethodView):
     @jwt_required(verify_type=False)
     @blp.doc(security=BEARER)
+    @idempotent()
     @blp.arguments(LogoutSchema(), required=False)
     @blp.response(204)
     def post(self, body: dict[str, str]) -> None:
@@ -206,6 +212,7 @@ class Logout(MethodView):
 @blp.route("/logout-all")
 class LogoutAll(MethodView):
     @protected()
+    @idempotent()
     @blp.response(204)
     def post(self) -> None:
         """Log out everywhere: every token of your account issued until now is refused."""

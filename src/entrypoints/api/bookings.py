@@ -16,10 +16,10 @@ from booking.ports import BookingQuery
 from entrypoints import accounts
 from entrypoints.accounts import Role
 from entrypoints.api import outcomes
-from entrypoints.api.answer_once import answer_once, fingerprint
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
-from entrypoints.api.errors import REPLAYED_HEADER, ApiError
+from entrypoints.api.errors import ApiError
+from entrypoints.api.idempotency import current_key, idempotent
 from entrypoints.api.presenters import Body, booking_body, receipt_body
 from entrypoints.api.schemas.bookings import (
     BookingFilter,
@@ -27,9 +27,7 @@ from entrypoints.api.schemas.bookings import (
     BookingPageSchema,
     BookingRequest,
     BookingSchema,
-    IdempotencyKeySchema,
     NewBookingSchema,
-    OptionalIdempotencyKeySchema,
     RescheduleRequest,
     RescheduleSchema,
 )
@@ -39,12 +37,6 @@ blp = Blueprint(
     "bookings", __name__, url_prefix="/bookings", description="Book, move and cancel"
 )
 
-_REPLAYED_DOC = {
-    REPLAYED_HEADER: {
-        "description": '"true" when this is the stored answer to an earlier request',
-        "schema": {"type": "string"},
-    }
-}
 _CANCELLED_BY = {
     Role.CLIENT: CancellationReason.CLIENT,
     Role.PROFESSIONAL: CancellationReason.PROFESSIONAL,
@@ -56,14 +48,16 @@ _PARTY = {Role.CLIENT: Party.CLIENT, Role.PROFESSIONAL: Party.PROFESSIONAL, Role
 @blp.route("")
 class Bookings(MethodView):
     @protected(Role.CLIENT)
-    @blp.arguments(IdempotencyKeySchema, location="headers")
+    @idempotent(required=True)
     @blp.arguments(NewBookingSchema)
-    @blp.response(201, BookingSchema, headers=_REPLAYED_DOC)
-    def post(self, key: str, body: BookingRequest) -> tuple[Body, int, dict[str, str]]:
+    @blp.response(201, BookingSchema)
+    def post(self, body: BookingRequest) -> tuple[Body, int]:
         """Hold a slot: a pending booking and the payment to complete it.
 
         Requires an ``Idempotency-Key``: a retry with the same key and body answers the first
-        result again (``Idempotent-Replayed: true``) and books nothing more.
+        result again (``Idempotent-Replayed: true``) and books nothing more. The key also
+        stays with the booking, so a retry whose first answer was never stored finds the hold
+        it made instead of making another.
 
         The slot must be one ``GET /professionals/{professional_id}/slots`` offers: within the
         professional's availability, on their granularity grid, with their notice and no further
@@ -83,19 +77,18 @@ class Bookings(MethodView):
             professional_id=body.professional_id,
             start=body.start,
             duration=body.duration,
-            idempotency_key=key,
+            idempotency_key=current_key() or "",
         )
         try:
             receipt = services.create_booking(
-                cmd, uow=app.uow(), payments=app.payments, idempotency=app.idempotency,
-                clock=app.clock, limits=app.settings.hold_limits,
+                cmd, uow=app.uow(), payments=app.payments, clock=app.clock,
+                limits=app.settings.hold_limits,
             )
         except PaymentUnavailable:  # the hold was cancelled: its payment could not be opened
             outcomes.booking_cancelled(CancellationReason.PAYMENT_ERROR)
             raise
         outcomes.booking_answered(receipt)
-        headers = {REPLAYED_HEADER: "true"} if receipt.replayed else {}
-        return receipt_body(receipt), 201, headers
+        return receipt_body(receipt), 201
 
     @protected()
     @blp.arguments(BookingListArgsSchema, location="query", unknown=RAISE)
@@ -131,6 +124,7 @@ class OneBooking(MethodView):
 @blp.route("/<uuid:booking_id>/cancel")
 class CancelOne(MethodView):
     @protected()
+    @idempotent()
     @blp.response(200, BookingSchema)
     def post(self, booking_id: UUID) -> Body:
         """Cancel and free the slot; a paid booking is refunded per the cancellation policy."""
@@ -150,12 +144,10 @@ class CancelOne(MethodView):
 @blp.route("/<uuid:booking_id>/reschedule")
 class RescheduleOne(MethodView):
     @protected()
-    @blp.arguments(OptionalIdempotencyKeySchema, location="headers")
+    @idempotent()
     @blp.arguments(RescheduleSchema)
-    @blp.response(200, BookingSchema, headers=_REPLAYED_DOC)
-    def post(
-        self, key: str | None, body: RescheduleRequest, booking_id: UUID
-    ) -> tuple[Body, int, dict[str, str]]:
+    @blp.response(200, BookingSchema)
+    def post(self, body: RescheduleRequest, booking_id: UUID) -> Body:
         """Move the booking to another start, keeping its length, price and payment.
 
         For its client, its professional or an admin. The new start is checked as a new
@@ -167,36 +159,20 @@ class RescheduleOne(MethodView):
         ``hold_expired``, ``reschedule_deadline_passed``, ``too_many_reschedules``. A
         ``duration_minutes`` other than the booking's is 422 ``duration_change_refused``: a
         price change is a new booking. Moving it to the start it has changes nothing.
-
-        ``Idempotency-Key`` is optional: a retry with the same key and body answers the first
-        result again (``Idempotent-Replayed: true``).
         """
         principal = current_principal()
         _visible(booking_id, principal)
         app = container()
-        cmd = RescheduleBooking(
-            booking_id=booking_id, start=body.start, duration=body.duration,
-            by=_PARTY[principal.role],
-        )
-
-        def move() -> Body:
-            moved = services.reschedule_booking(
-                cmd, uow=app.uow(), clock=app.clock,
-                hold_time=timedelta(minutes=app.settings.hold_minutes),
-                policy=app.settings.reschedule_policy,
-            )
-            return booking_body(moved)
-
-        answer, replayed = answer_once(
-            app.idempotency, key,
-            scope=f"{principal.role.value}:{principal.user_id}",
-            request=fingerprint(
-                "POST /bookings/{id}/reschedule", booking_id, body.start.timestamp(),
-                body.duration,
+        moved = services.reschedule_booking(
+            RescheduleBooking(
+                booking_id=booking_id, start=body.start, duration=body.duration,
+                by=_PARTY[principal.role],
             ),
-            schema=BookingSchema(), run=move,
+            uow=app.uow(), clock=app.clock,
+            hold_time=timedelta(minutes=app.settings.hold_minutes),
+            policy=app.settings.reschedule_policy,
         )  # fmt: skip
-        return answer, 200, {REPLAYED_HEADER: "true"} if replayed else {}
+        return booking_body(moved)
 
 
 def _visible(booking_id: UUID, principal: Principal) -> Booking:

@@ -14,6 +14,7 @@ from booking.model import AvailabilityWindow, Professional, TimeOff
 from entrypoints.accounts import Role
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
+from entrypoints.api.idempotency import idempotent
 from entrypoints.api.presenters import Body, slot_body
 from entrypoints.api.professionals import require_editor
 from entrypoints.api.schemas.professionals import (
@@ -40,6 +41,7 @@ class Availability(MethodView):
         )
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @idempotent()
     @blp.arguments(AvailabilitySchema)
     @blp.response(200, AvailabilitySchema)
     def put(
@@ -68,6 +70,7 @@ class DaysOff(MethodView):
         return {"days_off": list(pro.time_off)}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @idempotent()
     @blp.arguments(TimeOffListSchema)
     @blp.response(200, TimeOffListSchema)
     def put(self, body: dict[str, list[TimeOff]], professional_id: UUID) -> Body:

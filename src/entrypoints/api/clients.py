@@ -9,6 +9,7 @@ from entrypoints import accounts
 from entrypoints.accounts import Role
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
+from entrypoints.api.idempotency import idempotent
 from entrypoints.api.presenters import Body, client_body
 from entrypoints.api.schemas.accounts import ClientChangesSchema, ClientSchema
 from entrypoints.api.security import current_principal, protected
@@ -27,6 +28,7 @@ class Me(MethodView):
         return client_body(client)
 
     @protected(Role.CLIENT)
+    @idempotent()
     @blp.arguments(ClientChangesSchema)
     @blp.response(200, ClientSchema)
     def patch(self, changes: dict[str, str]) -> Body:

@@ -47,6 +47,12 @@ def booking_answered(receipt: BookingReceipt) -> None:
         metrics.bookings_confirmed.inc()
 
 
+def request_replayed() -> None:
+    """An unsafe request answered again from its Idempotency-Key (entrypoints.api.idempotency)."""
+    if (metrics := installed_metrics()) is not None:
+        metrics.idempotent_replays.inc()
+
+
 def booking_refused(error: BookingError) -> None:
     """A domain error on its way to the client (the error handler calls this)."""
     if (metrics := installed_metrics()) is None:

@@ -21,6 +21,7 @@ from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.calendar_feed import feed_path
 from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
+from entrypoints.api.idempotency import idempotent
 from entrypoints.api.presenters import Body, professional_body
 from entrypoints.api.schemas.professionals import (
     POLICY_RULES,
@@ -91,6 +92,7 @@ class Professionals(MethodView):
         return {"items": items, "limit": search.limit, "offset": search.offset}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @idempotent()
     @blp.doc(description=POLICY_RULES)
     @blp.arguments(NewProfessionalSchema)
     @blp.response(201, ProfessionalSchema, headers=_ETAG_DOC)
@@ -140,6 +142,7 @@ class OneProfessional(MethodView):
         return professional_body(pro), 200, {"ETag": _etag(pro), "Vary": "Authorization"}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @idempotent()
     @blp.doc(parameters=[_IF_MATCH], description=f"At least one field.\n\n{POLICY_RULES}")
     @blp.arguments(ProfessionalChangesSchema)
     @blp.response(200, ProfessionalSchema, headers=_ETAG_DOC)
@@ -176,6 +179,7 @@ class OneProfessional(MethodView):
 @blp.route("/<uuid:professional_id>/calendar-feed/rotate")
 class CalendarFeedToken(MethodView):
     @protected(Role.PROFESSIONAL, Role.ADMIN)
+    @idempotent()
     @blp.response(201, CalendarFeedSchema)
     def post(self, professional_id: UUID) -> tuple[Body, int, dict[str, str]]:
         """Make a new private calendar feed URL; the one before stops working at once.

@@ -9,8 +9,16 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from flask import Flask
 from flask.testing import FlaskClient
+from flask_jwt_extended import verify_jwt_in_request
 from werkzeug.test import TestResponse
+
+import adapters.jobs.tasks as jobs
+from adapters.jobs.outbox_relay import OutboxRelay
+from entrypoints.api.context import container
+from entrypoints.api.idempotency import record_of
+from entrypoints.bootstrap import Container, make_job_context
 
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
 Json = dict[str, Any]
@@ -113,3 +121,28 @@ def booking_body(professional_id: str, start: datetime, minutes: int = 60) -> Js
         "start_time": start.isoformat(),
         "duration_minutes": minutes,
     }
+
+
+def start_running(
+    app: Flask, method: str, path: str, key: str, *, json: Json | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[str, str]:
+    """Claim ``key`` for this request as its first attempt would, and leave it running (no
+    answer stored): a request sent now with the same key finds it in flight. The scope and
+    key, to complete or release it."""
+    with app.test_request_context(path, method=method, json=json, headers=headers or {}):
+        verify_jwt_in_request(optional=True)
+        scope, fingerprint = record_of(key)
+        assert container().idempotency.claim(scope, key, fingerprint) is None
+    return scope, key
+
+
+def deliver_mail(wired: Container) -> int:
+    """Run the notification job of every outbox row not handed on yet, as the worker would
+    (mailing with the notifier ``wired``'s settings name); how many emails went."""
+    context, relay = make_job_context(wired), OutboxRelay(wired.engine)
+    sent = 0
+    for outbox_id in relay.pending():
+        sent += jobs.send_notifications(context, outbox_id)
+        relay.mark_done(outbox_id)
+    return sent

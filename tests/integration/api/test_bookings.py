@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from adapters.sql.tables import bookings
-from booking.commands import CreateBooking
-from booking.ports import StoredResponse
 from entrypoints.bootstrap import Container
 from tests.factories import MONDAY, FixedClock, at
-from tests.integration.api.support import Api, booking_body, error_code
+from tests.integration.api.support import Api, booking_body, error_code, start_running
 
 
 def count_bookings(container: Container) -> int:
@@ -185,25 +184,20 @@ def test_keys_belong_to_one_client(api: Api, container: Container) -> None:
 
 
 def test_the_same_key_while_the_first_request_runs_is_a_conflict(
-    api: Api, container: Container
+    api: Api, app: Flask, container: Container
 ) -> None:
     _, pro = api.professional()
     client = api.register()
     body = booking_body(pro["id"], at(MONDAY, 10))
+    headers = {**client.headers, "Idempotency-Key": "busy"}
     # The first request is "running": its claim is held, with no answer stored yet.
-    fingerprint = CreateBooking(
-        client_id=UUID(client.id), professional_id=UUID(pro["id"]),
-        start=at(MONDAY, 10), duration=timedelta(hours=1), idempotency_key="busy",
-    ).fingerprint()
-    assert container.idempotency.claim(f"client:{client.id}", "busy", fingerprint) is None
+    start_running(app, "POST", "/bookings", "busy", json=body, headers=headers)
 
-    response = api.client.post(
-        "/bookings", json=body, headers={**client.headers, "Idempotency-Key": "busy"}
-    )
+    response = api.client.post("/bookings", json=body, headers=headers)
 
     assert response.status_code == 409
     assert error_code(response) == "request_in_progress"
-    container.idempotency.complete(f"client:{client.id}", "busy", StoredResponse("{}"))
+    assert count_bookings(container) == 0
 
 
 # -- conflicts and rules ---------------------------------------------------------------------

@@ -15,12 +15,13 @@ from adapters.jobs.rq_tasks import OutboxEnqueuer
 from adapters.jobs.tasks import JobContext
 from adapters.memory import ListNotifier
 from adapters.notifications.sent_log import InMemorySentLog
+from entrypoints import account_mail
 from entrypoints.api.request_ids import HEADER
 from entrypoints.bootstrap import Container
 from entrypoints.worker.main import work
 from tests.factories import MONDAY, FixedClock, at
 from tests.integration.api.conftest import FULL_STACK
-from tests.integration.api.support import Api, booking_body
+from tests.integration.api.support import PROFILE, Api, booking_body
 from tests.integration.jobs.test_request_ids_in_jobs import request_id_of_each_job
 from tests.json_logs import capture_json_log
 
@@ -35,14 +36,23 @@ def jobs(container: Container, notifier: ListNotifier) -> JobContext:
     return JobContext(
         engine=container.engine, uow=container.uow, payments=container.payments,
         notifier=notifier, clock=container.clock, sent_log=InMemorySentLog(),
+        account_mail=account_mail.composer(container),
     )  # fmt: skip
 
 
 def book_and_cancel(api: Api, clock: FixedClock) -> None:
-    """A client books (request "req-book") and cancels (request "req-cancel")."""
+    """A professional makes a profile with a contact address to verify (request
+    "req-profile"), a client books (request "req-book") and cancels (request "req-cancel")."""
     clock.current = MONDAY - timedelta(days=3)  # no reminders due
-    _, pro = api.professional()
+    owner = api.register("professional")
+    created = api.client.post(  # another contact address than the login: it is mailed a link
+        "/professionals", json={**PROFILE, "email": "desk@example.com"},
+        headers={**owner.headers, HEADER: "req-profile"},
+    )  # fmt: skip
+    assert created.status_code == 201, created.get_json()
+    pro = created.get_json()
     client = api.register()
+    assert pro["pending_email"] == "desk@example.com"
     booked = api.client.post(
         "/bookings", json=booking_body(pro["id"], at(MONDAY, 10)),
         headers={**client.headers, "Idempotency-Key": str(uuid4()), HEADER: "req-book"},
@@ -65,6 +75,7 @@ def test_the_inline_runner_logs_each_job_with_the_id_of_the_request_that_caused_
         InlineJobRunner(jobs).run_pending()
 
     assert request_id_of_each_job(log) == {
+        "VerificationLinkRequested": "req-profile",
         "BookingRequested": "req-book",
         "BookingCancelled": "req-cancel",
     }
@@ -93,6 +104,7 @@ def test_an_rq_worker_logs_each_job_with_the_id_of_the_request_that_caused_it(
         work(jobs, container.redis, queue_name, burst=True)
 
     assert request_id_of_each_job(log) == {
+        "VerificationLinkRequested": "req-profile",
         "BookingRequested": "req-book",
         "BookingCancelled": "req-cancel",
     }

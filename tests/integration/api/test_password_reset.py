@@ -1,9 +1,12 @@
-"""A forgotten password: asking for a reset tells nobody who has an account; the mailed token
-sets a new password once, within 30 minutes, and logs the account out everywhere."""
+"""A forgotten password: asking for a reset tells nobody who has an account, by its answer or
+by its cost; the link goes through the outbox, so a mail server that is down loses nothing; the
+token is stored hashed and sets a new password once, within 30 minutes, spending every token of
+the account and logging it out everywhere."""
 
 from __future__ import annotations
 
 import email
+import hashlib
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -14,17 +17,37 @@ from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from adapters.notifications.mail import FolderNotifier
+from adapters.sql.tables import outbox, password_reset_tokens
 from entrypoints.api.app import create_app
 from entrypoints.bootstrap import Container
 from entrypoints.config import RateLimits
 from tests.factories import FixedClock
-from tests.integration.api.support import PASSWORD, Api, bearer, error_code
+from tests.integration.api.support import PASSWORD, Api, bearer, deliver_mail, error_code
+from tests.integration.support import statements
 
 NEW_PASSWORD = "a brand new passphrase"  # noqa: S105 - a test account's
 _LINK = re.compile(r"https?://\S+/reset-password\?token=\S+")
+
+
+class Mailed:
+    """The API, and the mail folder once the outbox's mail was sent, as the worker would."""
+
+    def __init__(self, wired: Container, folder: Path) -> None:
+        self.wired = wired
+        self.folder = folder
+        self.api = Api(create_app(wired.settings, wired).test_client())
+
+    def mails(self, address: str) -> list[EmailMessage]:
+        deliver_mail(self.wired)
+        return _mails(self.folder, address)
+
+    def token(self, address: str) -> str:
+        deliver_mail(self.wired)
+        return _token(self.folder, address)
 
 
 def _mails(folder: Path, address: str) -> list[EmailMessage]:
@@ -52,11 +75,15 @@ def mail(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def mailing(container: Container, mail: Path) -> Api:
-    """The API mailing into ``mail``."""
+def mailed(container: Container, mail: Path) -> Mailed:
+    """The API, its mail going to ``mail``."""
     settings = replace(container.settings, mail_dir=mail)
-    wired = replace(container, settings=settings, notifier=FolderNotifier(mail))
-    return Api(create_app(settings, wired).test_client())
+    return Mailed(replace(container, settings=settings, notifier=FolderNotifier(mail)), mail)
+
+
+@pytest.fixture
+def mailing(mailed: Mailed) -> Api:
+    return mailed.api
 
 
 def _ask(client: FlaskClient, address: str) -> tuple[int, object]:
@@ -78,7 +105,7 @@ def _login(client: FlaskClient, address: str, password: str) -> int:
 
 
 def test_unknown_and_known_addresses_get_the_same_answer_and_only_an_account_is_mailed(
-    mailing: Api, mail: Path
+    mailing: Api, mailed: Mailed
 ) -> None:
     account = mailing.register()
 
@@ -87,16 +114,16 @@ def test_unknown_and_known_addresses_get_the_same_answer_and_only_an_account_is_
 
     assert known == unknown
     assert known[0] == 202
-    assert len(_mails(mail, account.email)) == 1
-    assert _mails(mail, "nobody-here@example.com") == []
+    assert len(mailed.mails(account.email)) == 1
+    assert mailed.mails("nobody-here@example.com") == []
 
 
 def test_the_mailed_token_sets_the_new_password_once_and_the_old_one_stops_working(
-    mailing: Api, mail: Path
+    mailing: Api, mailed: Mailed
 ) -> None:
     account = mailing.register()
     _ask(mailing.client, account.email)
-    token = _token(mail, account.email)
+    token = mailed.token(account.email)
 
     first = _confirm(mailing.client, token)
     again = _confirm(mailing.client, token, "yet another passphrase")
@@ -108,13 +135,13 @@ def test_the_mailed_token_sets_the_new_password_once_and_the_old_one_stops_worki
 
 
 def test_a_reset_refuses_every_access_and_refresh_token_issued_before_it(
-    mailing: Api, mail: Path
+    mailing: Api, mailed: Mailed
 ) -> None:
     account = mailing.register()
     other_login = mailing.login(account.email)
     _ask(mailing.client, account.email)
 
-    assert _confirm(mailing.client, _token(mail, account.email)) == 204
+    assert _confirm(mailing.client, mailed.token(account.email)) == 204
 
     for login in (account, other_login):
         me = mailing.client.get("/clients/me", headers=login.headers)
@@ -128,11 +155,11 @@ def test_a_reset_refuses_every_access_and_refresh_token_issued_before_it(
 
 
 def test_a_token_older_than_30_minutes_is_refused_and_changes_nothing(
-    mailing: Api, mail: Path, clock: FixedClock
+    mailing: Api, mailed: Mailed, clock: FixedClock
 ) -> None:
     account = mailing.register()
     _ask(mailing.client, account.email)
-    token = _token(mail, account.email)
+    token = mailed.token(account.email)
 
     clock.advance(timedelta(minutes=30, seconds=1))
 
@@ -141,10 +168,12 @@ def test_a_token_older_than_30_minutes_is_refused_and_changes_nothing(
     assert _login(mailing.client, account.email, NEW_PASSWORD) == 401
 
 
-def test_a_token_29_minutes_old_still_works(mailing: Api, mail: Path, clock: FixedClock) -> None:
+def test_a_token_29_minutes_old_still_works(
+    mailing: Api, mailed: Mailed, clock: FixedClock
+) -> None:
     account = mailing.register()
     _ask(mailing.client, account.email)
-    token = _token(mail, account.email)
+    token = mailed.token(account.email)
 
     clock.advance(timedelta(minutes=29))
 
@@ -152,11 +181,11 @@ def test_a_token_29_minutes_old_still_works(mailing: Api, mail: Path, clock: Fix
 
 
 def test_a_new_password_register_would_refuse_is_refused_and_leaves_the_token_usable(
-    mailing: Api, mail: Path
+    mailing: Api, mailed: Mailed
 ) -> None:
     account = mailing.register()
     _ask(mailing.client, account.email)
-    token = _token(mail, account.email)
+    token = mailed.token(account.email)
 
     short = mailing.client.post(
         "/auth/password-reset/confirm", json={"token": token, "password": "too short"}
@@ -167,10 +196,10 @@ def test_a_new_password_register_would_refuse_is_refused_and_leaves_the_token_us
     assert _confirm(mailing.client, token) == 204
 
 
-def test_a_token_this_server_did_not_mint_is_refused(mailing: Api, mail: Path) -> None:
+def test_a_token_this_server_did_not_mint_is_refused(mailing: Api, mailed: Mailed) -> None:
     account = mailing.register()
     _ask(mailing.client, account.email)
-    token = _token(mail, account.email)
+    token = mailed.token(account.email)
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
 
     assert _confirm(mailing.client, forged) == 400
@@ -179,14 +208,14 @@ def test_a_token_this_server_did_not_mint_is_refused(mailing: Api, mail: Path) -
 
 
 def test_a_reset_spends_every_token_mailed_before_it_too(
-    mailing: Api, mail: Path, clock: FixedClock
+    mailing: Api, mailed: Mailed, clock: FixedClock
 ) -> None:
     account = mailing.register()
     _ask(mailing.client, account.email)
-    older = _token(mail, account.email)
+    older = mailed.token(account.email)
     clock.advance(timedelta(minutes=1))
     _ask(mailing.client, account.email)
-    newer = _token(mail, account.email)
+    newer = mailed.token(account.email)
 
     assert older != newer
     assert _confirm(mailing.client, newer) == 204
@@ -229,3 +258,99 @@ def test_reset_requests_from_one_address_are_limited_whatever_they_name(
     ]
 
     assert answers == [202, 202, 429]
+
+
+def test_the_link_goes_through_the_outbox_so_a_mail_server_that_is_down_loses_nothing(
+    mailed: Mailed, mail: Path
+) -> None:
+    account = mailed.api.register()
+    down = replace(mailed.wired.settings, smtp_url="smtp://127.0.0.1:9")  # nothing listens
+
+    asked = _ask(mailed.api.client, account.email)  # the request never talks to the server
+    with pytest.raises(OSError):
+        deliver_mail(replace(mailed.wired, settings=down))  # the job fails, and will retry
+
+    assert asked[0] == 202
+    assert _mails(mail, account.email) == []
+    assert _confirm(mailed.api.client, mailed.token(account.email)) == 204  # delivered now
+
+
+def test_tokens_are_stored_only_as_their_hash(mailed: Mailed, container: Container) -> None:
+    account = mailed.api.register()
+    _ask(mailed.api.client, account.email)
+    token = mailed.token(account.email)
+
+    with container.engine.connect() as connection:
+        stored = [
+            [str(value) for value in row]
+            for table in (password_reset_tokens, outbox)
+            for row in connection.execute(sa.select(table))
+        ]
+        hashes = connection.scalars(sa.select(password_reset_tokens.c.token_sha256)).all()
+
+    assert not any(token in value for row in stored for value in row)
+    assert hashes == [hashlib.sha256(token.encode()).hexdigest()]
+
+
+def test_asking_for_an_unknown_address_costs_the_same_statements_as_for_an_account(
+    mailed: Mailed, container: Container
+) -> None:
+    account = mailed.api.register()
+    stranger = f"nobody-{uuid4().hex[:8]}@example.com"
+
+    with statements(container.engine) as known:
+        known_answer = _ask(mailed.api.client, account.email)
+    with statements(container.engine) as unknown:
+        unknown_answer = _ask(mailed.api.client, stranger)
+
+    assert known_answer == unknown_answer
+    assert [_shape(sql) for sql in known] == [_shape(sql) for sql in unknown]
+    assert any("password_reset_tokens" in sql for sql in unknown)  # the write happens too
+    assert any("outbox" in sql for sql in unknown)
+    assert mailed.mails(stranger) == []
+
+
+def _shape(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+def test_a_reset_spends_every_unused_token_of_the_account(
+    mailed: Mailed, container: Container, clock: FixedClock
+) -> None:
+    account = mailed.api.register()
+    for _ in range(3):
+        _ask(mailed.api.client, account.email)
+        clock.advance(timedelta(minutes=1))
+    *older, newest = [_token_of(message) for message in mailed.mails(account.email)]
+
+    assert _confirm(mailed.api.client, newest) == 204
+
+    with container.engine.connect() as connection:
+        unused = connection.scalar(
+            sa.select(sa.func.count())
+            .select_from(password_reset_tokens)
+            .where(password_reset_tokens.c.used_at.is_(None))
+        )
+    assert unused == 0
+    assert [_confirm(mailed.api.client, token, "another passphrase!") for token in older] == [
+        400, 400
+    ]
+
+
+def _token_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    match = _LINK.search(body.get_content())
+    assert match
+    return parse_qs(urlsplit(match.group(0)).query)["token"][0]
+
+
+def test_a_link_mailed_after_its_token_expired_is_not_sent(
+    mailed: Mailed, clock: FixedClock
+) -> None:
+    account = mailed.api.register()
+    _ask(mailed.api.client, account.email)
+
+    clock.advance(timedelta(minutes=31))  # the mail server was down all this while
+
+    assert mailed.mails(account.email) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from email.message import EmailMessage
 from email.policy import default
@@ -21,20 +22,31 @@ from adapters.notifications.mail import FolderNotifier
 from adapters.sql.tables import users
 from entrypoints import accounts
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import Container
+from entrypoints.bootstrap import Container, make_notifier
 from entrypoints.config import EmailVerification
 from entrypoints.passwords import Passwords
 from tests.factories import MONDAY, at
-from tests.integration.api.support import PASSWORD, PROFILE, Api, booking_body, error_code
+from tests.integration.api.support import (
+    PASSWORD,
+    PROFILE,
+    Api,
+    booking_body,
+    deliver_mail,
+    error_code,
+)
 
 _LINK = re.compile(r"https?://\S+/auth/verify-email\?token=\S+")
 
 
 class Mailbox:
+    """The mail folder, after the outbox's mail was sent (``deliver``), as the worker would."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.deliver: Callable[[], object] = lambda: None
 
     def to(self, address: str) -> list[EmailMessage]:
+        self.deliver()
         found = []
         for path in sorted(self.folder.glob("*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=default)
@@ -66,6 +78,7 @@ def verifying(container: Container, mailbox: Mailbox) -> Api:
         mail_dir=mailbox.folder,
     )  # fmt: skip
     wired = replace(container, settings=settings, notifier=FolderNotifier(mailbox.folder))
+    mailbox.deliver = lambda: deliver_mail(wired)
     return Api(create_app(settings, wired).test_client())
 
 
@@ -90,6 +103,31 @@ def test_an_account_books_only_after_its_address_is_verified_through_the_mailed_
     assert followed.status_code == 200
     assert followed.get_json() == {"status": "verified", "email": address}
     assert booked.get_json()["status"] == "pending"
+
+
+def test_verification_links_go_through_the_outbox_so_a_mail_server_that_is_down_loses_none(
+    container: Container, mailbox: Mailbox
+) -> None:
+    # The mail server is down: SMTP_URL names a port nothing listens on.
+    settings = replace(
+        container.settings, email_verification=EmailVerification.REQUIRED,
+        smtp_url="smtp://127.0.0.1:9", mail_dir=mailbox.folder,
+    )  # fmt: skip
+    down = replace(container, settings=settings, notifier=make_notifier(settings))
+    api = Api(create_app(settings, down).test_client())
+
+    registered = _register(api.client, "patient@example.com")
+    client = api.login("patient@example.com")
+    again = api.client.post("/auth/verification", headers=client.headers)
+    with pytest.raises(OSError):
+        deliver_mail(down)  # the job fails, and is retried later
+
+    assert (registered, again.status_code) == (202, 202)
+    assert mailbox.to("patient@example.com") == []
+    back = replace(down, settings=replace(settings, smtp_url=None))  # the server is back
+    mailbox.deliver = lambda: deliver_mail(back)
+    assert len(mailbox.to("patient@example.com")) == 2
+    assert api.client.get(mailbox.link_for("patient@example.com")).status_code == 200
 
 
 def test_a_taken_address_is_answered_like_a_new_one_and_mailed_nothing_more(

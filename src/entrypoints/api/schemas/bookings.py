@@ -1,4 +1,4 @@
-"""Bodies of the booking endpoints, and the ``Idempotency-Key`` header."""
+"""Bodies of the booking endpoints."""
 
 from __future__ import annotations
 
@@ -19,51 +19,6 @@ from entrypoints.api.schemas.common import (
 )
 
 STATUSES = [status.value for status in BookingStatus]
-IDEMPOTENCY_KEY_PATTERN = r'^"?[\x21\x23-\x7e][\x20\x21\x23-\x7e]{0,254}"?$'
-
-
-class IdempotencyKeySchema(Schema):
-    """The ``Idempotency-Key`` header (IETF draft): 1-255 printable ASCII characters."""
-
-    class Meta:
-        unknown = "exclude"  # every other header
-
-    key = fields.String(
-        required=True,
-        data_key="Idempotency-Key",
-        validate=validate.Regexp(IDEMPOTENCY_KEY_PATTERN),
-        metadata={"description": "a unique key per booking attempt, e.g. a UUID"},
-    )
-
-    @post_load
-    def unquote(self, data: dict[str, str], **_: Any) -> str:
-        return _unquoted(data["key"])
-
-
-class OptionalIdempotencyKeySchema(Schema):
-    """An ``Idempotency-Key`` header that may be left out (then the request is not replayed)."""
-
-    class Meta:
-        unknown = "exclude"
-
-    key = fields.String(
-        data_key="Idempotency-Key",
-        validate=validate.Regexp(IDEMPOTENCY_KEY_PATTERN),
-        metadata={
-            "description": "optional: a unique key per attempt (e.g. a UUID); a retry with the"
-            " same key and body answers the first result again"
-        },
-    )
-
-    @post_load
-    def unquote(self, data: dict[str, str], **_: Any) -> str | None:
-        return _unquoted(data["key"]) if "key" in data else None
-
-
-def _unquoted(key: str) -> str:
-    if len(key) >= 2 and key[0] == key[-1] == '"':  # a structured-field string
-        return key[1:-1]
-    return key.strip('"')
 
 
 class NewBookingSchema(Schema):
