@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
-from hypothesis import event, given
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
 from booking.errors import InvalidTimeZone
@@ -218,6 +218,7 @@ def near_a_clock_change(draw: st.DrawFn) -> tuple[ZoneInfo, datetime]:
                                  "Pacific/Chatham", "America/Santiago"]).map(ZoneInfo))  # fmt: skip
     year = draw(st.integers(1990, 2060))
     changes = changes_of(zone, year)
+    assume(changes)  # some of them kept one offset all year in some years (Santiago in 2015)
     change = draw(st.sampled_from(changes))
     return zone, change + timedelta(minutes=draw(st.integers(-120, 120)))
 
