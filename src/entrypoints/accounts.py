@@ -15,8 +15,10 @@ import re
 from enum import StrEnum
 from uuid import UUID, uuid4
 
+from adapters.request_context import actor_bound
 from adapters.sql.users import EmailTaken, User
 from booking import catalogue
+from booking.audit import Actor
 from booking.errors import InvalidInput
 from booking.model import Client
 from entrypoints.bootstrap import Container
@@ -82,14 +84,16 @@ def register_client(
     account_id = uuid4()
     client = Client(id=account_id, name=name, email=email, phone=phone)  # validates
     user = _new_user(container, account_id, email, password, Role.CLIENT, client_id=account_id)
-    container.users.add(user, client)
+    with actor_bound(Actor.account(user.id, user.role)):  # they open their own account
+        container.users.add(user, client)
     return user
 
 
 def register_professional(container: Container, *, email: str, password: str) -> User:
     """A professional account; its public profile is created afterwards (POST /professionals)."""
     user = _new_user(container, uuid4(), email, password, Role.PROFESSIONAL)
-    container.users.add(user)
+    with actor_bound(Actor.account(user.id, user.role)):  # they open their own account
+        container.users.add(user)
     return user
 
 
@@ -198,8 +202,11 @@ def reset_password(container: Container, token: str, password: str) -> UUID | No
         return None
     new_hash = container.passwords.hash(password)
     # Only if the hash is still the one the token was made for: of two uses at once, one wins.
-    if not container.users.replace_password_hash(user.id, user.password_hash, new_hash):
-        return None
+    with actor_bound(Actor.account(user.id, user.role)):  # proven by the mailed token
+        if not container.users.replace_password_hash(
+            user.id, user.password_hash, new_hash, audit_as="password_reset"
+        ):
+            return None
     return user.id
 
 

@@ -23,6 +23,7 @@ from adapters.idempotency.redis_store import RedisIdempotencyStore
 from adapters.jobs.tasks import JobContext
 from adapters.notifications.mail import FolderNotifier, SmtpNotifier
 from adapters.notifications.sent_log import CachedSentLog, SentLog, SqlSentLog
+from adapters.sql.audit import SqlAuditLog
 from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
@@ -73,6 +74,7 @@ class Container:
     passwords: Passwords
     notifier: Notifier
     feed_tokens: SqlFeedTokens
+    audit_log: SqlAuditLog
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -109,6 +111,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         passwords=Passwords(hasher, limit=settings.max_concurrent_hashes),
         notifier=make_notifier(settings),
         feed_tokens=SqlFeedTokens(engine),
+        audit_log=SqlAuditLog(engine),
         redis=client,
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
@@ -173,4 +176,5 @@ def make_job_context(container: Container) -> JobContext:
         sent_log=sent_log,
         hold_time=timedelta(minutes=settings.hold_minutes),
         purge_idempotency=getattr(container.idempotency, "purge_expired", None),
+        audit_retention=timedelta(days=settings.audit_retention_days),
     )
