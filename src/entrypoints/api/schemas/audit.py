@@ -86,7 +86,10 @@ _CHANGED = {
 
 class AuditEntrySchema(Schema):
     id = fields.Integer(required=True)
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = fields.AwareDateTime(
+        required=True,
+        metadata={"description": f"when the change was committed: {instant_years()}, UTC"},
+    )
     actor = fields.Nested(ActorSchema, required=True)
     entity = fields.String(required=True, validate=validate.OneOf([e.value for e in Entity]))
     entity_id = fields.String(required=True)
