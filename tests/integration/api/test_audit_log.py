@@ -184,6 +184,24 @@ def test_registering_logs_the_new_account_as_its_own_actor_with_its_address_mask
     assert client.email not in str(registered)
 
 
+def test_an_admin_made_by_the_cli_is_registered_by_system_and_their_edits_logged_as_admin(
+    api: Api, admin: Account
+) -> None:
+    _, pro = api.professional()
+
+    edited = api.client.patch(
+        f"/professionals/{pro['id']}", json={"name": "Ada B."}, headers=admin.headers
+    )
+
+    assert edited.status_code == 200
+    (registered,) = about(api, admin, admin.id)
+    assert actor_of(registered) == ("system", None, None)
+    assert registered["after"]["role"] == "admin"
+    *_, renamed = about(api, admin, pro["id"])
+    assert actor_of(renamed) == ("account", admin.id, "admin")
+    assert renamed["after"] == {"name": "Ada B."}
+
+
 def test_logging_out_everywhere_is_logged_for_the_account(api: Api, admin: Account) -> None:
     client = api.register()
 
