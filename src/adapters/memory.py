@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Generic, Self, TypeVar
 from uuid import UUID, uuid4
 
+from booking.audit import Change
 from booking.calendar import Blocked, Calendar
 from booking.errors import (
     ClientNotFound,
@@ -63,6 +64,7 @@ class InMemoryStore:
     bookings: dict[UUID, Booking] = field(default_factory=dict)
     incidents: dict[str, PaymentIncident] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)
+    audit: list[Change] = field(default_factory=list)  # what units of work recorded explicitly
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -243,6 +245,17 @@ class InMemoryIncidents:
         return newest[:limit]
 
 
+class InMemoryAudit:
+    """Changes recorded in a unit of work, kept by its commit. (The SQL unit of work also
+    derives the changes of the bookings and professionals it stores; this one does not.)"""
+
+    def __init__(self) -> None:
+        self.recorded: list[Change] = []
+
+    def record(self, change: Change) -> None:
+        self.recorded.append(change)
+
+
 class InMemoryUnitOfWork:
     """A unit of work over an :class:`InMemoryStore`; ``commits`` counts successful commits."""
 
@@ -259,6 +272,7 @@ class InMemoryUnitOfWork:
                 copy.deepcopy(self.store.bookings), self.professionals
             )
             self.incidents = InMemoryIncidents(copy.deepcopy(self.store.incidents))
+        self.audit = InMemoryAudit()
         self._open = True
         return self
 
@@ -288,6 +302,7 @@ class InMemoryUnitOfWork:
             for reference in self.incidents.changed:
                 self.store.incidents[reference] = copy.deepcopy(self.incidents.rows[reference])
             self.store.outbox.extend(self.collect_new_events())
+            self.store.audit.extend(self.audit.recorded)
         self.commits += 1
         self._open = False
 

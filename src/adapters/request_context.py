@@ -1,4 +1,10 @@
-"""The id of the request whose work is in progress, for log lines and the jobs it causes.
+"""Who and what the work in progress is for: the request id, the actor and the client address.
+
+The request id is for log lines and the jobs a request causes; the actor and the client
+address are what the audit log records with each change (``adapters.sql.audit``): the entrypoint
+binds them (the API per request, once it knows the caller; the Stripe webhook ``stripe``; the
+jobs ``worker``), and the unit of work reads them when it commits. Unbound, the actor is
+``system`` (an operator's command) and the address None.
 
 The HTTP edge binds the request's id for the length of a request; the unit of work stores it
 with the outbox rows it writes, and a job binds it again while it handles such a row, so the
@@ -14,7 +20,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
+from booking.audit import SYSTEM, Actor
+
 _request_id: ContextVar[str | None] = ContextVar("hourbook_request_id", default=None)
+_actor: ContextVar[Actor] = ContextVar("hourbook_actor", default=SYSTEM)
+_client_address: ContextVar[str | None] = ContextVar("hourbook_client_address", default=None)
 
 
 def current_request_id() -> str | None:
@@ -39,3 +49,37 @@ def request_id_bound(request_id: str | None) -> Iterator[None]:
         yield
     finally:
         unbind_request_id(token)
+
+
+def current_actor() -> Actor:
+    return _actor.get()
+
+
+def bind_actor(actor: Actor) -> Token[Actor]:
+    return _actor.set(actor)
+
+
+def unbind_actor(token: Token[Actor]) -> None:
+    _actor.reset(token)
+
+
+@contextmanager
+def actor_bound(actor: Actor) -> Iterator[None]:
+    """Changes committed in the ``with`` block are made by ``actor``."""
+    token = bind_actor(actor)
+    try:
+        yield
+    finally:
+        unbind_actor(token)
+
+
+def current_client_address() -> str | None:
+    return _client_address.get()
+
+
+def bind_client_address(address: str | None) -> Token[str | None]:
+    return _client_address.set(address)
+
+
+def unbind_client_address(token: Token[str | None]) -> None:
+    _client_address.reset(token)

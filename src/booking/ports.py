@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from booking.audit import Change
 from booking.calendar import Blocked, Calendar
 from booking.events import Event
 from booking.incidents import PaymentIncident
@@ -166,17 +167,29 @@ class PaymentIncidentRepository(Protocol):
         ...
 
 
+class AuditTrail(Protocol):
+    """Changes to write to the audit log with the unit of work's commit (and only then)."""
+
+    def record(self, change: Change) -> None:
+        """Write ``change`` with the commit, stamped with the actor, the time, the request id
+        and the client address of the context it is committed in."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One atomic change. Used as ``with uow: ...; uow.commit()``.
 
     Leaving the block without ``commit()`` rolls everything back. ``commit()`` stores the events
-    recorded by the aggregates it saw together with the changes (the outbox), atomically.
+    recorded by the aggregates it saw together with the changes (the outbox), atomically, and
+    so the audit entries: one per booking or professional it stored changed
+    (``booking.audit``), and whatever was recorded in ``audit``.
     """
 
     professionals: ProfessionalRepository
     clients: ClientRepository
     bookings: BookingRepository
     incidents: PaymentIncidentRepository
+    audit: AuditTrail
 
     def __enter__(self) -> Self: ...
 

@@ -13,9 +13,11 @@ import re
 from enum import StrEnum
 from uuid import UUID, uuid4
 
+from adapters.request_context import actor_bound
 from adapters.sql.account_mail import VERIFICATION_LINK
 from adapters.sql.users import EmailTaken, User
 from booking import catalogue
+from booking.audit import Actor
 from booking.errors import InvalidInput
 from booking.model import Client
 from entrypoints.bootstrap import Container
@@ -76,7 +78,8 @@ def register_client(
     # Client validates the values, the time zone too.
     client = Client(id=account_id, name=name, email=email, phone=phone, time_zone=time_zone)
     user = _new_user(container, account_id, email, password, Role.CLIENT, client_id=account_id)
-    container.users.add(user, client, mail=_verification_mail(user) if verify else None)
+    with actor_bound(Actor.account(user.id, user.role)):  # they open their own account
+        container.users.add(user, client, mail=_verification_mail(user) if verify else None)
     return user
 
 
@@ -86,7 +89,8 @@ def register_professional(
     """A professional account (with the verification link's mail, if ``verify``, in the same
     transaction); its public profile is created afterwards (POST /professionals)."""
     user = _new_user(container, uuid4(), email, password, Role.PROFESSIONAL)
-    container.users.add(user, mail=_verification_mail(user) if verify else None)
+    with actor_bound(Actor.account(user.id, user.role)):  # they open their own account
+        container.users.add(user, mail=_verification_mail(user) if verify else None)
     return user
 
 

@@ -24,6 +24,7 @@ from adapters.jobs.tasks import JobContext
 from adapters.notifications.mail import FolderNotifier, SmtpNotifier
 from adapters.notifications.sent_log import CachedSentLog, SentLog, SqlSentLog
 from adapters.sql.account_mail import SqlAccountMail
+from adapters.sql.audit import SqlAuditLog
 from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
@@ -78,6 +79,7 @@ class Container:
     feed_tokens: SqlFeedTokens
     password_resets: SqlPasswordResets
     account_mail: SqlAccountMail  # verification links, through the outbox
+    audit_log: SqlAuditLog
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -116,6 +118,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         feed_tokens=SqlFeedTokens(engine),
         password_resets=SqlPasswordResets(engine),
         account_mail=SqlAccountMail(engine),
+        audit_log=SqlAuditLog(engine),
         redis=client,
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
@@ -181,4 +184,5 @@ def make_job_context(container: Container) -> JobContext:
         hold_time=timedelta(minutes=settings.hold_minutes),
         purge_idempotency=getattr(container.idempotency, "purge_expired", None),
         account_mail=account_mail.composer(container),
+        audit_retention=timedelta(days=settings.audit_retention_days),
     )

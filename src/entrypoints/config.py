@@ -141,6 +141,7 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     hold_minutes: int = 15
+    audit_retention_days: int = 365  # audit log entries older than this are deleted
     hold_limits: HoldLimits = DEFAULT_HOLD_LIMITS  # unpaid holds a client may keep at once
     reschedule_policy: ReschedulePolicy = DEFAULT_RESCHEDULE_POLICY  # moves per booking
     max_body_bytes: int = 64 * 1024
@@ -220,6 +221,7 @@ class _Reader:
             stripe_webhook_secret=stripe_webhook_secret,
             stripe_api_base=self.url("STRIPE_API_BASE", schemes=("http", "https")),
             hold_minutes=self.integer("HOURBOOK_HOLD_MINUTES", 15, 1, 24 * 60),
+            audit_retention_days=self.integer("HOURBOOK_AUDIT_RETENTION_DAYS", 365, 1, 36_500),
             hold_limits=self.hold_limits(),
             reschedule_policy=self.reschedule_policy(),
             max_body_bytes=self.integer("HOURBOOK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20),

@@ -16,16 +16,19 @@ duplicate enqueue or an overlapping run changes nothing the first run did not:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine, delete, select
 
 from adapters.notifications.sent_log import SentLog
-from adapters.request_context import request_id_bound
+from adapters.request_context import actor_bound, request_id_bound
 from adapters.sql.account_mail import ACCOUNT_MAIL
+from adapters.sql.audit import SqlAuditLog
 from adapters.sql.errors import storage_errors
 from adapters.sql.event_codec import BadEventPayload, decode_event
 from adapters.sql.tables import (
@@ -38,6 +41,7 @@ from adapters.sql.tables import (
     token_families,
 )
 from booking import services
+from booking.audit import WORKER
 from booking.errors import PaymentUnavailable
 from booking.model import BookingStatus
 from booking.notifications import emails_for, reminder_emails
@@ -47,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 RETENTION = timedelta(days=30)  # processed webhook ids, dispatched outbox rows, sent emails
 
+# The audit log is purged in batches, each its own short transaction, so a first purge after a
+# long time (or a lowered retention) never holds a long lock; the rest goes at the next run.
+AUDIT_PURGE_BATCH = 1000
+AUDIT_PURGE_BATCHES = 20
 
 @dataclass(frozen=True, kw_only=True)
 class JobContext:
@@ -62,8 +70,25 @@ class JobContext:
     # Composes mail about accounts (adapters.sql.account_mail) from its outbox row's type and
     # payload: the entrypoints hold the keys its links are signed with. None: such rows fail.
     account_mail: Callable[[str, str], Sequence[Email]] | None = None
+    audit_retention: timedelta | None = None  # None: the audit log is kept for ever
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _as_worker(job: Callable[P, R]) -> Callable[P, R]:
+    """Run ``job`` as the ``worker`` actor: the audit log names it for what the job changes."""
+
+    @functools.wraps(job)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with actor_bound(WORKER):
+            return job(*args, **kwargs)
+
+    return run
+
+
+@_as_worker
 def send_notifications(ctx: JobContext, outbox_id: int) -> int:
     """Tell the payment provider what one outbox event means for it, then send the event's
     emails, each at most once; how many emails were sent now. Raises (and is retried) while
@@ -117,6 +142,7 @@ def send_once(ctx: JobContext, cause: str, emails: Sequence[Email]) -> int:
     return sent
 
 
+@_as_worker
 def expire_holds(ctx: JobContext) -> int:
     expired = services.expire_holds(
         uow=ctx.uow(), payments=ctx.payments, clock=ctx.clock, hold_time=ctx.hold_time
@@ -124,6 +150,7 @@ def expire_holds(ctx: JobContext) -> int:
     return len(expired)
 
 
+@_as_worker
 def settle_refunds(ctx: JobContext, *, batch_size: int = 100) -> int:
     """Pay refunds that are owed but could not be made when decided, on bookings and on stray
     payments (``booking.incidents``); how many were paid."""
@@ -161,6 +188,7 @@ def settle_refunds(ctx: JobContext, *, batch_size: int = 100) -> int:
     return settled
 
 
+@_as_worker
 def send_reminders(ctx: JobContext, *, page: int = 100) -> int:
     """Remind client and professional of confirmed bookings starting within the lead time."""
     now = ctx.clock.now()
@@ -188,11 +216,16 @@ def send_reminders(ctx: JobContext, *, page: int = 100) -> int:
         offset += page
 
 
+@_as_worker
 def purge_expired_records(ctx: JobContext) -> int:
     """Expired idempotency keys, revocations, logins and password reset tokens, and webhook
-    ids, dispatched outbox rows and the sent log's keys past retention."""
+    ids, dispatched outbox rows, the sent log's keys and audit log entries past retention."""
     now = ctx.clock.now()
     purged = ctx.purge_idempotency(now) if ctx.purge_idempotency is not None else 0
+    if ctx.audit_retention is not None:
+        purged += SqlAuditLog(ctx.engine).purge_before(
+            now - ctx.audit_retention, batch_size=AUDIT_PURGE_BATCH, max_batches=AUDIT_PURGE_BATCHES
+        )
     cutoff = now - RETENTION
     with storage_errors(), ctx.engine.begin() as connection:
         purged += connection.execute(

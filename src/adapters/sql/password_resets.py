@@ -15,10 +15,13 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 
+from adapters.request_context import actor_bound
 from adapters.sql import account_mail
+from adapters.sql.audit import record
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import password_reset_tokens as resets
 from adapters.sql.tables import users
+from booking.audit import Actor, Entity, changed
 
 
 class SqlPasswordResets:
@@ -79,10 +82,16 @@ class SqlPasswordResets:
                 .where(resets.c.account_id == account_id, resets.c.used_at.is_(None))
                 .values(used_at=now)
             )
-            connection.execute(
-                update(users).where(users.c.id == account_id).values(password_hash=password_hash)
+            role = connection.scalar(
+                update(users)
+                .where(users.c.id == account_id)
+                .values(password_hash=password_hash)
+                .returning(users.c.role)
             )
-        return UUID(str(account_id))
+            account = UUID(str(account_id))
+            with actor_bound(Actor.account(account, str(role))):  # proven by the mailed token
+                record(connection, changed(Entity.ACCOUNT, account, "password_reset", None, None))
+        return account
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:

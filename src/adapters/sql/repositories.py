@@ -8,6 +8,7 @@ compares and bumps ``version`` (optimistic locking), and a storage-level overlap
 from __future__ import annotations
 
 import builtins
+import copy
 import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -42,6 +43,7 @@ from adapters.sql.direct import driver_of, postgres_sql, run
 from adapters.sql.errors import storage_errors
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.tables import availabilities, bookings, clients, professionals, time_off
+from booking.audit import Change, booking_change, professional_changes
 from booking.calendar import Blocked, Calendar
 from booking.errors import ClientNotFound, ConcurrentUpdate, InvalidInput
 from booking.model import (
@@ -154,9 +156,14 @@ class SqlProfessionals(_Repository):
         self._cache = cache
         self._written: set[UUID] = set()  # never cached: this transaction may roll back
         self._ranked: dict[UUID, int] = {}  # versions read by search_ids
+        # For the audit log: each professional as first read here, and as last stored (None
+        # before: added). Professionals are replaced, never changed in place, once read.
+        self._loaded: dict[UUID, Professional] = {}
+        self._stored: dict[UUID, tuple[Professional | None, Professional]] = {}
 
     def add(self, professional: Professional) -> None:
         self._written.add(professional.id)
+        self._stored[professional.id] = (None, professional)
         now = datetime.now(UTC)
         values = rows.professional_values(professional)
         self._execute(insert(professionals).values(**values, created_at=now, updated_at=now))
@@ -166,13 +173,22 @@ class SqlProfessionals(_Repository):
         row = self._execute(
             select(professionals).where(professionals.c.id == professional_id)
         ).mappings().first()
-        return None if row is None else self.from_row(row)
+        if row is None:
+            return None
+        found = self.from_row(row)
+        self._loaded.setdefault(professional_id, found)
+        return found
 
     def from_row(self, row: rows.Row) -> Professional:
         """The professional of a ``professionals`` row read in this unit of work."""
         return self._from_rows([row])[0]
 
     def update(self, professional: Professional) -> None:
+        first = self._stored.get(professional.id)
+        before = first[0] if first else self._loaded.get(professional.id)
+        if first is None and before is None:
+            before = self.get(professional.id)  # as it is before this write
+        self._stored[professional.id] = (before, professional)
         self._written.add(professional.id)
         values = rows.professional_values(professional)
         del values["version"]
@@ -190,6 +206,14 @@ class SqlProfessionals(_Repository):
             self._execute(delete(table).where(table.c.professional_id == professional.id))
         self._insert_children(professional)
         professional.version += 1
+
+    def audit_changes(self) -> list[Change]:
+        """What the professionals stored here changed, part by part (``booking.audit``)."""
+        return [
+            change
+            for before, after in self._stored.values()
+            for change in professional_changes(before, after)
+        ]
 
     def search(self, criteria: SearchCriteria) -> list[tuple[Professional, float | None]]:
         if criteria.near is not None and criteria.radius_km is not None:
@@ -342,6 +366,8 @@ class SqlBookings(_Repository):
         super().__init__(connection)
         self._professionals = professionals
         self._seen: dict[int, Booking] = {}
+        # For the audit log: a copy of each booking as read here (None: added here).
+        self._as_read: dict[int, Booking | None] = {}
 
     @property
     def seen(self) -> list[Booking]:
@@ -356,6 +382,7 @@ class SqlBookings(_Repository):
             if self._client_is_missing(booking.client_id):
                 raise ClientNotFound("no such client") from None
             raise
+        self._as_read[id(booking)] = None
         self._see(booking)
 
     def get(self, booking_id: UUID) -> Booking | None:
@@ -476,6 +503,7 @@ class SqlBookings(_Repository):
         if row is None:
             return None
         booking = rows.booking_from(row)
+        self._as_read[id(booking)] = copy.copy(booking)
         self._see(booking)
         return booking
 
@@ -484,6 +512,17 @@ class SqlBookings(_Repository):
 
     def _see(self, booking: Booking) -> None:
         self._seen[id(booking)] = booking
+
+    def audit_changes(self) -> builtins.list[Change]:
+        """What each booking read or added here changed (``booking.audit``)."""
+        found = []
+        for key, booking in self._seen.items():
+            if key not in self._as_read:
+                continue  # updated without being read here: nothing to compare with
+            change = booking_change(self._as_read[key], booking)
+            if change is not None:
+                found.append(change)
+        return found
 
     def _client_is_missing(self, client_id: UUID) -> bool:
         if driver_of(self._connection) is not None:

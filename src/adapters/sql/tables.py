@@ -382,3 +382,30 @@ password_reset_tokens = Table(
     Index(None, "account_id"),
     Index(None, "expires_at"),
 )
+
+
+# The audit log (adapters/sql/audit.py): one row per change, written in the change's own
+# transaction and never updated (a trigger refuses UPDATE; on PostgreSQL also a DELETE that is
+# not the retention job's). Rows are read newest first by id (keyset pagination).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("actor_kind", String(16), nullable=False),  # account, system, stripe, worker
+    Column("actor_id", Uuid, nullable=True),  # the account, when a person acted
+    Column("actor_role", String(16), nullable=True),
+    Column("entity", String(32), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    # The professional whose own audit lists the entry (their bookings and profile).
+    Column("professional_id", Uuid, nullable=True),
+    Column("before", Text, nullable=True),  # JSON: the changed fields as they were
+    Column("after", Text, nullable=True),  # JSON: the changed fields as they are
+    Column("request_id", String(64), nullable=True),
+    Column("client_address", String(64), nullable=True),
+    Index("ix_audit_log_occurred_at", "occurred_at"),
+    Index("ix_audit_log_entity", "entity", "entity_id"),
+    Index("ix_audit_log_actor_id", "actor_id"),
+    Index("ix_audit_log_professional_id", "professional_id"),
+)

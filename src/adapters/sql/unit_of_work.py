@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.request_context import current_request_id
 from adapters.sql import rows
+from adapters.sql.audit import PendingAudit, write_changes
 from adapters.sql.direct import driver_of, postgres_sql, run_each
 from adapters.sql.errors import storage_errors
 from adapters.sql.incidents import SqlPaymentIncidents
@@ -22,6 +23,7 @@ from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
 from adapters.sql.tables import outbox
 from booking.events import Event
 from booking.ports import (
+    AuditTrail,
     BookingRepository,
     ClientRepository,
     PaymentIncidentRepository,
@@ -48,6 +50,7 @@ class SqlUnitOfWork:
     clients: ClientRepository
     bookings: BookingRepository
     incidents: PaymentIncidentRepository
+    audit: AuditTrail
 
     def __init__(
         self,
@@ -78,11 +81,14 @@ class SqlUnitOfWork:
                 raise
         self._connection = connection
         professionals = SqlProfessionals(connection, self.known_professionals)
+        self._professionals = professionals
         self.professionals = professionals
         self.clients = SqlClients(connection)
         self._bookings = SqlBookings(connection, professionals)
         self.bookings = self._bookings
         self.incidents = SqlPaymentIncidents(connection)
+        self._audit = PendingAudit()
+        self.audit = self._audit
         self.committed = False
         return self
 
@@ -113,11 +119,17 @@ class SqlUnitOfWork:
         events = [
             rows.outbox_values(event, now, request_id) for event in self.collect_new_events()
         ]
+        changes = [
+            *self._bookings.audit_changes(),
+            *self._professionals.audit_changes(),
+            *self._audit.take(),
+        ]
         with storage_errors():
             if events and driver_of(connection) is not None:
                 run_each(connection, _pg_insert_outbox(tuple(events[0])), events)
             elif events:
                 connection.execute(insert(outbox), events)
+            write_changes(connection, changes, now)
             connection.commit()
         self.committed = True
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import account_mail, rows
+from adapters.sql.audit import record
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import (
     clients,
@@ -26,6 +27,7 @@ from adapters.sql.tables import (
     token_valid_after,
     users,
 )
+from booking.audit import Entity, changed
 from booking.model import Client
 
 ROLES = ("client", "professional", "admin")
@@ -84,6 +86,8 @@ class SqlUsers:
                         account_mail.write(
                             connection, account_mail.VERIFICATION_LINK, mail, user.created_at
                         )
+                    fields = {"email": values["email"], "role": user.role}
+                    record(connection, changed(Entity.ACCOUNT, user.id, "registered", None, fields))
             except IntegrityError as error:
                 raise EmailTaken(user.email) from error
 
@@ -114,8 +118,11 @@ class SqlUsers:
                 .values(email_verified_at=func.coalesce(users.c.email_verified_at, when))
             ).rowcount == 1
 
-    def replace_password_hash(self, user_id: UUID, old: str, new: str) -> bool:
-        """Store a new hash, unless the password changed meanwhile (then False)."""
+    def replace_password_hash(
+        self, user_id: UUID, old: str, new: str, *, audit_as: str | None = None
+    ) -> bool:
+        """Store a new hash, unless the password changed meanwhile (then False); with
+        ``audit_as`` (``password_reset``, ``password_changed``), log it under that action."""
         with self._transaction() as connection:
             replaced = connection.execute(
                 update(users)
@@ -123,6 +130,8 @@ class SqlUsers:
                 .values(password_hash=new)
                 .returning(users.c.id)
             ).first()
+            if replaced is not None and audit_as is not None:
+                record(connection, changed(Entity.ACCOUNT, user_id, audit_as, None, None))
         return replaced is not None
 
     def count_admins(self) -> int:
@@ -206,6 +215,9 @@ class SqlRevokedTokens:
                     set_={"valid_after": statement.excluded.valid_after},
                 )
             )
+            after = {"valid_after": valid_after.isoformat()}
+            logout = changed(Entity.ACCOUNT, account_id, "logged_out_everywhere", None, after)
+            record(connection, logout)
 
     def is_revoked(self, ids: Sequence[str], account_id: UUID, issued_at: datetime) -> bool:
         with storage_errors(), self.engine.connect() as connection:

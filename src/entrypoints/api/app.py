@@ -11,6 +11,7 @@ from flask_smorest import Api
 
 from adapters.sql.migrate import ensure_up_to_date
 from entrypoints.api import (
+    audit,
     auth,
     bookings,
     calendar,
@@ -22,6 +23,7 @@ from entrypoints.api import (
     simulator,
     webhooks,
 )
+from entrypoints.api.actors import init_actors
 from entrypoints.api.context import EXTENSION
 from entrypoints.api.edge import init_edge, init_edge_after_limiter
 from entrypoints.api.limits import init_limiter
@@ -43,6 +45,7 @@ _BLUEPRINTS = (
     bookings.blp,
     clients.blp,
     health.blp,
+    audit.blp,
 )
 
 
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.wsgi_app = behind_proxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions[EXTENSION] = container
     init_request_ids(app)  # first: every later hook, and every log line, has the request id
+    init_actors(app)  # next: whatever a later hook changes is audited from this address
     init_edge(app)  # before the limiter: a chunked body is measured before anything reads it
     init_metrics(app, container)
 

@@ -12,6 +12,8 @@ from flask_jwt_extended import decode_token, get_jwt, jwt_required
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
+from adapters.request_context import actor_bound
+from booking.audit import Actor, ActorKind
 from entrypoints import accounts
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
@@ -146,7 +148,8 @@ class PasswordResetConfirm(MethodView):
             raise ApiError(
                 400, "invalid_link", "the link is damaged, used already or more than 30 minutes old"
             )
-        revoke_everywhere(account_id)
+        with actor_bound(Actor(kind=ActorKind.ACCOUNT, account_id=account_id)):  # the link's
+            revoke_everywhere(account_id)
 
 
 @blp.route("/login")

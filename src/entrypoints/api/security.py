@@ -27,7 +27,9 @@ from flask_jwt_extended import (
 )
 from flask_smorest import Blueprint
 
+from adapters.request_context import bind_actor
 from adapters.sql.users import User
+from booking.audit import Actor
 from entrypoints.accounts import Role
 from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError, error_response
@@ -71,6 +73,8 @@ def verify_token(*, optional: bool = False) -> None:
     verify_jwt_in_request(optional=optional)
     if get_jwt_identity() is not None:
         g.hourbook_token_verified = True
+        principal = current_principal()
+        bind_actor(Actor.account(principal.user_id, principal.role.value))  # until it ends
 
 
 def current_principal() -> Principal:

@@ -22,7 +22,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from adapters.payments.stripe_events import apply_event
 from adapters.payments.stripe_gateway import InvalidWebhook, parse_event
+from adapters.request_context import actor_bound
 from adapters.sql.webhook_events import SqlWebhookInbox
+from booking.audit import STRIPE
 from entrypoints.api import outcomes
 from entrypoints.api.errors import error_response
 from entrypoints.payments import webhook_secret
@@ -45,10 +47,11 @@ def receive_stripe_event() -> tuple[Response, int]:
         outcomes.webhook_rejected()
         return error_response(400, "invalid_webhook", str(error)), 400
     inbox = SqlWebhookInbox(container.engine)
-    outcome = apply_event(
-        event, inbox=inbox, clock=container.clock,
-        applied=partial(outcomes.booking_after_payment, event.type),
-    )
+    with actor_bound(STRIPE):  # a verified event: what it changes, Stripe changed
+        outcome = apply_event(
+            event, inbox=inbox, clock=container.clock,
+            applied=partial(outcomes.booking_after_payment, event.type),
+        )
     outcomes.webhook_applied(event.type, outcome)
     logger.info("stripe event %s (%s): %s", event.id, event.type, outcome)
     return jsonify(received=True, event_id=event.id, outcome=outcome.value), 200

@@ -75,6 +75,13 @@ def test_the_periodic_jobs_run_every_minute_and_five_minutes_unless_told_otherwi
     assert (tuned.expire_holds_every_seconds, tuned.settle_refunds_every_seconds) == (5, 30)
 
 
+def test_the_audit_log_is_kept_a_year_unless_told_otherwise_and_never_less_than_a_day() -> None:
+    assert Settings.from_env({}).audit_retention_days == 365
+    assert Settings.from_env({"HOURBOOK_AUDIT_RETENTION_DAYS": "30"}).audit_retention_days == 30
+    with pytest.raises(ConfigError, match="HOURBOOK_AUDIT_RETENTION_DAYS"):
+        Settings.from_env({"HOURBOOK_AUDIT_RETENTION_DAYS": "0"})
+
+
 @pytest.mark.parametrize("env", ["development", "production"])
 def test_a_stripe_key_without_its_webhook_secret_is_refused_in_every_environment(
     env: str,

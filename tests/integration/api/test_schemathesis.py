@@ -218,6 +218,8 @@ class World:
             return self.admin  # the owner has a profile already: they would only get 409
         if path.startswith("/professionals"):
             return self.owner
+        if path.startswith("/admin"):
+            return self.admin
         return self.client
 
     def path_parameters(self) -> dict[str, str]:
