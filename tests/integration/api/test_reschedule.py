@@ -281,7 +281,9 @@ def test_a_refusal_is_replayed_as_a_refusal(api: Api, container: Container) -> N
 def moves_in_outbox(container: Container) -> list[BookingRescheduled]:
     with container.engine.connect() as connection:
         found = connection.execute(
-            sa.select(outbox.c.event_type, outbox.c.payload).order_by(outbox.c.id)
+            sa.select(outbox.c.event_type, outbox.c.payload)
+            .where(outbox.c.event_type == BookingRescheduled.__name__)
+            .order_by(outbox.c.id)
         ).all()
     events = [decode_event(row.event_type, row.payload) for row in found]
     return [event for event in events if isinstance(event, BookingRescheduled)]
@@ -301,8 +303,8 @@ def test_a_move_is_in_the_outbox_and_mails_both_parties_the_old_and_the_new_time
     emails = emails_for(event, container.uow())
     assert len(emails) == 2
     for email in emails:
-        assert "from Thursday 4 June 2026, 10:00-11:00 (UTC)" in email.body
-        assert "to Thursday 4 June 2026, 14:00-15:00 (UTC)" in email.body
+        assert "from Thursday 4 June 2026, 10:00\u201311:00 (UTC, UTC+0)" in email.body
+        assert "to Thursday 4 June 2026, 14:00\u201315:00 (UTC, UTC+0)" in email.body
 
 
 def test_the_calendar_feed_keeps_the_uid_and_raises_the_sequence(

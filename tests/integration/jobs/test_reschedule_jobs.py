@@ -41,7 +41,7 @@ def test_the_notification_job_mails_a_move_to_both_parties_once(world: World) ->
     assert world.recipients() == ["ada@example.com", "cleo@example.com"]
     for email in world.notifier.sent:
         assert email.subject.startswith("Booking moved:")
-        assert "from Monday 1 June 2026, 10:00-11:00 (UTC) to" in email.body
+        assert "from Monday 1 June 2026, 10:00\u201311:00 (UTC, UTC+0) to" in email.body
         assert "SEQUENCE:1" in email.attachments[0][2]
 
 
@@ -57,4 +57,4 @@ def test_reminders_follow_the_new_start(world: World) -> None:
     beyond_the_lead = tasks.send_reminders(world.context)
 
     assert (reminded_again, beyond_the_lead) == (2, 0)
-    assert all("14:00-15:00" in email.subject for email in world.notifier.sent)
+    assert all("14:00\u201315:00" in email.subject for email in world.notifier.sent)
