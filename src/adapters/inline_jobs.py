@@ -25,6 +25,7 @@ from adapters.outbox_relay import OutboxRelay
 logger = logging.getLogger(__name__)
 
 PERIODIC: tuple[tuple[Callable[[JobContext], int], float], ...] = (
+    (jobs.deliver_webhooks, 1),
     (jobs.expire_holds, 60),
     (jobs.settle_refunds, 300),
     (jobs.send_reminders, 300),

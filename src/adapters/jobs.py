@@ -9,6 +9,8 @@ duplicate enqueue or an overlapping run changes nothing the first run did not:
   the provider makes idempotent by the booking's key;
 - ``expire_holds``, ``settle_refunds``: the service layer only moves bookings forward;
 - ``send_reminders``: keyed by booking and start time in the sent log;
+- ``deliver_webhooks``: claims each due delivery before sending it (at least once: receivers
+  dedupe by the event id);
 - ``purge_expired_records``: deletes what is past its retention.
 """
 
@@ -55,6 +57,8 @@ class JobContext:
     hold_time: timedelta = timedelta(minutes=15)
     reminder_lead: timedelta = timedelta(hours=24)
     purge_idempotency: Callable[[datetime], int] | None = None  # None: the store expires keys
+    # Sends the outgoing webhooks that are due (adapters.webhooks_out); None: none are sent.
+    deliver_webhooks: Callable[[], int] | None = None
 
 
 def send_notifications(ctx: JobContext, outbox_id: int) -> int:
@@ -175,6 +179,11 @@ def send_reminders(ctx: JobContext, *, page: int = 100) -> int:
         if len(found) < page:
             return sent
         offset += page
+
+
+def deliver_webhooks(ctx: JobContext) -> int:
+    """Send the outgoing webhook deliveries that are due; how many were attempted."""
+    return ctx.deliver_webhooks() if ctx.deliver_webhooks is not None else 0
 
 
 def purge_expired_records(ctx: JobContext) -> int:

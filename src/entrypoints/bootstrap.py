@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
@@ -27,8 +27,15 @@ from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlRevokedTokens, SqlUsers
+from adapters.webhooks_out.addresses import UrlPolicy
+from adapters.webhooks_out.deliveries import DeliverySettings, WebhookDeliverer
+from adapters.webhooks_out.endpoints import SqlWebhookEndpoints
+from adapters.webhooks_out.events import Renderers
+from adapters.webhooks_out.publisher import WebhookPublisher
+from adapters.webhooks_out.retries import RetryPolicy
 from booking.ports import Clock, IdempotencyStore, Notifier, PaymentGateway, UnitOfWork
-from entrypoints.config import Environment, Settings, running_tests
+from entrypoints.api.resources import booking_resource, professional_resource
+from entrypoints.config import Environment, Settings, WebhookSettings, running_tests
 from entrypoints.passwords import Passwords
 from entrypoints.payments import make_payments
 
@@ -71,6 +78,8 @@ class Container:
     passwords: Passwords
     notifier: Notifier
     feed_tokens: SqlFeedTokens
+    webhook_endpoints: SqlWebhookEndpoints
+    webhook_urls: UrlPolicy
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -95,6 +104,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     known = ProfessionalCache()  # one per engine: ids and versions are per database
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     hasher = make_password_hasher(settings)
+    webhooks = WebhookPublisher(RENDERERS, clock)
     return Container(
         settings=settings,
         engine=engine,
@@ -107,9 +117,40 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         passwords=Passwords(hasher, limit=settings.max_concurrent_hashes),
         notifier=make_notifier(settings),
         feed_tokens=SqlFeedTokens(engine),
+        webhook_endpoints=SqlWebhookEndpoints(engine),
+        webhook_urls=webhook_url_policy(settings.webhooks),
         redis=client,
-        uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
+        uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, webhooks=webhooks),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
+    )
+
+
+# The data of outgoing webhooks is the API's own representation of the resource.
+RENDERERS = Renderers(booking=booking_resource, professional=professional_resource)
+
+
+def webhook_url_policy(settings: WebhookSettings) -> UrlPolicy:
+    return UrlPolicy(
+        require_https=settings.require_https, allowed_networks=settings.allowed_networks
+    )
+
+
+def make_webhook_deliverer(container: Container) -> WebhookDeliverer:
+    """The worker's sender of outgoing webhooks, on the container's clock and notifier."""
+    hooks = container.settings.webhooks
+    retry = RetryPolicy(
+        base=timedelta(seconds=hooks.retry_base_seconds),
+        cap=timedelta(seconds=hooks.retry_cap_seconds),
+        window=timedelta(hours=hooks.retry_window_hours),
+    )
+    return WebhookDeliverer(
+        container.engine,
+        policy=container.webhook_urls,
+        clock=container.clock,
+        notifier=container.notifier,
+        settings=DeliverySettings(
+            timeout_seconds=hooks.timeout_seconds, retry=retry, disable_after=hooks.disable_after
+        ),
     )
 
 

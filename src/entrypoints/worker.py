@@ -26,7 +26,7 @@ from adapters.job_heartbeat import JobHeartbeats
 from adapters.jobs import JobContext
 from adapters.rq_worker import make_worker, work_until_stopped
 from adapters.sent_log import CachedSentLog, SentLog, SqlSentLog
-from entrypoints.bootstrap import Container, build, make_notifier
+from entrypoints.bootstrap import Container, build, make_notifier, make_webhook_deliverer
 from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
 from entrypoints.cron_process import CronSupervisor
 from entrypoints.logs import configure_logging
@@ -50,6 +50,7 @@ def make_job_context(container: Container) -> JobContext:
         sent_log=sent_log,
         hold_time=timedelta(minutes=settings.hold_minutes),
         purge_idempotency=getattr(container.idempotency, "purge_expired", None),
+        deliver_webhooks=make_webhook_deliverer(container).deliver_due,
     )
 
 

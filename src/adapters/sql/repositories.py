@@ -154,9 +154,12 @@ class SqlProfessionals(_Repository):
         self._cache = cache
         self._written: set[UUID] = set()  # never cached: this transaction may roll back
         self._ranked: dict[UUID, int] = {}  # versions read by search_ids
+        # What this unit of work wrote, for the webhooks: id -> (created here, the profile).
+        self.written_profiles: dict[UUID, tuple[bool, Professional]] = {}
 
     def add(self, professional: Professional) -> None:
         self._written.add(professional.id)
+        self.written_profiles[professional.id] = (True, professional)
         now = datetime.now(UTC)
         values = rows.professional_values(professional)
         self._execute(insert(professionals).values(**values, created_at=now, updated_at=now))
@@ -174,6 +177,8 @@ class SqlProfessionals(_Repository):
 
     def update(self, professional: Professional) -> None:
         self._written.add(professional.id)
+        created = self.written_profiles.get(professional.id, (False, professional))[0]
+        self.written_profiles[professional.id] = (created, professional)
         values = rows.professional_values(professional)
         del values["version"]
         result = self._execute(

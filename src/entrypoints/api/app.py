@@ -20,6 +20,7 @@ from entrypoints.api import (
     health,
     professionals,
     simulator,
+    webhook_endpoints,
     webhooks,
 )
 from entrypoints.api.context import EXTENSION
@@ -43,6 +44,7 @@ _BLUEPRINTS = (
     bookings.blp,
     clients.blp,
     health.blp,
+    webhook_endpoints.blp,
 )
 
 
@@ -89,7 +91,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
 def _require_a_change(api: HourbookApi) -> None:
     """Say ``minProperties: 1`` for every PATCH body (``Changes``): apispec has no word for it."""
-    for name in ("ClientChanges", "ProfessionalChanges"):
+    for name in ("ClientChanges", "ProfessionalChanges", "EndpointChanges"):
         api.spec.components.schemas[name]["minProperties"] = 1
 
 
