@@ -33,6 +33,6 @@ class RetryPolicy:
     ) -> datetime | None:
         """When to try again after the ``failures``-th failure at ``now``; None: dead."""
         following = now + self.delay(failures)
-        if following > created_at + self.window:
+        if following >= created_at + self.window:
             return None
         return following
