@@ -27,7 +27,7 @@ def test_a_public_address_is_the_target_connected_to() -> None:
 @pytest.mark.parametrize(
     "address",
     ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.0.1", "169.254.169.254", "::1",
-     "fe80::1", "fd00:ec2::254", "100.64.0.1", "0.0.0.0", "::ffff:127.0.0.1", "224.0.0.1"],
+     "fe80::1", "fd00:ec2::254", "100.64.0.1", "0.0.0.0", "::ffff:127.0.0.1", "224.0.0.1"],  # noqa: S104
 )  # fmt: skip
 def test_a_host_resolving_to_a_non_public_address_is_refused(address: str) -> None:
     with pytest.raises(UrlRefused, match="public"):

@@ -1,4 +1,4 @@
-"""Failed deliveries wait longer and longer (with jitter), up to a cap, then die after the window."""
+"""Failed deliveries wait ever longer (with jitter), up to a cap, and die after the window."""
 
 from __future__ import annotations
 
