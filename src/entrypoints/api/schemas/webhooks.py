@@ -17,7 +17,8 @@ URL_RULES = (
 
 def _url(**kwargs: object) -> Line:
     return Line(
-        pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#@]+([/?#][^\s]*)?$",
+        # visible ASCII only (non-ASCII names in their punycode form)
+        pattern=r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9._~%!$&'()*+,;=:\[\]-]+([/?#][!-~]*)?$",
         error="must be an http:// or https:// URL",
         validate=validate.Length(min=8, max=2000),
         metadata={"description": URL_RULES},
