@@ -80,6 +80,7 @@ class Container:
     feed_tokens: SqlFeedTokens
     webhook_endpoints: SqlWebhookEndpoints
     webhook_urls: UrlPolicy
+    webhook_publisher: WebhookPublisher | None = None  # every read-write unit of work's
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -119,6 +120,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         feed_tokens=SqlFeedTokens(engine),
         webhook_endpoints=SqlWebhookEndpoints(engine),
         webhook_urls=webhook_url_policy(settings.webhooks),
+        webhook_publisher=webhooks,
         redis=client,
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, webhooks=webhooks),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
