@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from adapters.event_codec import BadEventPayload, decode_event
 from adapters.request_context import request_id_bound
@@ -34,6 +34,9 @@ from adapters.sql.tables import (
     revoked_tokens,
     sent_emails,
     token_families,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_events,
 )
 from booking import services
 from booking.errors import PaymentUnavailable
@@ -43,7 +46,7 @@ from booking.ports import BookingQuery, Clock, Email, Notifier, PaymentGateway, 
 
 logger = logging.getLogger(__name__)
 
-RETENTION = timedelta(days=30)  # processed webhook ids, dispatched outbox rows, sent emails
+RETENTION = timedelta(days=30)  # processed webhook ids, outbox rows, sent emails, webhook log
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,7 +191,7 @@ def deliver_webhooks(ctx: JobContext) -> int:
 
 def purge_expired_records(ctx: JobContext) -> int:
     """Expired idempotency keys, revocations and logins, and webhook ids, dispatched outbox
-    rows and the sent log's keys past retention."""
+    rows, the sent log's keys and finished outgoing webhook deliveries past retention."""
     now = ctx.clock.now()
     purged = ctx.purge_idempotency(now) if ctx.purge_idempotency is not None else 0
     cutoff = now - RETENTION
@@ -202,7 +205,26 @@ def purge_expired_records(ctx: JobContext) -> int:
         purged += connection.execute(
             delete(sent_emails).where(sent_emails.c.claimed_at < cutoff)
         ).rowcount
+        purged += _purge_webhook_log(connection, cutoff)
         # Revocations and logins matter only until their tokens would have expired anyway.
         for table in (revoked_tokens, token_families):
             purged += connection.execute(delete(table).where(table.c.expires_at <= now)).rowcount
     return purged
+
+
+def _purge_webhook_log(connection: Connection, cutoff: datetime) -> int:
+    """Outgoing webhook deliveries finished before ``cutoff``, their attempts, and the events
+    left with no delivery."""
+    finished = select(webhook_deliveries.c.id).where(webhook_deliveries.c.finished_at < cutoff)
+    purged = connection.execute(
+        delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(finished))
+    ).rowcount
+    purged += connection.execute(
+        delete(webhook_deliveries).where(webhook_deliveries.c.finished_at < cutoff)
+    ).rowcount
+    delivered = select(webhook_deliveries.c.event_seq)
+    return purged + connection.execute(
+        delete(webhook_events).where(
+            webhook_events.c.created_at < cutoff, webhook_events.c.seq.not_in(delivered)
+        )
+    ).rowcount

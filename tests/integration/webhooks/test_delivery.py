@@ -8,9 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from adapters import jobs
 from adapters.sql.tables import webhook_events
 from adapters.webhooks_out import signing
 from entrypoints.bootstrap import Container
+from entrypoints.worker import make_job_context
 from tests.factories import MONDAY, FixedClock, at
 from tests.integration.api.support import Account, Api
 from tests.integration.webhooks.conftest import Receiver, Worker, documented_verify
@@ -263,3 +265,24 @@ def test_an_address_allowed_at_creation_is_refused_at_delivery_once_no_longer_al
     (attempt,) = delivery["attempts"]
     assert attempt["outcome"] == "failed" and attempt["status_code"] is None
     assert "refused" in attempt["error"] and "127.0.0.1" in attempt["error"]
+
+
+def test_finished_deliveries_are_purged_after_thirty_days_but_pending_ones_are_kept(
+    api: Api, admin: Account, receiver: Receiver, worker: Worker, container: Container,
+    clock: FixedClock,
+) -> None:
+    endpoint = add_endpoint(api, admin, receiver.url)
+    ping(api, admin, endpoint["id"])
+    worker.run()
+    receiver.script = [500]
+    ping(api, admin, endpoint["id"])
+    worker.run()  # failed once: pending, retried later
+    clock.advance(timedelta(days=29))
+    jobs.purge_expired_records(make_job_context(container))
+    assert len(deliveries(api, admin, endpoint["id"])) == 2
+
+    clock.advance(timedelta(days=2))
+    jobs.purge_expired_records(make_job_context(container))
+
+    (kept,) = deliveries(api, admin, endpoint["id"])
+    assert kept["state"] == "pending" and len(kept["attempts"]) == 1
