@@ -69,3 +69,15 @@ def test_a_host_that_does_not_resolve_is_refused() -> None:
 
     with pytest.raises(UrlRefused, match="does not resolve"):
         UrlPolicy(resolver=fail).check("https://nowhere.invalid/")
+
+
+def test_a_name_rebound_to_a_private_address_after_creation_is_refused_at_delivery() -> None:
+    answers = [["93.184.216.34"], ["127.0.0.1"]]
+
+    def rebinding(host: str, port: int) -> Sequence[str]:
+        return answers.pop(0)
+
+    policy = UrlPolicy(resolver=rebinding)
+    assert policy.check("https://hooks.example.com/").address == "93.184.216.34"  # creation
+    with pytest.raises(UrlRefused, match=r"127\.0\.0\.1"):
+        policy.check("https://hooks.example.com/")  # delivery

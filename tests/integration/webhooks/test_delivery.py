@@ -66,6 +66,8 @@ def test_events_arrive_signed_and_verify_with_the_documented_snippet(
         assert not verify(received.body, signature, "whsec_not-the-secret")
         assert not verify(received.body + b" ", signature, endpoint["secret"])
         assert received.headers["Hourbook-Event-Id"] == received.event["id"]
+        assert received.headers["Hourbook-Event-Type"] == received.event["type"]
+        assert received.headers["Content-Type"] == "application/json"
     created = receiver.events()[1]
     assert set(created) == {"id", "type", "created", "api_version", "sequence", "data"}
     # The REST API's own representation, as it was when the hold was stored: the payment is
@@ -286,3 +288,23 @@ def test_finished_deliveries_are_purged_after_thirty_days_but_pending_ones_are_k
 
     (kept,) = deliveries(api, admin, endpoint["id"])
     assert kept["state"] == "pending" and len(kept["attempts"]) == 1
+
+
+def test_a_disabled_endpoint_gets_nothing_until_enabled_again_then_what_waited(
+    api: Api, admin: Account, receiver: Receiver, worker: Worker
+) -> None:
+    endpoint = add_endpoint(api, admin, receiver.url)
+    _, pro = api.professional()
+    client = api.register()
+    api.book(client, pro["id"], at(MONDAY, 10))  # its delivery is pending
+    path = f"/admin/webhook-endpoints/{endpoint['id']}"
+    assert api.client.patch(path, json={"enabled": False}, headers=admin.headers).status_code == 200
+    api.book(client, pro["id"], at(MONDAY, 12))  # no delivery for a disabled endpoint
+    worker.run()
+    assert receiver.received == []
+
+    assert api.client.patch(path, json={"enabled": True}, headers=admin.headers).status_code == 200
+    worker.run()
+
+    (waited,) = receiver.events()
+    assert waited["data"]["start_time"] == at(MONDAY, 10).isoformat()
