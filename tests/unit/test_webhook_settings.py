@@ -52,3 +52,10 @@ def test_allowed_networks_are_read_from_the_environment() -> None:
 def test_malformed_webhook_settings_refuse_to_start(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_the_worker_sends_webhooks_every_two_seconds_and_the_embedded_runner_every_second() -> None:
+    from adapters import inline_jobs, jobs, rq_jobs
+
+    assert ("deliver_webhooks", 2) in rq_jobs.SCHEDULE
+    assert (jobs.deliver_webhooks, 1) in inline_jobs.PERIODIC

@@ -3,6 +3,7 @@ a crash mid-send is retried after the lease, pings reach a disabled endpoint, un
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 from uuid import uuid4
 
@@ -98,3 +99,20 @@ def test_a_deleted_endpoint_is_sent_nothing_more(
     assert deleted.status_code == 204
     worker.run()
     assert receiver.received == []
+
+
+def test_a_receiver_that_never_answers_is_a_failed_attempt_after_the_timeout(
+    api: Api, admin: Account, worker: Worker
+) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/hooks"
+        endpoint = add_endpoint(api, admin, url)
+        ping(api, admin, endpoint["id"])
+        worker.with_settings(timeout_seconds=0.2).run()
+
+    (delivery,) = deliveries(api, admin, endpoint["id"])
+    (attempt,) = delivery["attempts"]
+    assert attempt["outcome"] == "failed" and attempt["status_code"] is None
+    assert "timed out" in attempt["error"]
