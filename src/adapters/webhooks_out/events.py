@@ -58,14 +58,6 @@ class Change:
     data: Resource
 
 
-def booking_change(event: Event, booking: Booking, renderers: Renderers) -> Change | None:
-    """The webhook event of a booking's domain event; None for one that has no webhook."""
-    kind = BOOKING_EVENT_TYPES.get(type(event))
-    if kind is None:
-        return None
-    return Change(kind, str(booking.id), event.occurred_at, renderers.booking(booking))
-
-
 def new_event_id() -> str:
     return "evt_" + uuid4().hex
 

@@ -3,14 +3,15 @@
 The unit of work calls :meth:`WebhookPublisher.publish` with its connection just before it
 commits, so an event exists exactly when its change does: a change that rolls back publishes
 nothing, and none is lost if the process dies after the commit. One ``webhook_events`` row per
-event, and one pending ``webhook_deliveries`` row for each enabled endpoint that wants its type
-(the endpoints are read once per commit that has events, never otherwise).
+event that an enabled endpoint wants, and one pending ``webhook_deliveries`` row for each such
+endpoint. The endpoints are read once per commit that has changes to report; with none
+enabled, nothing is rendered or stored.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -18,11 +19,11 @@ from sqlalchemy import Connection, insert, select
 
 from adapters.sql.tables import webhook_deliveries, webhook_endpoints, webhook_events
 from adapters.webhooks_out.events import (
+    BOOKING_EVENT_TYPES,
     PROFESSIONAL_CREATED,
     PROFESSIONAL_UPDATED,
     Change,
     Renderers,
-    booking_change,
     new_event_id,
 )
 from booking.events import Event
@@ -37,25 +38,6 @@ class WebhookPublisher:
         self.renderers = renderers
         self.clock = clock
 
-    def changes(
-        self,
-        booking_events: Sequence[tuple[Event, Booking]],
-        profiles: Sequence[tuple[bool, Professional]],
-        now: datetime,
-    ) -> list[Change]:
-        """The webhook events of a commit: its bookings' events, then the profiles it wrote
-        (``True``: created in this commit)."""
-        changes = [
-            change
-            for event, booking in booking_events
-            if (change := booking_change(event, booking, self.renderers)) is not None
-        ]
-        for created, professional in profiles:
-            kind = PROFESSIONAL_CREATED if created else PROFESSIONAL_UPDATED
-            data = self.renderers.professional(professional)
-            changes.append(Change(kind, str(professional.id), now, data))
-        return changes
-
     def __call__(
         self,
         connection: Connection,
@@ -64,24 +46,47 @@ class WebhookPublisher:
         now: datetime,
     ) -> None:
         """Publish a commit's changes on its connection (``SqlUnitOfWork``'s hook)."""
-        now = self.clock.now()
-        self.publish(connection, self.changes(booking_events, profiles, now), now)
-
-    def publish(self, connection: Connection, changes: Sequence[Change], now: datetime) -> None:
-        if not changes:
+        if not booking_events and not profiles:
             return
-        endpoints = [
-            (row.id, set(json.loads(row.event_types)))
-            for row in connection.execute(
-                select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
-                    webhook_endpoints.c.enabled.is_(True)
-                )
-            )
-        ]
-        for change in changes:
+        endpoints = enabled_endpoints(connection)
+        wanted = {kind for _, kinds in endpoints for kind in kinds}
+        if not wanted:
+            return  # nobody listens: nothing is rendered or stored
+        now = self.clock.now()
+        for change in self.changes(booking_events, profiles, now, wanted):
             seq = publish_event(connection, change)
-            wanting = [endpoint for endpoint, kinds in endpoints if change.type in kinds]
-            add_deliveries(connection, seq, wanting, now)
+            interested = [endpoint for endpoint, kinds in endpoints if change.type in kinds]
+            add_deliveries(connection, seq, interested, now)
+
+    def changes(
+        self,
+        booking_events: Sequence[tuple[Event, Booking]],
+        profiles: Sequence[tuple[bool, Professional]],
+        now: datetime,
+        wanted: Collection[str],
+    ) -> list[Change]:
+        """The webhook events of a commit that some endpoint wants: its bookings' events, then
+        the profiles it wrote (``True``: created in this commit)."""
+        changes = []
+        for event, booking in booking_events:
+            kind = BOOKING_EVENT_TYPES.get(type(event))
+            if kind in wanted:
+                data = self.renderers.booking(booking)
+                changes.append(Change(kind, str(booking.id), event.occurred_at, data))
+        for created, professional in profiles:
+            kind = PROFESSIONAL_CREATED if created else PROFESSIONAL_UPDATED
+            if kind in wanted:
+                data = self.renderers.professional(professional)
+                changes.append(Change(kind, str(professional.id), now, data))
+        return changes
+
+
+def enabled_endpoints(connection: Connection) -> list[tuple[UUID, set[str]]]:
+    """The enabled endpoints with the event types each wants."""
+    query = select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
+        webhook_endpoints.c.enabled.is_(True)
+    )
+    return [(row.id, set(json.loads(row.event_types))) for row in connection.execute(query)]
 
 
 def publish_event(connection: Connection, change: Change) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from adapters.payment_simulator import SimulatedPayments
+from adapters.sql.tables import webhook_events
 from entrypoints.bootstrap import Container
 from entrypoints.payments import webhook_secret
 from tests.factories import MONDAY, at
@@ -92,3 +94,14 @@ def test_an_endpoint_gets_only_the_event_types_it_asked_for(
     assert only["type"] == "booking.created" and only["data"]["id"] == booking["id"]
 
 
+
+
+def test_without_an_endpoint_that_wants_them_no_events_are_stored(
+    api: Api, admin: Account, receiver: Receiver, container: Container
+) -> None:
+    _, pro = api.professional()
+    add_endpoint(api, admin, receiver.url, ["booking.refunded"])
+    api.book(api.register(), pro["id"], at(MONDAY, 10))
+    with container.engine.connect() as connection:
+        stored = connection.scalar(sa.select(sa.func.count()).select_from(webhook_events))
+    assert stored == 0
