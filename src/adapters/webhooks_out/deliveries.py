@@ -47,8 +47,10 @@ class DeliverySettings:
     timeout_seconds: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     disable_after: int = 5  # consecutive dead deliveries that disable an endpoint
-    batch_size: int = 20
-    lease: timedelta = timedelta(minutes=2)  # a claimed delivery is left alone this long
+    batch_size: int = 10
+    # A claimed delivery is left alone this long: longer than a batch can take (10 sends of at
+    # most a connect and a read of timeout_seconds each), so no other worker sends it twice.
+    lease: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,9 @@ class WebhookDeliverer:
             answer = self.post(target, due.body, headers)
         except OSError as error:
             return _Result("failed", None, -1, "", f"no answer: {error!r}"[:ERROR_KEPT])
+        except Exception as error:  # recorded as a failure: one bad send must not stop the rest
+            logger.exception("webhook delivery %s: the send failed unexpectedly", due.id)
+            return _Result("failed", None, -1, "", f"error: {error!r}"[:ERROR_KEPT])
         outcome = "succeeded" if 200 <= answer.status < 300 else "failed"
         return _Result(outcome, answer.status, answer.duration_ms, answer.body, None)
 

@@ -57,9 +57,11 @@ def test_a_worker_that_dies_mid_send_leaves_the_delivery_to_be_sent_after_the_le
     with pytest.raises(SystemExit):
         dying.deliver_due()
     worker.run()
+    clock.advance(timedelta(minutes=4, seconds=59))
+    worker.run()
     assert receiver.received == []  # claimed: left alone during the lease
 
-    clock.advance(timedelta(minutes=2))
+    clock.advance(timedelta(seconds=1))
     worker.run()
 
     assert [event["type"] for event in receiver.events()] == ["ping"]
@@ -116,3 +118,22 @@ def test_a_receiver_that_never_answers_is_a_failed_attempt_after_the_timeout(
     (attempt,) = delivery["attempts"]
     assert attempt["outcome"] == "failed" and attempt["status_code"] is None
     assert "timed out" in attempt["error"]
+
+
+def test_an_unexpected_error_in_one_send_is_a_failed_attempt_and_the_others_still_go(
+    api: Api, admin: Account, receiver: Receiver, worker: Worker
+) -> None:
+    endpoint = add_endpoint(api, admin, receiver.url)
+    ping(api, admin, endpoint["id"])
+    ping(api, admin, endpoint["id"])
+    sender = make_webhook_deliverer(worker.container)
+
+    def broken(*_: object) -> transport.Answer:
+        raise ValueError("a bug in the sender")
+
+    sender.post = broken
+    assert sender.deliver_due() == 2
+
+    log = deliveries(api, admin, endpoint["id"])
+    assert [len(d["attempts"]) for d in log] == [1, 1]
+    assert all("ValueError" in d["attempts"][0]["error"] for d in log)
