@@ -242,8 +242,9 @@ def forget_worker(pid: int) -> None:
 
 
 class WebhookCollector:
-    """Outgoing webhooks: deliveries by state, attempts by outcome, the oldest due delivery's
-    wait and the disabled endpoints, read from the database at each scrape."""
+    """Outgoing webhooks: recent attempts by outcome, pending and recently dead deliveries, the
+    oldest due delivery's wait and the disabled endpoints, read from the database at each
+    scrape."""
 
     def __init__(self, source: WebhookStatsSource) -> None:
         self.source = source
@@ -256,22 +257,24 @@ class WebhookCollector:
             yield GaugeMetricFamily("hourbook_outgoing_webhooks_up", "Webhook gauges read.", 0)
             return
         yield GaugeMetricFamily("hourbook_outgoing_webhooks_up", "Webhook gauges read.", 1)
-        deliveries = GaugeMetricFamily(
-            "hourbook_outgoing_webhook_deliveries",
-            "Outgoing webhook deliveries kept, by state (pending, succeeded, dead).",
-            labels=["state"],
-        )
-        for state, count in sorted(stats.deliveries.items()):
-            deliveries.add_metric([state], count)
-        yield deliveries
         attempts = GaugeMetricFamily(
-            "hourbook_outgoing_webhook_attempts",
-            "Outgoing webhook delivery attempts kept in the log, by outcome.",
+            "hourbook_outgoing_webhook_attempts_last_hour",
+            "Outgoing webhook delivery attempts in the last hour, by outcome.",
             labels=["outcome"],
         )
-        for outcome, count in sorted(stats.attempts.items()):
+        for outcome, count in sorted(stats.attempts_last_hour.items()):
             attempts.add_metric([outcome], count)
         yield attempts
+        yield GaugeMetricFamily(
+            "hourbook_outgoing_webhook_deliveries_pending",
+            "Outgoing webhook deliveries due or waiting for a retry.",
+            stats.pending,
+        )
+        yield GaugeMetricFamily(
+            "hourbook_outgoing_webhook_deliveries_dead_last_day",
+            "Outgoing webhook deliveries given up (dead) in the last 24 hours.",
+            stats.dead_last_day,
+        )
         yield GaugeMetricFamily(
             "hourbook_outgoing_webhook_oldest_due_seconds",
             "How long the longest-waiting due delivery has been due (0: none is).",

@@ -412,6 +412,7 @@ webhook_deliveries = Table(
     Column("finished_at", UtcDateTime, nullable=True),
     CheckConstraint("state IN ('pending', 'succeeded', 'dead')", name="state"),
     Index("ix_webhook_deliveries_endpoint_id", "endpoint_id", "id"),
+    Index("ix_webhook_deliveries_finished_at", "finished_at"),  # the gauges and the purge
     Index(
         "ix_webhook_deliveries_due",
         "next_attempt_at",
@@ -434,4 +435,5 @@ webhook_attempts = Table(
     Column("response_body", Text, nullable=False),  # the first 2 KiB of the answer
     Column("error", String(500), nullable=True),  # why there was no answer
     Index("ix_webhook_attempts_delivery_id", "delivery_id"),
+    Index("ix_webhook_attempts_attempted_at", "attempted_at"),  # the gauges: the last hour
 )

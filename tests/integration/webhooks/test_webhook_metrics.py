@@ -1,5 +1,5 @@
-"""/metrics shows outgoing webhooks: attempts by outcome, deliveries by state, the oldest due
-delivery's wait, and the disabled endpoints."""
+"""/metrics shows outgoing webhooks: the last hour's attempts by outcome, pending and recently
+dead deliveries, the oldest due delivery's wait, and the disabled endpoints."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from tests.integration.api.support import Account, Api
 from tests.integration.webhooks.conftest import Receiver, Worker
 from tests.integration.webhooks.test_delivery import add_endpoint, ping
 
+ATTEMPTS = "hourbook_outgoing_webhook_attempts_last_hour"
+
 
 def gauge(api: Api, name: str, labels: str = "") -> float:
     text = api.client.get("/metrics").get_data(as_text=True)
@@ -20,19 +22,20 @@ def gauge(api: Api, name: str, labels: str = "") -> float:
     return float(found.group(1))
 
 
-def test_attempts_and_deliveries_are_counted_by_outcome_and_state(
-    api: Api, admin: Account, receiver: Receiver, worker: Worker
+def test_the_last_hours_attempts_are_counted_by_outcome(
+    api: Api, admin: Account, receiver: Receiver, worker: Worker, clock: FixedClock
 ) -> None:
     endpoint = add_endpoint(api, admin, receiver.url)
     receiver.script = [500, 500]
     ping(api, admin, endpoint["id"])
     worker.run(times=3)
 
-    assert gauge(api, "hourbook_outgoing_webhook_attempts", 'outcome="failed"') == 2
-    assert gauge(api, "hourbook_outgoing_webhook_attempts", 'outcome="succeeded"') == 1
-    assert gauge(api, "hourbook_outgoing_webhook_deliveries", 'state="succeeded"') == 1
-    assert gauge(api, "hourbook_outgoing_webhook_deliveries", 'state="pending"') == 0
+    assert gauge(api, ATTEMPTS, 'outcome="failed"') == 2
+    assert gauge(api, ATTEMPTS, 'outcome="succeeded"') == 1
+    assert gauge(api, "hourbook_outgoing_webhook_deliveries_pending") == 0
     assert gauge(api, "hourbook_outgoing_webhooks_up") == 1
+    clock.advance(timedelta(hours=1))
+    assert gauge(api, ATTEMPTS, 'outcome="failed"') == 0
 
 
 def test_the_queue_age_is_how_long_the_oldest_due_delivery_has_waited(
@@ -43,7 +46,7 @@ def test_the_queue_age_is_how_long_the_oldest_due_delivery_has_waited(
     ping(api, admin, endpoint["id"])  # due now; no worker runs
     clock.advance(timedelta(minutes=5))
     assert gauge(api, "hourbook_outgoing_webhook_oldest_due_seconds") == 300
-    assert gauge(api, "hourbook_outgoing_webhook_deliveries", 'state="pending"') == 1
+    assert gauge(api, "hourbook_outgoing_webhook_deliveries_pending") == 1
 
 
 def test_disabled_endpoints_are_counted(
@@ -56,4 +59,4 @@ def test_disabled_endpoints_are_counted(
     worker.with_settings(retry_window_hours=0, disable_after=1).run()
 
     assert gauge(api, "hourbook_outgoing_webhook_endpoints_disabled") == 1
-    assert gauge(api, "hourbook_outgoing_webhook_deliveries", 'state="dead"') == 1
+    assert gauge(api, "hourbook_outgoing_webhook_deliveries_dead_last_day") == 1

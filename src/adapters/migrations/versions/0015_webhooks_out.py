@@ -80,6 +80,9 @@ def upgrade() -> None:
         "ix_webhook_deliveries_endpoint_id", "webhook_deliveries", ["endpoint_id", "id"]
     )
     op.create_index(
+        "ix_webhook_deliveries_finished_at", "webhook_deliveries", ["finished_at"]
+    )
+    op.create_index(
         "ix_webhook_deliveries_due", "webhook_deliveries", ["next_attempt_at"],
         postgresql_where=sa.text(PENDING), sqlite_where=sa.text(PENDING),
     )  # fmt: skip
@@ -100,6 +103,7 @@ def upgrade() -> None:
         sa.Column("error", sa.String(500), nullable=True),
     )
     op.create_index("ix_webhook_attempts_delivery_id", "webhook_attempts", ["delivery_id"])
+    op.create_index("ix_webhook_attempts_attempted_at", "webhook_attempts", ["attempted_at"])
 
 
 def downgrade() -> None:
