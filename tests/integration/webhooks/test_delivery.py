@@ -308,3 +308,23 @@ def test_a_disabled_endpoint_gets_nothing_until_enabled_again_then_what_waited(
 
     (waited,) = receiver.events()
     assert waited["data"]["start_time"] == at(MONDAY, 10).isoformat()
+
+
+def test_enabling_an_endpoint_again_forgets_the_dead_deliveries_that_disabled_it(
+    api: Api, admin: Account, receiver: Receiver, worker: Worker
+) -> None:
+    endpoint = add_endpoint(api, admin, receiver.url)
+    receiver.script = [500] * 10
+    impatient = worker.with_settings(retry_window_hours=0, disable_after=2)
+    path = f"/admin/webhook-endpoints/{endpoint['id']}"
+    for _ in range(2):
+        ping(api, admin, endpoint["id"])
+        impatient.run()
+    assert api.client.get(path, headers=admin.headers).get_json()["enabled"] is False
+
+    enabled = api.client.patch(path, json={"enabled": True}, headers=admin.headers).get_json()
+    ping(api, admin, endpoint["id"])
+    impatient.run()
+
+    assert enabled["enabled"] is True and enabled["disabled_reason"] is None
+    assert api.client.get(path, headers=admin.headers).get_json()["enabled"] is True
