@@ -55,7 +55,7 @@ def test_malformed_webhook_settings_refuse_to_start(name: str, value: str) -> No
 
 
 def test_the_worker_sends_webhooks_every_two_seconds_and_the_embedded_runner_every_second() -> None:
-    from adapters import inline_jobs, jobs, rq_jobs
+    from adapters.jobs import inline_runner, rq_tasks, tasks
 
-    assert ("deliver_webhooks", 2) in rq_jobs.SCHEDULE
-    assert (jobs.deliver_webhooks, 1) in inline_jobs.PERIODIC
+    assert ("deliver_webhooks", 2) in rq_tasks.SCHEDULE
+    assert (tasks.deliver_webhooks, 1) in inline_runner.PERIODIC

@@ -19,13 +19,13 @@ import pytest
 import redis
 from flask import Flask
 
-from adapters import rq_jobs
+from adapters.jobs import rq_tasks
 from adapters.sql import migrate
 from entrypoints import accounts
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import Container, build
+from entrypoints.bootstrap import Container, build, make_job_context
 from entrypoints.config import Environment, Settings, WebhookSettings
-from entrypoints.worker import make_job_context, work
+from entrypoints.worker.main import work
 from tests.factories import FixedClock
 from tests.integration.api.conftest import GENEROUS
 from tests.integration.api.support import PASSWORD, Account, Api
@@ -146,7 +146,7 @@ class Worker:
 
     def run(self, times: int = 1) -> None:
         for _ in range(times):
-            rq_jobs.queue(self.queue_name, self.connection).enqueue(rq_jobs.deliver_webhooks)
+            rq_tasks.queue(self.queue_name, self.connection).enqueue(rq_tasks.deliver_webhooks)
             work(make_job_context(self.container), self.connection, self.queue_name, burst=True)
 
     def with_settings(self, **changes: Any) -> Worker:

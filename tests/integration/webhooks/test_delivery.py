@@ -8,11 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from adapters import jobs
+from adapters.jobs import tasks
 from adapters.sql.tables import webhook_events
 from adapters.webhooks_out import signing
-from entrypoints.bootstrap import Container
-from entrypoints.worker import make_job_context
+from entrypoints.bootstrap import Container, make_job_context
 from tests.factories import MONDAY, FixedClock, at
 from tests.integration.api.support import Account, Api
 from tests.integration.webhooks.conftest import Receiver, Worker, documented_verify
@@ -280,11 +279,11 @@ def test_finished_deliveries_are_purged_after_thirty_days_but_pending_ones_are_k
     ping(api, admin, endpoint["id"])
     worker.run()  # failed once: pending, retried later
     clock.advance(timedelta(days=29))
-    jobs.purge_expired_records(make_job_context(container))
+    tasks.purge_expired_records(make_job_context(container))
     assert len(deliveries(api, admin, endpoint["id"])) == 2
 
     clock.advance(timedelta(days=2))
-    jobs.purge_expired_records(make_job_context(container))
+    tasks.purge_expired_records(make_job_context(container))
 
     (kept,) = deliveries(api, admin, endpoint["id"])
     assert kept["state"] == "pending" and len(kept["attempts"]) == 1

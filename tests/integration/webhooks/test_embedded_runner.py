@@ -9,13 +9,12 @@ from uuid import uuid4
 import pytest
 from flask import Flask
 
-from adapters.inline_jobs import InlineJobRunner
+from adapters.jobs.inline_runner import InlineJobRunner
 from adapters.sql import migrate
 from entrypoints import accounts
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import Container, build
+from entrypoints.bootstrap import Container, build, make_job_context
 from entrypoints.config import Settings
-from entrypoints.worker import make_job_context
 from tests.factories import MONDAY, FixedClock, at
 from tests.integration.api.support import PASSWORD, Api
 from tests.integration.webhooks.conftest import Receiver, documented_verify

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from adapters.payment_simulator import SimulatedPayments
+from adapters.payments.simulator import SimulatedPayments
 from adapters.sql.tables import webhook_events
 from entrypoints.bootstrap import Container
 from entrypoints.payments import webhook_secret
