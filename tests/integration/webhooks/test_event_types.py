@@ -105,3 +105,23 @@ def test_without_an_endpoint_that_wants_them_no_events_are_stored(
     with container.engine.connect() as connection:
         stored = connection.scalar(sa.select(sa.func.count()).select_from(webhook_events))
     assert stored == 0
+
+
+def test_changing_availability_or_time_off_sends_professional_updated(
+    api: Api, admin: Account, receiver: Receiver, worker: Worker
+) -> None:
+    owner, pro = api.professional()
+    add_endpoint(api, admin, receiver.url, ["professional.updated"])
+    windows = [{"day_of_week": 0, "start": "10:00", "end": "12:00"}]
+    path = f"/professionals/{pro['id']}"
+    put = api.client.put(f"{path}/availability", json={"windows": windows}, headers=owner.headers)
+    assert put.status_code == 200, put.get_json()
+    days_off = [{"first_day": "2026-06-08", "last_day": "2026-06-09"}]
+    off = api.client.put(f"{path}/time-off", json={"days_off": days_off}, headers=owner.headers)
+    assert off.status_code == 200, off.get_json()
+
+    worker.run()
+
+    versions = [event["data"]["version"] for event in receiver.events()]
+    assert [event["type"] for event in receiver.events()] == ["professional.updated"] * 2
+    assert versions == [pro["version"] + 1, pro["version"] + 2]
