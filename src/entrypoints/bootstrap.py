@@ -32,9 +32,16 @@ from adapters.sql.password_resets import SqlPasswordResets
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlRevokedTokens, SqlUsers
+from adapters.webhooks_out.addresses import UrlPolicy
+from adapters.webhooks_out.deliveries import DeliverySettings, WebhookDeliverer
+from adapters.webhooks_out.endpoints import SqlWebhookEndpoints
+from adapters.webhooks_out.events import Renderers
+from adapters.webhooks_out.publisher import WebhookPublisher
+from adapters.webhooks_out.retries import RetryPolicy
 from booking.ports import Clock, IdempotencyStore, Notifier, PaymentGateway, UnitOfWork
 from entrypoints import account_mail
-from entrypoints.config import Environment, Settings, running_tests
+from entrypoints.api.resources import booking_resource, professional_resource
+from entrypoints.config import Environment, Settings, WebhookSettings, running_tests
 from entrypoints.passwords import Passwords
 from entrypoints.payments import make_payments
 
@@ -80,6 +87,9 @@ class Container:
     password_resets: SqlPasswordResets
     account_mail: SqlAccountMail  # verification links, through the outbox
     audit_log: SqlAuditLog
+    webhook_endpoints: SqlWebhookEndpoints
+    webhook_urls: UrlPolicy
+    webhook_publisher: WebhookPublisher | None = None  # every read-write unit of work's
     redis: redis.Redis | None = None
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
@@ -104,6 +114,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     known = ProfessionalCache()  # one per engine: ids and versions are per database
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     hasher = make_password_hasher(settings)
+    webhooks = WebhookPublisher(RENDERERS, clock)
     return Container(
         settings=settings,
         engine=engine,
@@ -119,9 +130,41 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         password_resets=SqlPasswordResets(engine),
         account_mail=SqlAccountMail(engine),
         audit_log=SqlAuditLog(engine),
+        webhook_endpoints=SqlWebhookEndpoints(engine),
+        webhook_urls=webhook_url_policy(settings.webhooks),
+        webhook_publisher=webhooks,
         redis=client,
-        uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
+        uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, webhooks=webhooks),
         reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
+    )
+
+
+# The data of outgoing webhooks is the API's own representation of the resource.
+RENDERERS = Renderers(booking=booking_resource, professional=professional_resource)
+
+
+def webhook_url_policy(settings: WebhookSettings) -> UrlPolicy:
+    return UrlPolicy(
+        require_https=settings.require_https, allowed_networks=settings.allowed_networks
+    )
+
+
+def make_webhook_deliverer(container: Container) -> WebhookDeliverer:
+    """The worker's sender of outgoing webhooks, on the container's clock and notifier."""
+    hooks = container.settings.webhooks
+    retry = RetryPolicy(
+        base=timedelta(seconds=hooks.retry_base_seconds),
+        cap=timedelta(seconds=hooks.retry_cap_seconds),
+        window=timedelta(hours=hooks.retry_window_hours),
+    )
+    return WebhookDeliverer(
+        container.engine,
+        policy=container.webhook_urls,
+        clock=container.clock,
+        notifier=container.notifier,
+        settings=DeliverySettings(
+            timeout_seconds=hooks.timeout_seconds, retry=retry, disable_after=hooks.disable_after
+        ),
     )
 
 
@@ -185,4 +228,5 @@ def make_job_context(container: Container) -> JobContext:
         purge_idempotency=getattr(container.idempotency, "purge_expired", None),
         account_mail=account_mail.composer(container),
         audit_retention=timedelta(days=settings.audit_retention_days),
+        deliver_webhooks=make_webhook_deliverer(container).deliver_due,
     )

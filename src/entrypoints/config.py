@@ -101,6 +101,40 @@ class LoginThrottle:
     # leave no free failures to any address that has failed on it
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookSettings:
+    """Outgoing webhooks (docs/webhooks.md): who may be called, and how hard to try."""
+
+    # Addresses in these networks may be called although not public (loopback, private...):
+    # an explicit exception to the SSRF guard, e.g. for a receiver on the same host.
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    require_https: bool = False  # always in production
+    retry_base_seconds: int = 30  # the first retry's wait, doubled each time (with jitter)
+    retry_cap_seconds: int = 6 * 3600  # the longest wait between two attempts
+    retry_window_hours: int = 72  # after this a failing delivery is dead
+    disable_after: int = 5  # dead deliveries in a row that disable an endpoint
+    timeout_seconds: int = 10
+
+
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+def networks(name: str, value: str | None) -> Networks:
+    """Comma-separated networks (``127.0.0.1/32,10.0.0.0/8``); empty for none."""
+    if value is None or not value.strip():
+        return ()
+    found = []
+    for part in value.split(","):
+        try:
+            found.append(ipaddress.ip_network(part.strip(), strict=True))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be comma-separated networks (e.g. 127.0.0.1/32,10.0.0.0/8),"
+                f" not {part.strip()!r}"
+            ) from None
+    return tuple(found)
+
+
 def trusted_proxies(value: str | None) -> TrustedProxies:
     """Parse ``HOURBOOK_TRUSTED_PROXIES``: empty, a hop count, or comma-separated networks.
 
@@ -159,6 +193,7 @@ class Settings:
     trusted_proxies: TrustedProxies = TrustedProxies()
     login_throttle: LoginThrottle = LoginThrottle()
     api_docs: bool = True  # serve Swagger UI at /docs (off by default in production)
+    webhooks: WebhookSettings = WebhookSettings()
 
     @property
     def is_production(self) -> bool:
@@ -258,6 +293,21 @@ class _Reader:
                 account_alarm=self.integer("HOURBOOK_LOGIN_ACCOUNT_ALARM", 50, 1, 1_000_000),
             ),
             api_docs=self.flag("HOURBOOK_API_DOCS", default=not production),
+            webhooks=self.webhooks(production),
+        )
+
+    def webhooks(self, production: bool) -> WebhookSettings:
+        return WebhookSettings(
+            allowed_networks=networks(
+                "HOURBOOK_WEBHOOK_ALLOWED_NETWORKS", self.text("HOURBOOK_WEBHOOK_ALLOWED_NETWORKS")
+            ),
+            require_https=production,
+            retry_base_seconds=self.integer("HOURBOOK_WEBHOOK_RETRY_BASE_SECONDS", 30, 0, 3600),
+            retry_cap_seconds=self.integer(
+                "HOURBOOK_WEBHOOK_RETRY_CAP_SECONDS", 6 * 3600, 1, 24 * 3600
+            ),
+            retry_window_hours=self.integer("HOURBOOK_WEBHOOK_RETRY_WINDOW_HOURS", 72, 0, 30 * 24),
+            disable_after=self.integer("HOURBOOK_WEBHOOK_DISABLE_AFTER", 5, 1, 1000),
         )
 
     def hold_limits(self) -> HoldLimits:

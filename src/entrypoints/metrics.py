@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,9 @@ from prometheus_client.exposition import choose_encoder
 
 from adapters.jobs.backlog import Backlog, BacklogSource
 from adapters.jobs.heartbeat import JobHeartbeats
+from adapters.webhooks_out.stats import WebhookStats
+
+WebhookStatsSource = Callable[[], WebhookStats]
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +68,14 @@ class Metrics:
     payment_mismatches: Counter  # successes that cannot pay for their booking (stray payments)
     payment_disputes: Counter  # event: charge.dispute.created, ...closed, ...
     heartbeats: JobHeartbeats | None = None  # when periodic jobs last succeeded (with Redis)
+    webhooks: WebhookStatsSource | None = None  # outgoing webhooks, read from the database
 
 
-def build_metrics(backlog: BacklogSource, heartbeats: JobHeartbeats | None = None) -> Metrics:
+def build_metrics(
+    backlog: BacklogSource,
+    heartbeats: JobHeartbeats | None = None,
+    webhooks: WebhookStatsSource | None = None,
+) -> Metrics:
     registry = None if multiprocess_dir() is not None else CollectorRegistry()
     if registry is not None:
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
@@ -75,6 +83,8 @@ def build_metrics(backlog: BacklogSource, heartbeats: JobHeartbeats | None = Non
         registry.register(BacklogCollector(backlog))
         if heartbeats is not None:
             registry.register(HeartbeatCollector(heartbeats))
+        if webhooks is not None:
+            registry.register(WebhookCollector(webhooks))
 
     def counter(name: str, doc: str, *labels: str) -> Counter:
         return Counter(f"hourbook_{name}", doc, labels, registry=registry)
@@ -117,6 +127,7 @@ def build_metrics(backlog: BacklogSource, heartbeats: JobHeartbeats | None = Non
             "payment_disputes", "Dispute events recorded, by event type.", "event"
         ),
         heartbeats=heartbeats,
+        webhooks=webhooks,
     )
 
 
@@ -130,6 +141,8 @@ def exposition(metrics: Metrics, accept: str | None = None) -> tuple[bytes, str]
         registry.register(BacklogCollector(metrics.backlog))
         if metrics.heartbeats is not None:
             registry.register(HeartbeatCollector(metrics.heartbeats))
+        if metrics.webhooks is not None:
+            registry.register(WebhookCollector(metrics.webhooks))
     encode, content_type = choose_encoder(accept or "")
     return encode(registry), content_type
 
@@ -225,3 +238,50 @@ def forget_worker(pid: int) -> None:
     """Drop a dead worker's live-gauge files (gunicorn ``child_exit``); its counts stay."""
     if multiprocess_dir() is not None:
         prometheus_multiprocess.mark_process_dead(pid)
+
+
+
+class WebhookCollector:
+    """Outgoing webhooks: recent attempts by outcome, pending and recently dead deliveries, the
+    oldest due delivery's wait and the disabled endpoints, read from the database at each
+    scrape."""
+
+    def __init__(self, source: WebhookStatsSource) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            stats = self.source()
+        except Exception:  # a scrape must not fail because the database does
+            logger.warning("metrics: the outgoing webhooks could not be read", exc_info=True)
+            yield GaugeMetricFamily("hourbook_outgoing_webhooks_up", "Webhook gauges read.", 0)
+            return
+        yield GaugeMetricFamily("hourbook_outgoing_webhooks_up", "Webhook gauges read.", 1)
+        attempts = GaugeMetricFamily(
+            "hourbook_outgoing_webhook_attempts_last_hour",
+            "Outgoing webhook delivery attempts in the last hour, by outcome.",
+            labels=["outcome"],
+        )
+        for outcome, count in sorted(stats.attempts_last_hour.items()):
+            attempts.add_metric([outcome], count)
+        yield attempts
+        yield GaugeMetricFamily(
+            "hourbook_outgoing_webhook_deliveries_pending",
+            "Outgoing webhook deliveries due or waiting for a retry.",
+            stats.pending,
+        )
+        yield GaugeMetricFamily(
+            "hourbook_outgoing_webhook_deliveries_dead_last_day",
+            "Outgoing webhook deliveries given up (dead) in the last 24 hours.",
+            stats.dead_last_day,
+        )
+        yield GaugeMetricFamily(
+            "hourbook_outgoing_webhook_oldest_due_seconds",
+            "How long the longest-waiting due delivery has been due (0: none is).",
+            stats.oldest_due_seconds,
+        )
+        yield GaugeMetricFamily(
+            "hourbook_outgoing_webhook_endpoints_disabled",
+            "Webhook endpoints disabled (by an admin, or after dead deliveries).",
+            stats.disabled_endpoints,
+        )

@@ -25,6 +25,7 @@ from adapters.jobs.tasks import JobContext
 logger = logging.getLogger(__name__)
 
 PERIODIC: tuple[tuple[Callable[[JobContext], int], float], ...] = (
+    (tasks.deliver_webhooks, 1),
     (tasks.expire_holds, 60),
     (tasks.settle_refunds, 300),
     (tasks.send_reminders, 300),

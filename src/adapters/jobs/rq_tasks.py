@@ -147,6 +147,10 @@ def send_reminders() -> int:
     return tasks.send_reminders(context())
 
 
+def deliver_webhooks() -> int:
+    return tasks.deliver_webhooks(context())
+
+
 def purge_idempotency_keys() -> int:
     return tasks.purge_expired_records(context())
 
@@ -212,6 +216,7 @@ class OutboxEnqueuer:
 
 SCHEDULE: tuple[tuple[str, int], ...] = (  # (job, every so many seconds)
     ("relay_outbox", 2),
+    ("deliver_webhooks", 2),
     ("expire_holds", 60),
     ("settle_refunds", 300),
     ("send_reminders", 300),

@@ -11,6 +11,8 @@ duplicate enqueue or an overlapping run changes nothing the first run did not:
   sent the same way;
 - ``expire_holds``, ``settle_refunds``: the service layer only moves bookings forward;
 - ``send_reminders``: keyed by booking and start time in the sent log;
+- ``deliver_webhooks``: claims each due delivery before sending it (at least once: receivers
+  dedupe by the event id);
 - ``purge_expired_records``: deletes what is past its retention.
 """
 
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from adapters.notifications.sent_log import SentLog
 from adapters.request_context import actor_bound, request_id_bound
@@ -39,6 +41,9 @@ from adapters.sql.tables import (
     revoked_tokens,
     sent_emails,
     token_families,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_events,
 )
 from booking import services
 from booking.audit import WORKER
@@ -49,7 +54,7 @@ from booking.ports import BookingQuery, Clock, Email, Notifier, PaymentGateway, 
 
 logger = logging.getLogger(__name__)
 
-RETENTION = timedelta(days=30)  # processed webhook ids, dispatched outbox rows, sent emails
+RETENTION = timedelta(days=30)  # processed webhook ids, outbox rows, sent emails, webhook log
 
 # The audit log is purged in batches, each its own short transaction, so a first purge after a
 # long time (or a lowered retention) never holds a long lock; the rest goes at the next run.
@@ -71,6 +76,8 @@ class JobContext:
     # payload: the entrypoints hold the keys its links are signed with. None: such rows fail.
     account_mail: Callable[[str, str], Sequence[Email]] | None = None
     audit_retention: timedelta | None = None  # None: the audit log is kept for ever
+    # Sends the outgoing webhooks that are due (adapters.webhooks_out); None: none are sent.
+    deliver_webhooks: Callable[[], int] | None = None
 
 
 P = ParamSpec("P")
@@ -217,9 +224,16 @@ def send_reminders(ctx: JobContext, *, page: int = 100) -> int:
 
 
 @_as_worker
+def deliver_webhooks(ctx: JobContext) -> int:
+    """Send the outgoing webhook deliveries that are due; how many were attempted."""
+    return ctx.deliver_webhooks() if ctx.deliver_webhooks is not None else 0
+
+
+@_as_worker
 def purge_expired_records(ctx: JobContext) -> int:
     """Expired idempotency keys, revocations, logins and password reset tokens, and webhook
-    ids, dispatched outbox rows, the sent log's keys and audit log entries past retention."""
+    ids, dispatched outbox rows, the sent log's keys, finished outgoing webhook deliveries and
+    audit log entries past retention."""
     now = ctx.clock.now()
     purged = ctx.purge_idempotency(now) if ctx.purge_idempotency is not None else 0
     if ctx.audit_retention is not None:
@@ -237,8 +251,27 @@ def purge_expired_records(ctx: JobContext) -> int:
         purged += connection.execute(
             delete(sent_emails).where(sent_emails.c.claimed_at < cutoff)
         ).rowcount
+        purged += _purge_webhook_log(connection, cutoff)
         # Revocations and logins matter only until their tokens would have expired anyway, and
         # so do password reset tokens.
         for table in (revoked_tokens, token_families, password_reset_tokens):
             purged += connection.execute(delete(table).where(table.c.expires_at <= now)).rowcount
     return purged
+
+
+def _purge_webhook_log(connection: Connection, cutoff: datetime) -> int:
+    """Outgoing webhook deliveries finished before ``cutoff``, their attempts, and the events
+    left with no delivery."""
+    finished = select(webhook_deliveries.c.id).where(webhook_deliveries.c.finished_at < cutoff)
+    purged = connection.execute(
+        delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(finished))
+    ).rowcount
+    purged += connection.execute(
+        delete(webhook_deliveries).where(webhook_deliveries.c.finished_at < cutoff)
+    ).rowcount
+    delivered = select(webhook_deliveries.c.event_seq)
+    return purged + connection.execute(
+        delete(webhook_events).where(
+            webhook_events.c.created_at < cutoff, webhook_events.c.seq.not_in(delivered)
+        )
+    ).rowcount

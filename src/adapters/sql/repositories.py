@@ -160,10 +160,13 @@ class SqlProfessionals(_Repository):
         # before: added). Professionals are replaced, never changed in place, once read.
         self._loaded: dict[UUID, Professional] = {}
         self._stored: dict[UUID, tuple[Professional | None, Professional]] = {}
+        # What this unit of work wrote, for the webhooks: id -> (created here, the profile).
+        self.written_profiles: dict[UUID, tuple[bool, Professional]] = {}
 
     def add(self, professional: Professional) -> None:
         self._written.add(professional.id)
         self._stored[professional.id] = (None, professional)
+        self.written_profiles[professional.id] = (True, professional)
         now = datetime.now(UTC)
         values = rows.professional_values(professional)
         self._execute(insert(professionals).values(**values, created_at=now, updated_at=now))
@@ -190,6 +193,8 @@ class SqlProfessionals(_Repository):
             before = self.get(professional.id)  # as it is before this write
         self._stored[professional.id] = (before, professional)
         self._written.add(professional.id)
+        created = self.written_profiles.get(professional.id, (False, professional))[0]
+        self.written_profiles[professional.id] = (created, professional)
         values = rows.professional_values(professional)
         del values["version"]
         result = self._execute(

@@ -409,3 +409,81 @@ audit_log = Table(
     Index("ix_audit_log_actor_id", "actor_id"),
     Index("ix_audit_log_professional_id", "professional_id"),
 )
+
+
+# -- outgoing webhooks (adapters/webhooks_out) ------------------------------------------------
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("event_types", Text, nullable=False),  # JSON list of event type names
+    Column("enabled", Boolean, nullable=False),
+    # Kept in the clear: signing needs the secret itself (it is shown to the admin once).
+    Column("secret", String(100), nullable=False),
+    # The secret before the last rotation, still signed with until previous_expires_at.
+    Column("previous_secret", String(100), nullable=True),
+    Column("previous_expires_at", UtcDateTime, nullable=True),
+    Column("consecutive_dead", Integer, nullable=False),  # dead deliveries since the last success
+    Column("disabled_reason", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One row per event, written in the transaction of the change it reports; ``seq`` orders the
+# events of one resource (docs/webhooks.md, "Ordering").
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False),  # evt_<hex>: what receivers dedupe by
+    Column("type", String(64), nullable=False),
+    Column("subject_id", String(64), nullable=False),  # the booking's or profile's id
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("data", Text, nullable=False),  # the resource's JSON, as the API returned it then
+    UniqueConstraint("id"),
+)
+
+# One row per (event, endpoint): the webhooks' outbox, which the worker drains.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("endpoint_id", Uuid, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("event_seq", BigInteger().with_variant(Integer(), "sqlite"),
+           ForeignKey("webhook_events.seq"), nullable=False),
+    Column("state", String(16), nullable=False),  # pending | succeeded | dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=True),  # while pending
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    CheckConstraint("state IN ('pending', 'succeeded', 'dead')", name="state"),
+    Index("ix_webhook_deliveries_endpoint_id", "endpoint_id", "id"),
+    Index("ix_webhook_deliveries_finished_at", "finished_at"),  # the gauges and the purge
+    Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        postgresql_where=text("state = 'pending'"),
+        sqlite_where=text("state = 'pending'"),
+    ),
+)
+
+# Every attempt of a delivery, for the delivery log.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("delivery_id", BigInteger().with_variant(Integer(), "sqlite"),
+           ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),  # succeeded | failed
+    Column("status_code", Integer, nullable=True),  # None: no HTTP answer
+    Column("duration_ms", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),  # the first 2 KiB of the answer
+    Column("error", String(500), nullable=True),  # why there was no answer
+    Index("ix_webhook_attempts_delivery_id", "delivery_id"),
+    Index("ix_webhook_attempts_attempted_at", "attempted_at"),  # the gauges: the last hour
+)

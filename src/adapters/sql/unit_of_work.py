@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import DBAPIError
@@ -22,6 +22,7 @@ from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
 from adapters.sql.tables import outbox
 from booking.events import Event
+from booking.model import Booking, Professional
 from booking.ports import (
     AuditTrail,
     BookingRepository,
@@ -29,6 +30,20 @@ from booking.ports import (
     PaymentIncidentRepository,
     ProfessionalRepository,
 )
+
+
+class Publisher(Protocol):
+    """Writes a commit's outgoing webhook events on its connection, before it commits
+    (``adapters.webhooks_out.publisher``): the bookings' events, and the profiles written
+    (``True``: created in this unit of work)."""
+
+    def __call__(
+        self,
+        connection: Connection,
+        booking_events: Sequence[tuple[Event, Booking]],
+        profiles: Sequence[tuple[bool, Professional]],
+        now: datetime,
+    ) -> None: ...
 
 
 @lru_cache(maxsize=4)
@@ -58,8 +73,10 @@ class SqlUnitOfWork:
         *,
         known_professionals: ProfessionalCache | None = None,
         read_only: bool = False,
+        webhooks: Publisher | None = None,
     ) -> None:
         self.engine = engine
+        self.webhooks = webhooks
         self.known_professionals = known_professionals  # shared by a process's units of work
         # Read-only: each statement runs on its own (autocommit), which saves the BEGIN and
         # ROLLBACK round trips and SQLite's write lock; statements may see later commits than
@@ -116,9 +133,8 @@ class SqlUnitOfWork:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         now, request_id = datetime.now(UTC), current_request_id()
-        events = [
-            rows.outbox_values(event, now, request_id) for event in self.collect_new_events()
-        ]
+        recorded = list(self._new_events())
+        events = [rows.outbox_values(event, now, request_id) for event, _ in recorded]
         changes = [
             *self._bookings.audit_changes(),
             *self._professionals.audit_changes(),
@@ -130,6 +146,9 @@ class SqlUnitOfWork:
             elif events:
                 connection.execute(insert(outbox), events)
             write_changes(connection, changes, now)
+            if self.webhooks is not None:
+                profiles = list(self._professionals.written_profiles.values())
+                self.webhooks(connection, recorded, profiles, now)
             connection.commit()
         self.committed = True
 
@@ -139,6 +158,10 @@ class SqlUnitOfWork:
                 self._connection.rollback()
 
     def collect_new_events(self) -> Iterator[Event]:
+        for event, _ in self._new_events():
+            yield event
+
+    def _new_events(self) -> Iterator[tuple[Event, Booking]]:
         for booking in self._bookings.seen:
             while booking.events:
-                yield booking.events.pop(0)
+                yield booking.events.pop(0), booking

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import processed_webhook_events as processed
-from adapters.sql.unit_of_work import SqlUnitOfWork
+from adapters.sql.unit_of_work import Publisher, SqlUnitOfWork
 
 
 class AlreadyProcessed(Exception):  # a signal, not a failure
@@ -45,8 +45,10 @@ def mark_processed(connection: Connection, event_id: str, event_type: str) -> bo
 class MarkingUnitOfWork(SqlUnitOfWork):
     """A unit of work whose first commit also marks one webhook event as processed."""
 
-    def __init__(self, engine: Engine, event_id: str, event_type: str) -> None:
-        super().__init__(engine)
+    def __init__(
+        self, engine: Engine, event_id: str, event_type: str, *, webhooks: Publisher | None = None
+    ) -> None:
+        super().__init__(engine, webhooks=webhooks)
         self.event_id = event_id
         self.event_type = event_type
         self.marked = False
@@ -64,8 +66,9 @@ class MarkingUnitOfWork(SqlUnitOfWork):
 class SqlWebhookInbox:
     """Which webhook events were applied, in the booking database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, webhooks: Publisher | None = None) -> None:
         self.engine = engine
+        self.webhooks = webhooks  # the outgoing webhooks' publisher, for the units of work
 
     def seen(self, event_id: str) -> bool:
         with storage_errors(), self.engine.connect() as connection:
@@ -75,7 +78,7 @@ class SqlWebhookInbox:
         return found is not None
 
     def unit_of_work(self, event_id: str, event_type: str) -> MarkingUnitOfWork:
-        return MarkingUnitOfWork(self.engine, event_id, event_type)
+        return MarkingUnitOfWork(self.engine, event_id, event_type, webhooks=self.webhooks)
 
     def record(self, event_id: str, event_type: str) -> bool:
         """Mark an event that changed nothing; False if it was marked before."""

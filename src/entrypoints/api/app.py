@@ -21,6 +21,7 @@ from entrypoints.api import (
     health,
     professionals,
     simulator,
+    webhook_endpoints,
     webhooks,
 )
 from entrypoints.api.actors import init_actors
@@ -46,6 +47,7 @@ _BLUEPRINTS = (
     clients.blp,
     health.blp,
     audit.blp,
+    webhook_endpoints.blp,
 )
 
 
@@ -93,7 +95,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
 def _require_a_change(api: HourbookApi) -> None:
     """Say ``minProperties: 1`` for every PATCH body (``Changes``): apispec has no word for it."""
-    for name in ("ClientChanges", "ProfessionalChanges"):
+    for name in ("ClientChanges", "ProfessionalChanges", "EndpointChanges"):
         api.spec.components.schemas[name]["minProperties"] = 1
 
 

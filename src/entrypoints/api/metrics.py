@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, request
 
 from adapters.jobs.backlog import BacklogSource, OutboxBacklog, RqBacklog
 from adapters.jobs.heartbeat import JobHeartbeats
+from adapters.webhooks_out.stats import read_stats
 from entrypoints.api import context
 from entrypoints.api.errors import error_response
 from entrypoints.api.outcomes import EXTENSION, current_metrics
@@ -38,7 +39,10 @@ def init_metrics(app: Flask, container: Container) -> None:
         if container.redis is not None
         else None
     )
-    app.extensions[EXTENSION] = build_metrics(backlog_source(container), heartbeats)
+    engine, clock = container.engine, container.clock
+    app.extensions[EXTENSION] = build_metrics(
+        backlog_source(container), heartbeats, lambda: read_stats(engine, clock.now())
+    )
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(metrics_endpoint)

@@ -46,7 +46,7 @@ def receive_stripe_event() -> tuple[Response, int]:
         logger.warning("rejected a webhook: %s", error.detail)
         outcomes.webhook_rejected()
         return error_response(400, "invalid_webhook", str(error)), 400
-    inbox = SqlWebhookInbox(container.engine)
+    inbox = SqlWebhookInbox(container.engine, webhooks=container.webhook_publisher)
     with actor_bound(STRIPE):  # a verified event: what it changes, Stripe changed
         outcome = apply_event(
             event, inbox=inbox, clock=container.clock,

@@ -109,6 +109,7 @@ class Container:
     payments: PaymentGateway
     clock: FixedClock
     settings: WebhookSettings = field(default_factory=WebhookSettings)
+    webhook_publisher: None = None  # no outgoing webhooks here
 
 
 def webhook_app(container: Container) -> Flask:
