@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
-from booking.events import BookingCancelled, BookingConfirmed, BookingRequested, Event, RefundIssued
+from booking.events import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingRequested,
+    BookingRescheduled,
+    Event,
+    RefundIssued,
+)
 from booking.model import Booking, Professional
 
 API_VERSION = "2026-11-30"  # of the envelope and of ``data``; bumped on a breaking change
@@ -31,6 +38,7 @@ BOOKING_EVENT_TYPES: Mapping[type[Event], str] = {
     BookingRequested: "booking.created",  # a hold: status "pending" until paid
     BookingConfirmed: "booking.confirmed",
     BookingCancelled: "booking.cancelled",  # data.cancellation_reason says why
+    BookingRescheduled: "booking.rescheduled",  # data has the new times
     RefundIssued: "booking.refunded",
 }
 EVENT_TYPES: tuple[str, ...] = (

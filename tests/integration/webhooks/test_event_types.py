@@ -125,3 +125,24 @@ def test_changing_availability_or_time_off_sends_professional_updated(
     versions = [event["data"]["version"] for event in receiver.events()]
     assert [event["type"] for event in receiver.events()] == ["professional.updated"] * 2
     assert versions == [pro["version"] + 1, pro["version"] + 2]
+
+
+def test_a_move_sends_booking_rescheduled_with_the_new_times(
+    api: Api, admin: Account, receiver: Receiver, worker: Worker
+) -> None:
+    add_endpoint(api, admin, receiver.url, ["booking.rescheduled"])
+    _, pro = api.professional()
+    client = api.register()
+    booking = api.book(client, pro["id"], at(MONDAY, 10)).get_json()
+
+    moved = api.client.post(
+        f"/bookings/{booking['id']}/reschedule",
+        json={"start_time": at(MONDAY, 14).isoformat()}, headers=client.headers,
+    )  # fmt: skip
+    assert moved.status_code == 200, moved.get_json()
+    worker.run()
+
+    [event] = receiver.events()
+    assert event["type"] == "booking.rescheduled"
+    assert event["data"]["start_time"] == moved.get_json()["start_time"]
+    assert event["data"]["reschedule_count"] == 1
