@@ -16,15 +16,18 @@ from uuid import UUID
 import redis
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from adapters.clock import SystemClock
 from adapters.mail import FolderNotifier, SmtpNotifier
 from adapters.redis_idempotency import RedisIdempotencyStore
+from adapters.redis_recent_writers import RecentWriters
 from adapters.redis_revocations import CachedRevokedTokens
 from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.professional_cache import ProfessionalCache
+from adapters.sql.replicas import ReadRouting, Replica, replica_name
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlRevokedTokens, SqlUsers
 from booking.ports import Clock, IdempotencyStore, Notifier, PaymentGateway, UnitOfWork
@@ -72,19 +75,30 @@ class Container:
     notifier: Notifier
     feed_tokens: SqlFeedTokens
     redis: redis.Redis | None = None
+    read_routing: ReadRouting | None = None  # with DATABASE_REPLICA_URLS
+    recent_writers: RecentWriters | None = None  # with DATABASE_REPLICA_URLS
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
+    primary_reader_factory: Callable[[], UnitOfWork] | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work: never share one between requests or threads."""
         return self.uow_factory()
 
-    def reader(self) -> UnitOfWork:
-        """A new unit of work for use cases that only read (it refuses to commit)."""
+    def reader(self, *, primary: bool = False) -> UnitOfWork:
+        """A new unit of work for use cases that only read (it refuses to commit).
+
+        With replicas it reads from a fit standby, unless ``primary``: a caller who must see
+        their own recent write reads from the primary.
+        """
+        if primary and self.primary_reader_factory is not None:
+            return self.primary_reader_factory()
         return self.reader_factory()
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.read_routing is not None:
+            self.read_routing.dispose()
         if self.redis is not None:
             self.redis.close()
 
@@ -95,6 +109,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     known = ProfessionalCache()  # one per engine: ids and versions are per database
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     hasher = make_password_hasher(settings)
+    routing = make_read_routing(settings, engine)
     return Container(
         settings=settings,
         engine=engine,
@@ -108,8 +123,52 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         notifier=make_notifier(settings),
         feed_tokens=SqlFeedTokens(engine),
         redis=client,
+        read_routing=routing,
+        recent_writers=make_recent_writers(settings, client),
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known),
-        reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
+        # A version of a professional holds the same values on every server, so the standbys
+        # share the primary's cache.
+        reader_factory=lambda: SqlUnitOfWork(
+            routing or engine, known_professionals=known, read_only=True
+        ),
+        primary_reader_factory=lambda: SqlUnitOfWork(
+            engine, known_professionals=known, read_only=True
+        ),
+    )
+
+
+REPLICA_CONNECT_TIMEOUT_SECONDS = 2  # a standby that does not answer is skipped this soon
+
+
+def make_read_routing(settings: Settings, primary: Engine) -> ReadRouting | None:
+    """The standbys of ``DATABASE_REPLICA_URLS``, or None without any."""
+    replicas = settings.replicas
+    if not replicas.urls:
+        return None
+    engines = []
+    for url in replicas.urls:
+        parsed = make_url(url)
+        if "connect_timeout" not in parsed.query:
+            parsed = parsed.update_query_dict(
+                {"connect_timeout": str(REPLICA_CONNECT_TIMEOUT_SECONDS)}
+            )
+        engines.append(make_engine(parsed.render_as_string(hide_password=False)))
+    return ReadRouting(
+        primary=primary,
+        replicas=[Replica(name=replica_name(engine), engine=engine) for engine in engines],
+        max_lag=replicas.max_lag_seconds,
+        retry_after=replicas.retry_after_seconds,
+    )
+
+
+def make_recent_writers(settings: Settings, client: redis.Redis | None) -> RecentWriters | None:
+    """Read-your-writes marks, needed only when reads may go to a standby."""
+    if not settings.replicas.urls or client is None:
+        return None
+    return RecentWriters(
+        client,
+        prefix=settings.redis_prefix,
+        window_seconds=settings.replicas.read_your_writes_seconds,
     )
 
 

@@ -11,7 +11,7 @@ from booking import services
 from booking.commands import CancelBooking, CreateBooking
 from booking.errors import BookingNotFound, PaymentUnavailable
 from booking.model import Booking, CancellationReason
-from booking.ports import BookingQuery
+from booking.ports import BookingQuery, UnitOfWork
 from entrypoints import accounts
 from entrypoints.accounts import Role
 from entrypoints.api import outcomes
@@ -19,6 +19,7 @@ from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.errors import REPLAYED_HEADER, ApiError
 from entrypoints.api.presenters import Body, booking_body, receipt_body
+from entrypoints.api.reads import reader
 from entrypoints.api.schemas.bookings import (
     BookingFilter,
     BookingListArgsSchema,
@@ -104,7 +105,7 @@ class Bookings(MethodView):
             limit=wanted.limit,
             offset=wanted.offset,
         )
-        uow = container().uow()
+        uow = reader()
         with uow:
             found = uow.bookings.list(query)
         items = [booking_body(booking) for booking in found]
@@ -117,7 +118,7 @@ class OneBooking(MethodView):
     @blp.response(200, BookingSchema)
     def get(self, booking_id: UUID) -> Body:
         """One booking you may see; any other id answers 404."""
-        return booking_body(_visible(booking_id, current_principal()))
+        return booking_body(_visible(booking_id, current_principal(), reader()))
 
 
 @blp.route("/<uuid:booking_id>/cancel")
@@ -127,8 +128,8 @@ class CancelOne(MethodView):
     def post(self, booking_id: UUID) -> Body:
         """Cancel and free the slot; a paid booking is refunded per the cancellation policy."""
         principal = current_principal()
-        _visible(booking_id, principal)
         app = container()
+        _visible(booking_id, principal, app.uow())
         cancelled = services.cancel_booking(
             CancelBooking(booking_id=booking_id, reason=_CANCELLED_BY[principal.role]),
             uow=app.uow(),
@@ -139,9 +140,9 @@ class CancelOne(MethodView):
         return booking_body(cancelled)
 
 
-def _visible(booking_id: UUID, principal: Principal) -> Booking:
+def _visible(booking_id: UUID, principal: Principal, uow: UnitOfWork) -> Booking:
     """The booking if the caller may see it; otherwise the same 404 as for a missing id."""
-    booking = services.get_booking(booking_id, uow=container().uow())
+    booking = services.get_booking(booking_id, uow=uow)
     if principal.is_admin or principal.user_id in (booking.client_id, booking.professional_id):
         return booking
     raise BookingNotFound("no such booking")

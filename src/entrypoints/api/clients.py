@@ -10,6 +10,7 @@ from entrypoints.accounts import Role
 from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.presenters import Body, client_body
+from entrypoints.api.reads import reader
 from entrypoints.api.schemas.accounts import ClientChangesSchema, ClientSchema
 from entrypoints.api.security import current_principal, protected
 from entrypoints.email_links import Link, LinkKind
@@ -23,7 +24,7 @@ class Me(MethodView):
     @blp.response(200, ClientSchema)
     def get(self) -> Body:
         """Your name and contact details."""
-        client = catalogue.get_client(current_principal().user_id, uow=container().uow())
+        client = catalogue.get_client(current_principal().user_id, uow=reader())
         return client_body(client)
 
     @protected(Role.CLIENT)

@@ -39,7 +39,14 @@ def init_metrics(app: Flask, container: Container) -> None:
         if container.redis is not None
         else None
     )
-    app.extensions[EXTENSION] = build_metrics(backlog_source(container), heartbeats)
+    metrics = build_metrics(backlog_source(container), heartbeats)
+    app.extensions[EXTENSION] = metrics
+    if container.read_routing is not None:
+        container.read_routing.on_skip.append(
+            lambda replica, reason: metrics.replica_skipped.labels(
+                replica=replica, reason=reason
+            ).inc()
+        )
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(metrics_endpoint)
