@@ -58,11 +58,14 @@ def test_public_reads_through_the_api_come_from_the_standby(
         _, unseen = api.professional()
         replayed = api.client.get(f"/professionals/{seen['id']}")
         not_replayed = api.client.get(f"/professionals/{unseen['id']}")
+        found = api.client.get("/professionals?category=plumbing&limit=100").get_json()
     cluster.wait_for_replay()
     later = api.client.get(f"/professionals/{unseen['id']}")
 
     assert replayed.status_code == 200
     assert not_replayed.status_code == 404  # the primary has it; the standby not yet
+    assert seen["id"] in [pro["id"] for pro in found["items"]]
+    assert unseen["id"] not in [pro["id"] for pro in found["items"]]
     assert later.status_code == 200
 
 
@@ -116,10 +119,13 @@ def test_a_standby_behind_by_more_than_the_bound_is_skipped_with_a_metric_and_a_
     assert "is fit again" in caplog.text
 
 
-def test_a_stopped_standby_is_skipped_and_reads_go_to_the_primary(
-    api: Api, app: Flask, container: Container, cluster: Cluster,
-    caplog: pytest.LogCaptureFixture,
+def test_a_stopped_standby_is_skipped_and_not_tried_again_until_the_retry_period_ends(
+    cluster: Cluster, redis_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    settings = replica_settings(cluster, redis_prefix, retry_after_seconds=600.0)
+    container = build(settings, clock=FixedClock())
+    app = create_app(settings, container)
+    api = Api(app.test_client())
     _, pro = api.professional()
     cluster.wait_for_replay()
     assert read_by(container) is True  # the pool holds a standby connection now
@@ -132,8 +138,11 @@ def test_a_stopped_standby_is_skipped_and_reads_go_to_the_primary(
         counted = skipped(app, "down")
     finally:
         cluster.standby.start()
+    restarted_but_not_retried = read_by(container)
+    container.close()
 
     assert profile.status_code == 200
     assert again is False
+    assert restarted_but_not_retried is False
     assert counted == 2  # the first read found it down, the second did not try it again
     assert "skipped (down" in caplog.text
