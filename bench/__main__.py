@@ -19,11 +19,11 @@ from uuid import uuid4
 import redis
 
 from adapters.sql.engine import make_engine
-from bench import phases, profiling
-from bench.database import fresh, require_loopback
+from bench import phases, profiling, scale
+from bench.database import Database, fresh, require_loopback
 from bench.phases import Setup
 from bench.profiles import all_profiles
-from bench.report import Table, render, write
+from bench.report import SCALE_END, SCALE_START, Table, render, write
 from bench.throughput import Limits
 
 COMMAND = "python -m bench"
@@ -34,6 +34,9 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
     require_loopback(args.redis_url)
+    if args.scale:
+        _scale(args)
+        return
     began = time.monotonic()
     database = fresh(args.database_url)
     engine = make_engine(database.url)
@@ -47,6 +50,24 @@ def main(argv: list[str] | None = None) -> None:
     machine = _machine(database.server_version(), args.redis_url, time.monotonic() - began)
     write(args.output, render(machine, tables))
     print(f"results written to {args.output}")
+
+
+def _scale(args: argparse.Namespace) -> None:
+    require_loopback(args.database_url)
+    began = time.monotonic()
+    prefix = f"bench:{uuid4().hex[:8]}:"
+    sizes = scale.parse_sizes(args.sizes)
+    found = scale.run(args.database_url, args.redis_url, prefix, sizes, args.seconds, _say)
+    _forget_redis_keys(args.redis_url, prefix)
+    database = Database(args.database_url)
+    machine = _machine(database.server_version(), args.redis_url, time.monotonic() - began)
+    machine["command"] = f"`{COMMAND} --scale --sizes {args.sizes}`"
+    image = args.output.parent / "images" / "scale.png"
+    scale.plot(found, image, f"{machine['cores']} cores, {machine['CPU']}, {machine['date']}")
+    picture = f"![the scale curve](images/{image.name})"
+    write(args.output, render(machine, scale.tables(found), start=SCALE_START, end=SCALE_END,
+                              extra=picture), start=SCALE_START, end=SCALE_END)  # fmt: skip
+    print(f"results written to {args.output} and {image}")
 
 
 def _run(setup: Setup, *, profile: bool) -> list[Table]:
@@ -120,6 +141,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=4.0,
                         help="length of each throughput measurement (default 4)")
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument part")
+    parser.add_argument("--scale", action="store_true",
+                        help="the scale curve instead: each operation's cost size by size")
+    parser.add_argument("--sizes", default=scale.DEFAULT_SIZES,
+                        help="with --scale: bookings:professionals per size, comma-separated"
+                        f" (default {scale.DEFAULT_SIZES}; the issue's largest is 10M:1M)")
     return parser.parse_args(argv)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,14 +54,20 @@ class Shares:
     by_part: dict[str, float]  # share of the samples, in PARTS order
 
 
+def _py_spy() -> str | None:
+    """py-spy from PATH, or from this interpreter's venv (run without activating it)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return shutil.which("py-spy") or (str(beside) if beside.exists() else None)
+
+
 def available() -> bool:
-    return shutil.which("py-spy") is not None
+    return _py_spy() is not None
 
 
 def record(server_pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
     """Start sampling the server's workers for ``seconds``; wait for the returned process."""
     command = [
-        "py-spy", "record", "--pid", str(server_pid), "--subprocesses", "--gil",
+        _py_spy() or "py-spy", "record", "--pid", str(server_pid), "--subprocesses", "--gil",
         "--nonblocking", "--rate", str(SAMPLES_PER_SECOND), "--duration", str(round(seconds)),
         "--format", "raw", "--output", str(output),
     ]

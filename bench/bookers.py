@@ -15,18 +15,17 @@ from sqlalchemy import Engine
 from adapters.clock import SystemClock
 from adapters.payments.simulator import SimulatedPayments
 from adapters.sql.unit_of_work import SqlUnitOfWork
+from bench.accounts import Pool
 from bench.database import Database
 from bench.floors import book_with_psycopg
 from bench.seed import DURATION
 from booking import services
 from booking.commands import CreateBooking
 from booking.errors import SlotUnavailable
-from booking.holds import HoldLimits
+from booking.holds import DEFAULT_HOLD_LIMITS
 from booking.ports import IdempotencyStore
 
 Booker = Callable[[UUID, datetime], bool]  # (professional, start) -> booked?
-# Each client thread holds far more than the default caps allow: they are measured off.
-UNCAPPED = HoldLimits(per_client=10**6, per_client_and_professional=10**6)
 BookerFactory = Callable[[int], Booker]  # client index -> that client's booker
 
 
@@ -35,18 +34,17 @@ def _no_sink(payload: bytes, signature: str) -> None:
 
 
 def service_layer(
-    engine: Engine, idempotency: IdempotencyStore, client_ids: list[UUID]
+    engine: Engine, idempotency: IdempotencyStore, client_ids: Pool[UUID]
 ) -> BookerFactory:
-    """``booking.services.create_booking`` with the SQL unit of work, as the API calls it."""
+    """``booking.services.create_booking`` with the SQL unit of work, as the API calls it,
+    under the default hold caps: each booking by a client of the pool that has none yet."""
     payments = SimulatedPayments("whsec_bench", sink=_no_sink)
     clock = SystemClock()
 
     def factory(index: int) -> Booker:
-        client_id = client_ids[index]
-
         def book(professional_id: UUID, start: datetime) -> bool:
             cmd = CreateBooking(
-                client_id=client_id,
+                client_id=client_ids.take(),
                 professional_id=professional_id,
                 start=start,
                 duration=DURATION,
@@ -59,7 +57,7 @@ def service_layer(
                     payments=payments,
                     idempotency=idempotency,
                     clock=clock,
-                    limits=UNCAPPED,
+                    limits=DEFAULT_HOLD_LIMITS,
                 )
             except SlotUnavailable:
                 return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import socket
@@ -18,11 +17,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+from bench.accounts import Account, Pool
 from bench.bookers import Booker, BookerFactory
 from bench.seed import DURATION
 
 TIMEOUT = 30.0
-PASSWORD = "bench password 1"  # noqa: S105 - an account on a throwaway database
 _RETRYABLE = (RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
@@ -121,30 +120,6 @@ def _wait_until_up(port: int, process: subprocess.Popen[bytes], log: Path) -> No
     raise RuntimeError(f"gunicorn did not answer within 60 s: {log.read_text()[-3000:]}")
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    client_id: UUID
-    headers: dict[str, str]
-
-
-def register_client(port: int) -> Account:
-    """A client account over the API, logged in: what a real client does first."""
-    client = HttpClient(port)
-    email = f"client-{uuid4().hex[:12]}@bench.example"
-    body = {"email": email, "password": PASSWORD, "role": "client", "name": "Bench Client"}
-    status, made = client.call("POST", "/auth/register", body)
-    if status != 202:
-        raise RuntimeError(f"register answered {status}: {made}")
-    status, tokens = client.call("POST", "/auth/login", {"email": email, "password": PASSWORD})
-    if status != 200:
-        raise RuntimeError(f"login answered {status}: {tokens}")
-    client.close()
-    token = str(tokens["access_token"])
-    payload = token.split(".")[1]  # the account id is the token's subject (a client's own id)
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return Account(UUID(claims["sub"]), {"Authorization": f"Bearer {token}"})
-
-
 def _booking_body(professional_id: UUID, start: datetime) -> dict[str, object]:
     return {
         "professional_id": str(professional_id),
@@ -161,15 +136,15 @@ def _outcome(status: int, body: Any) -> bool:
     raise RuntimeError(f"POST /bookings answered {status}: {body}")
 
 
-def api(port: int, accounts: list[Account]) -> BookerFactory:
-    """``POST /bookings`` with the client's token and a fresh Idempotency-Key."""
+def api(port: int, accounts: Pool[Account]) -> BookerFactory:
+    """``POST /bookings`` with a fresh Idempotency-Key, each by a client of the pool that has
+    not booked yet (so every booking stays under the default hold caps)."""
 
     def factory(index: int) -> Booker:
         client = HttpClient(port)
-        account = accounts[index]
 
         def book(professional_id: UUID, start: datetime) -> bool:
-            headers = {**account.headers, "Idempotency-Key": uuid4().hex}
+            headers = {**accounts.take().headers, "Idempotency-Key": uuid4().hex}
             return _outcome(*client.call(
                 "POST", "/bookings", _booking_body(professional_id, start), headers
             ))

@@ -8,16 +8,15 @@ from itertools import zip_longest
 from uuid import uuid4
 
 from bench import search, seed, slots
+from bench.accounts import client_accounts
 from bench.phases import UNREACHABLE_RATE, Setup
 from bench.profiling import Profile, profile
 from bench.report import Table
 from booking.calendar import Calendar
-from booking.holds import HoldLimits
 from entrypoints.api.app import create_app
 from entrypoints.config import RateLimits, Settings
 
-UNCAPPED = HoldLimits(per_client=10**6, per_client_and_professional=10**6)
-PASSWORD = "bench password 1"  # noqa: S105 - an account on a throwaway database
+BOOKINGS = 200
 
 
 def all_profiles(setup: Setup) -> list[Table]:
@@ -33,15 +32,10 @@ def all_profiles(setup: Setup) -> list[Table]:
             search=UNREACHABLE_RATE,
             register=UNREACHABLE_RATE,
         ),
-        hold_limits=UNCAPPED,
     )
     app = create_app(settings)
     client = app.test_client()
-    email = f"profiled-{uuid4().hex[:8]}@bench.example"
-    body = {"email": email, "password": PASSWORD, "role": "client", "name": "Profiled"}
-    client.post("/auth/register", json=body)
-    token = client.post("/auth/login", json={"email": email, "password": PASSWORD}).get_json()
-    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    accounts = client_accounts(setup.database, settings, BOOKINGS)  # each books once: no caps hit
     professional = str(setup.professionals(1)[0])
     starts = seed.consecutive_starts(seed.first_day())
 
@@ -50,7 +44,7 @@ def all_profiles(setup: Setup) -> list[Table]:
             "/bookings",
             json={"professional_id": professional, "start_time": next(starts).isoformat(),
                   "duration_minutes": 60},
-            headers={**headers, "Idempotency-Key": uuid4().hex},
+            headers={**accounts.take().headers, "Idempotency-Key": uuid4().hex},
         )
         if answer.status_code != 201:
             raise RuntimeError(f"POST /bookings answered {answer.status_code}")
@@ -67,7 +61,7 @@ def all_profiles(setup: Setup) -> list[Table]:
         Calendar(calendar.professional, calendar.bookings).free_slots(span, slots.DURATION, now)
 
     found = [
-        profile("`POST /bookings` (Flask test client)", book, 200),
+        profile("`POST /bookings` (Flask test client)", book, BOOKINGS),
         profile("`GET /professionals` search with free time (Flask test client)", find, 40),
         profile("`Calendar.free_slots`, 1,000 bookings", free, 100),
     ]

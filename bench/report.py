@@ -12,6 +12,10 @@ from pathlib import Path
 
 START = "<!-- bench:results:start (written by python -m bench; edit outside these markers) -->"
 END = "<!-- bench:results:end -->"
+SCALE_START = (
+    "<!-- bench:scale:start (written by python -m bench --scale; edit outside these markers) -->"
+)
+SCALE_END = "<!-- bench:scale:end -->"
 
 
 @dataclass(slots=True)
@@ -37,23 +41,28 @@ class Table:
         return "\n".join(lines)
 
 
-def render(machine: dict[str, str], tables: list[Table]) -> str:
+def render(
+    machine: dict[str, str], tables: list[Table], *, start: str = START, end: str = END,
+    extra: str = "",
+) -> str:
     facts = "\n".join(f"| {name} | {value} |" for name, value in machine.items())
-    parts = [START, "", "| machine and run | |", "|---|---|", facts, ""]
+    parts = [start, "", "| machine and run | |", "|---|---|", facts, ""]
+    if extra:
+        parts += [extra, ""]
     parts += [table.markdown() + "\n" for table in tables]
-    parts.append(END)
+    parts.append(end)
     return "\n".join(parts)
 
 
-def write(path: Path, results: str) -> None:
+def write(path: Path, results: str, *, start: str = START, end: str = END) -> None:
     """Put ``results`` between the markers of ``path`` (made with a heading if missing)."""
-    text = path.read_text() if path.exists() else f"# Performance\n\n{START}\n{END}\n"
-    before, start, rest = text.partition(START)
-    _, end, after = rest.partition(END)
-    if not start or not end:
-        text = text.rstrip() + "\n\n" + START + "\n" + END + "\n"
-        before, _, rest = text.partition(START)
-        _, _, after = rest.partition(END)
+    text = path.read_text() if path.exists() else f"# Performance\n\n{start}\n{end}\n"
+    before, found_start, rest = text.partition(start)
+    _, found_end, after = rest.partition(end)
+    if not found_start or not found_end:
+        text = text.rstrip() + "\n\n" + start + "\n" + end + "\n"
+        before, _, rest = text.partition(start)
+        _, _, after = rest.partition(end)
     path.write_text(before + results + after)
 
 

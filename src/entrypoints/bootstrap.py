@@ -16,6 +16,7 @@ from uuid import UUID
 import redis
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from adapters.auth.redis_revocations import CachedRevokedTokens
 from adapters.clock import SystemClock
@@ -30,6 +31,8 @@ from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.password_resets import SqlPasswordResets
 from adapters.sql.professional_cache import ProfessionalCache
+from adapters.sql.recent_writers import RecentWriters
+from adapters.sql.replicas import ReadRouting, Replica, replica_name
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.sql.users import SqlRevokedTokens, SqlUsers
 from adapters.webhooks_out.addresses import UrlPolicy
@@ -91,19 +94,30 @@ class Container:
     webhook_urls: UrlPolicy
     webhook_publisher: WebhookPublisher | None = None  # every read-write unit of work's
     redis: redis.Redis | None = None
+    read_routing: ReadRouting | None = None  # with DATABASE_REPLICA_URLS
+    recent_writers: RecentWriters | None = None  # with DATABASE_REPLICA_URLS
     uow_factory: Callable[[], UnitOfWork] = field(repr=False)
     reader_factory: Callable[[], UnitOfWork] = field(repr=False)
+    primary_reader_factory: Callable[[], UnitOfWork] | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work: never share one between requests or threads."""
         return self.uow_factory()
 
-    def reader(self) -> UnitOfWork:
-        """A new unit of work for use cases that only read (it refuses to commit)."""
+    def reader(self, *, primary: bool = False) -> UnitOfWork:
+        """A new unit of work for use cases that only read (it refuses to commit).
+
+        With replicas it reads from a fit standby, unless ``primary``: a caller who must see
+        their own recent write reads from the primary.
+        """
+        if primary and self.primary_reader_factory is not None:
+            return self.primary_reader_factory()
         return self.reader_factory()
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.read_routing is not None:
+            self.read_routing.dispose()
         if self.redis is not None:
             self.redis.close()
 
@@ -115,6 +129,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     hasher = make_password_hasher(settings)
     webhooks = WebhookPublisher(RENDERERS, clock)
+    routing = make_read_routing(settings, engine)
     return Container(
         settings=settings,
         engine=engine,
@@ -134,8 +149,52 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         webhook_urls=webhook_url_policy(settings.webhooks),
         webhook_publisher=webhooks,
         redis=client,
+        read_routing=routing,
+        recent_writers=make_recent_writers(settings, client),
         uow_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, webhooks=webhooks),
-        reader_factory=lambda: SqlUnitOfWork(engine, known_professionals=known, read_only=True),
+        # A version of a professional holds the same values on every server, so the standbys
+        # share the primary's cache.
+        reader_factory=lambda: SqlUnitOfWork(
+            routing or engine, known_professionals=known, read_only=True
+        ),
+        primary_reader_factory=lambda: SqlUnitOfWork(
+            engine, known_professionals=known, read_only=True
+        ),
+    )
+
+
+REPLICA_CONNECT_TIMEOUT_SECONDS = 2  # a standby that does not answer is skipped this soon
+
+
+def make_read_routing(settings: Settings, primary: Engine) -> ReadRouting | None:
+    """The standbys of ``DATABASE_REPLICA_URLS``, or None without any."""
+    replicas = settings.replicas
+    if not replicas.urls:
+        return None
+    engines = []
+    for url in replicas.urls:
+        parsed = make_url(url)
+        if "connect_timeout" not in parsed.query:
+            parsed = parsed.update_query_dict(
+                {"connect_timeout": str(REPLICA_CONNECT_TIMEOUT_SECONDS)}
+            )
+        engines.append(make_engine(parsed.render_as_string(hide_password=False)))
+    return ReadRouting(
+        primary=primary,
+        replicas=[Replica(name=replica_name(engine), engine=engine) for engine in engines],
+        max_lag=replicas.max_lag_seconds,
+        retry_after=replicas.retry_after_seconds,
+    )
+
+
+def make_recent_writers(settings: Settings, client: redis.Redis | None) -> RecentWriters | None:
+    """Read-your-writes marks, needed only when reads may go to a standby."""
+    if not settings.replicas.urls or client is None:
+        return None
+    return RecentWriters(
+        client,
+        prefix=settings.redis_prefix,
+        window_seconds=settings.replicas.read_your_writes_seconds,
     )
 
 

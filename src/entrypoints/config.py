@@ -162,6 +162,22 @@ def trusted_proxies(value: str | None) -> TrustedProxies:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Replicas:
+    """PostgreSQL hot standbys for read-only units of work (``DATABASE_REPLICA_URLS``).
+
+    A standby further behind than ``max_lag_seconds`` is skipped, and so is one that cannot be
+    reached (tried again after ``retry_after_seconds``). A caller who wrote reads from the
+    primary for ``read_your_writes_seconds`` afterwards; that window is at least the lag bound,
+    so once it is over any standby still in use has replayed the write.
+    """
+
+    urls: tuple[str, ...] = ()
+    max_lag_seconds: float = 2.0
+    read_your_writes_seconds: float = 5.0
+    retry_after_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     env: Environment = Environment.DEVELOPMENT
     instance_dir: Path = Path("instance")
@@ -194,6 +210,8 @@ class Settings:
     login_throttle: LoginThrottle = LoginThrottle()
     api_docs: bool = True  # serve Swagger UI at /docs (off by default in production)
     webhooks: WebhookSettings = WebhookSettings()
+    # -- reads on replicas (docs/deploy.md "Replicas") ----------------------------------------
+    replicas: Replicas = Replicas()
 
     @property
     def is_production(self) -> bool:
@@ -243,10 +261,11 @@ class _Reader:
                 " volumes (generate one with"
                 ' `python -c "import secrets; print(secrets.token_urlsafe(32))"`)'
             )
+        database_url = self.database_url(instance_dir)
         return Settings(
             env=env,
             instance_dir=instance_dir,
-            database_url=self.database_url(instance_dir),
+            database_url=database_url,
             redis_url=redis_url,
             redis_prefix=self.redis_prefix(),
             secret_key=self.secret(production),
@@ -294,6 +313,7 @@ class _Reader:
             ),
             api_docs=self.flag("HOURBOOK_API_DOCS", default=not production),
             webhooks=self.webhooks(production),
+            replicas=self.replicas(database_url, redis_url),
         )
 
     def webhooks(self, production: bool) -> WebhookSettings:
@@ -308,6 +328,41 @@ class _Reader:
             ),
             retry_window_hours=self.integer("HOURBOOK_WEBHOOK_RETRY_WINDOW_HOURS", 72, 0, 30 * 24),
             disable_after=self.integer("HOURBOOK_WEBHOOK_DISABLE_AFTER", 5, 1, 1000),
+        )
+
+    def replicas(self, database_url: str, redis_url: str | None) -> Replicas:
+        name = "DATABASE_REPLICA_URLS"
+        value = self.text(name)
+        urls: tuple[str, ...] = ()
+        if value is not None:
+            urls = tuple(part.strip() for part in value.split(",") if part.strip())
+            for url in urls:
+                try:
+                    backend = make_url(url).get_backend_name()
+                except ArgumentError:
+                    raise ConfigError(f"{name} holds an invalid database URL") from None
+                if backend != "postgresql":
+                    raise ConfigError(f"{name} must list postgresql+psycopg://... URLs")
+            if make_url(database_url).get_backend_name() != "postgresql":
+                raise ConfigError(f"{name} needs DATABASE_URL on PostgreSQL (standbys of it)")
+            if redis_url is None:
+                raise ConfigError(
+                    f"{name} needs REDIS_URL: it remembers who just wrote, so that their next"
+                    " reads go to the primary whichever API process serves them"
+                )
+        max_lag = self.seconds("HOURBOOK_REPLICA_MAX_LAG_SECONDS", 2.0, 0.0, 3600.0)
+        window = self.seconds("HOURBOOK_READ_YOUR_WRITES_SECONDS", max(5.0, max_lag), 0.0, 3600.0)
+        if window < max_lag:
+            raise ConfigError(
+                "HOURBOOK_READ_YOUR_WRITES_SECONDS must not be below"
+                " HOURBOOK_REPLICA_MAX_LAG_SECONDS: a standby that far behind may still miss"
+                " the caller's write when the window ends"
+            )
+        return Replicas(
+            urls=urls,
+            max_lag_seconds=max_lag,
+            read_your_writes_seconds=window,
+            retry_after_seconds=self.seconds("HOURBOOK_REPLICA_RETRY_SECONDS", 5.0, 0.1, 3600.0),
         )
 
     def hold_limits(self) -> HoldLimits:
@@ -362,6 +417,18 @@ class _Reader:
             raise ConfigError(f"{name} must be an integer, not {value!r}") from None
         if not minimum <= number <= maximum:
             raise ConfigError(f"{name} must be between {minimum} and {maximum}, not {number}")
+        return number
+
+    def seconds(self, name: str, default: float, minimum: float, maximum: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from None
+        if not minimum <= number <= maximum:  # also refuses nan
+            raise ConfigError(f"{name} must be between {minimum:g} and {maximum:g}, not {value}")
         return number
 
     def flag(self, name: str, *, default: bool) -> bool:

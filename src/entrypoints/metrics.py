@@ -67,6 +67,7 @@ class Metrics:
     webhook_events: Counter  # outcome of a verified event: applied, duplicate, ...
     payment_mismatches: Counter  # successes that cannot pay for their booking (stray payments)
     payment_disputes: Counter  # event: charge.dispute.created, ...closed, ...
+    replica_skipped: Counter  # replica, reason: reads a standby did not serve
     heartbeats: JobHeartbeats | None = None  # when periodic jobs last succeeded (with Redis)
     webhooks: WebhookStatsSource | None = None  # outgoing webhooks, read from the database
 
@@ -125,6 +126,13 @@ def build_metrics(
         ),
         payment_disputes=counter(
             "payment_disputes", "Dispute events recorded, by event type.", "event"
+        ),
+        replica_skipped=counter(
+            "replica_skipped",
+            "Reads sent to the primary (or another standby) because a standby was down,"
+            " lagged beyond HOURBOOK_REPLICA_MAX_LAG_SECONDS or was not in recovery.",
+            "replica",
+            "reason",
         ),
         heartbeats=heartbeats,
         webhooks=webhooks,

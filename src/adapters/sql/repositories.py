@@ -60,6 +60,8 @@ from booking.ports import BookingQuery, SearchCriteria
 from booking.slot import Slot
 
 _ACTIVE = sorted(status.value for status in ACTIVE_STATUSES)
+_STATUS_LITERALS = {status: literal_column(f"'{status.value}'") for status in BookingStatus}
+_PENDING = _STATUS_LITERALS[BookingStatus.PENDING]
 _PROFESSIONAL_COLUMNS = [
     column for column in professionals.c if column.name not in ("created_at", "updated_at")
 ]
@@ -94,14 +96,30 @@ _ACTIVE_BLOCKING = select(bookings).where(
     bookings.c.start_time < bindparam("end"),
     bookings.c.blocked_until > bindparam("start"),
 )
-_PG_ACTIVE_BLOCKING = postgres_sql(_ACTIVE_BLOCKING)
-_PG_BLOCKED_INTERVALS = postgres_sql(  # blocked_intervals_many's query
-    select(bookings.c.professional_id, bookings.c.start_time, bookings.c.blocked_until).where(
-        bookings.c.professional_id == func.any(bindparam("ids")),
+# On PostgreSQL the same predicate as a range overlap, which the no-overlap constraint's GiST
+# index (professional, blocked range; active bookings only) answers by looking at the bookings
+# near the span only. Bounded by start alone, a btree reads every earlier booking of the
+# professional: two years of history to find one month's (docs/performance.md).
+_BLOCKED_RANGE = func.tstzrange(
+    bookings.c.start_time, bookings.c.blocked_until, literal_column("'[)'")
+)
+_SPAN_RANGE = func.tstzrange(bindparam("start"), bindparam("end"), literal_column("'[)'"))
+_PG_ACTIVE_BLOCKING = postgres_sql(
+    select(bookings).where(
+        bookings.c.professional_id == bindparam("professional_id"),
         bookings.c.status != literal_column(f"'{BookingStatus.CANCELLED.value}'"),
-        bookings.c.start_time < bindparam("end"),
-        bookings.c.blocked_until > bindparam("start"),
+        _BLOCKED_RANGE.op("&&")(_SPAN_RANGE),
     )
+)
+# blocked_intervals_many's query: the same lookup once per professional (GiST takes no
+# "= ANY(array)", so the ids are unnested and each is looked up on its own).
+_PG_BLOCKED_INTERVALS = (
+    "SELECT wanted.id AS professional_id, found.start_time, found.blocked_until"
+    " FROM unnest(%(ids)s::uuid[]) AS wanted(id) CROSS JOIN LATERAL ("
+    "SELECT bookings.start_time, bookings.blocked_until FROM bookings"
+    " WHERE bookings.professional_id = wanted.id AND bookings.status <> 'cancelled'"
+    " AND tstzrange(bookings.start_time, bookings.blocked_until, '[)')"
+    " && tstzrange(%(start)s, %(end)s, '[)')) AS found"
 )
 # A client's pending bookings, read for the hold caps (after the client's lock on PostgreSQL).
 _PG_LOCK = postgres_sql(select(_LOCK))
@@ -478,7 +496,7 @@ class SqlBookings(_Repository):
         return self._all(
             select(bookings)
             .where(
-                bookings.c.status == BookingStatus.PENDING.value,
+                bookings.c.status == _PENDING,  # a literal: it names the partial index
                 bookings.c.created_at < cutoff,
             )
             .order_by(bookings.c.created_at)
@@ -492,7 +510,9 @@ class SqlBookings(_Repository):
         if query.professional_id is not None:
             statement = statement.where(bookings.c.professional_id == query.professional_id)
         if query.status is not None:
-            statement = statement.where(bookings.c.status == query.status.value)
+            # A literal, not a parameter: a plan made for any status could not use the partial
+            # index of that status (the reminder job lists the confirmed ones by start).
+            statement = statement.where(bookings.c.status == _STATUS_LITERALS[query.status])
         if query.starts_from is not None:
             statement = statement.where(bookings.c.start_time >= query.starts_from)
         if query.starts_before is not None:

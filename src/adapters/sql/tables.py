@@ -186,7 +186,20 @@ bookings = Table(
     CheckConstraint("blocked_until >= end_time", name="blocked_to_end"),
     CheckConstraint("refunded_cents <= refund_due_cents", name="refund_within_due"),
     Index(None, "professional_id", "start_time", "end_time"),
-    Index(None, "status", "created_at"),  # finds expired holds
+    # Partial indexes of what the jobs and the hold caps look for (0016): their size follows
+    # the live bookings, not the history.
+    Index(
+        "ix_bookings_confirmed_start", "start_time",  # the reminder job
+        postgresql_where=text("status = 'confirmed'"), sqlite_where=text("status = 'confirmed'"),
+    ),
+    Index(
+        "ix_bookings_pending_created", "created_at",  # the hold-expiry job
+        postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_bookings_pending_client", "client_id",  # the hold caps
+        postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'"),
+    ),
     Index(None, "client_id", "start_time"),
     # Refunds still owed, oldest first: the settle job and the refunds-owed gauges read these.
     Index(

@@ -19,6 +19,7 @@ from adapters.sql.direct import driver_of, postgres_sql, run_each
 from adapters.sql.errors import storage_errors
 from adapters.sql.incidents import SqlPaymentIncidents
 from adapters.sql.professional_cache import ProfessionalCache
+from adapters.sql.replicas import Connectable
 from adapters.sql.repositories import SqlBookings, SqlClients, SqlProfessionals
 from adapters.sql.tables import outbox
 from booking.events import Event
@@ -69,13 +70,13 @@ class SqlUnitOfWork:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | Connectable,
         *,
         known_professionals: ProfessionalCache | None = None,
         read_only: bool = False,
         webhooks: Publisher | None = None,
     ) -> None:
-        self.engine = engine
+        self.engine = engine  # or a ReadRouting: read-only work may go to a standby
         self.webhooks = webhooks
         self.known_professionals = known_professionals  # shared by a process's units of work
         # Read-only: each statement runs on its own (autocommit), which saves the BEGIN and
@@ -108,6 +109,13 @@ class SqlUnitOfWork:
         self.audit = self._audit
         self.committed = False
         return self
+
+    @property
+    def connection(self) -> Connection:
+        """The connection of the block being run (which server answers, for diagnostics)."""
+        if self._connection is None:
+            raise RuntimeError("outside of the unit of work")
+        return self._connection
 
     def __exit__(
         self,

@@ -31,6 +31,7 @@ from entrypoints.api.limits import init_limiter
 from entrypoints.api.login_throttle import init_login_throttle
 from entrypoints.api.metrics import init_metrics
 from entrypoints.api.proxies import behind_proxies
+from entrypoints.api.reads import init_reads
 from entrypoints.api.request_ids import init_request_ids
 from entrypoints.api.security import SECURITY_SCHEMES, init_jwt
 from entrypoints.bootstrap import Container, build
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     init_actors(app)  # next: whatever a later hook changes is audited from this address
     init_edge(app)  # before the limiter: a chunked body is measured before anything reads it
     init_metrics(app, container)
+    init_reads(app, container)
 
     api = HourbookApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEMES["bearerAuth"])

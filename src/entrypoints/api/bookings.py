@@ -12,7 +12,7 @@ from booking import services
 from booking.commands import CancelBooking, CreateBooking, RescheduleBooking
 from booking.errors import BookingNotFound, PaymentUnavailable
 from booking.model import Booking, CancellationReason, Party
-from booking.ports import BookingQuery
+from booking.ports import BookingQuery, UnitOfWork
 from entrypoints import accounts
 from entrypoints.accounts import Role
 from entrypoints.api import outcomes
@@ -21,6 +21,7 @@ from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
 from entrypoints.api.idempotency import current_key, idempotent
 from entrypoints.api.presenters import Body, booking_body, receipt_body
+from entrypoints.api.reads import reader
 from entrypoints.api.schemas.bookings import (
     BookingFilter,
     BookingListArgsSchema,
@@ -105,7 +106,7 @@ class Bookings(MethodView):
             limit=wanted.limit,
             offset=wanted.offset,
         )
-        uow = container().uow()
+        uow = reader()
         with uow:
             found = uow.bookings.list(query)
         items = [booking_body(booking) for booking in found]
@@ -118,7 +119,7 @@ class OneBooking(MethodView):
     @blp.response(200, BookingSchema)
     def get(self, booking_id: UUID) -> Body:
         """One booking you may see; any other id answers 404."""
-        return booking_body(_visible(booking_id, current_principal()))
+        return booking_body(_visible(booking_id, current_principal(), reader()))
 
 
 @blp.route("/<uuid:booking_id>/cancel")
@@ -129,8 +130,8 @@ class CancelOne(MethodView):
     def post(self, booking_id: UUID) -> Body:
         """Cancel and free the slot; a paid booking is refunded per the cancellation policy."""
         principal = current_principal()
-        _visible(booking_id, principal)
         app = container()
+        _visible(booking_id, principal, app.uow())
         cancelled = services.cancel_booking(
             CancelBooking(booking_id=booking_id, reason=_CANCELLED_BY[principal.role]),
             uow=app.uow(),
@@ -161,8 +162,8 @@ class RescheduleOne(MethodView):
         price change is a new booking. Moving it to the start it has changes nothing.
         """
         principal = current_principal()
-        _visible(booking_id, principal)
         app = container()
+        _visible(booking_id, principal, app.uow())
         moved = services.reschedule_booking(
             RescheduleBooking(
                 booking_id=booking_id, start=body.start, duration=body.duration,
@@ -175,9 +176,9 @@ class RescheduleOne(MethodView):
         return booking_body(moved)
 
 
-def _visible(booking_id: UUID, principal: Principal) -> Booking:
+def _visible(booking_id: UUID, principal: Principal, uow: UnitOfWork) -> Booking:
     """The booking if the caller may see it; otherwise the same 404 as for a missing id."""
-    booking = services.get_booking(booking_id, uow=container().uow())
+    booking = services.get_booking(booking_id, uow=uow)
     if principal.is_admin or principal.user_id in (booking.client_id, booking.professional_id):
         return booking
     raise BookingNotFound("no such booking")

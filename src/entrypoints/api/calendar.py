@@ -17,6 +17,7 @@ from entrypoints.api.context import container
 from entrypoints.api.idempotency import idempotent
 from entrypoints.api.presenters import Body, slot_body
 from entrypoints.api.professionals import require_editor
+from entrypoints.api.reads import reader
 from entrypoints.api.schemas.professionals import (
     AvailabilitySchema,
     FreeSlotsSchema,
@@ -37,7 +38,7 @@ class Availability(MethodView):
     def get(self, professional_id: UUID) -> Body:
         """The weekly windows, in the professional's own time zone."""
         return _availability(
-            catalogue.get_professional(professional_id, uow=container().reader())
+            catalogue.get_professional(professional_id, uow=reader())
         )
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
@@ -66,7 +67,7 @@ class DaysOff(MethodView):
     def get(self, professional_id: UUID) -> Body:
         """The days off (private: the reasons are the professional's business)."""
         require_editor(current_principal(), professional_id)
-        pro = catalogue.get_professional(professional_id, uow=container().reader())
+        pro = catalogue.get_professional(professional_id, uow=reader())
         return {"days_off": list(pro.time_off)}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
@@ -105,7 +106,7 @@ class FreeSlots(MethodView):
         """
         app = container()
         free = catalogue.free_slots(
-            professional_id, query.span, query.duration, uow=app.reader(), clock=app.clock
+            professional_id, query.span, query.duration, uow=reader(), clock=app.clock
         )
         minutes = int(query.duration.total_seconds()) // 60
         following = None

@@ -11,6 +11,7 @@ from entrypoints.api.blueprints import Blueprint
 from entrypoints.api.context import container
 from entrypoints.api.idempotency import idempotent
 from entrypoints.api.presenters import Body, client_body
+from entrypoints.api.reads import reader
 from entrypoints.api.schemas.accounts import ClientChangesSchema, ClientSchema
 from entrypoints.api.security import current_principal, protected
 from entrypoints.email_links import Link, LinkKind
@@ -24,7 +25,7 @@ class Me(MethodView):
     @blp.response(200, ClientSchema)
     def get(self) -> Body:
         """Your name, contact details and time zone."""
-        client = catalogue.get_client(current_principal().user_id, uow=container().uow())
+        client = catalogue.get_client(current_principal().user_id, uow=reader())
         return client_body(client)
 
     @protected(Role.CLIENT)

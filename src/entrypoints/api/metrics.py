@@ -40,9 +40,16 @@ def init_metrics(app: Flask, container: Container) -> None:
         else None
     )
     engine, clock = container.engine, container.clock
-    app.extensions[EXTENSION] = build_metrics(
+    metrics = build_metrics(
         backlog_source(container), heartbeats, lambda: read_stats(engine, clock.now())
     )
+    app.extensions[EXTENSION] = metrics
+    if container.read_routing is not None:
+        container.read_routing.on_skip.append(
+            lambda replica, reason: metrics.replica_skipped.labels(
+                replica=replica, reason=reason
+            ).inc()
+        )
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(metrics_endpoint)

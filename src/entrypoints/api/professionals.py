@@ -23,6 +23,7 @@ from entrypoints.api.context import container
 from entrypoints.api.errors import ApiError
 from entrypoints.api.idempotency import idempotent
 from entrypoints.api.presenters import Body, professional_body
+from entrypoints.api.reads import reader
 from entrypoints.api.schemas.professionals import (
     POLICY_RULES,
     CalendarFeedSchema,
@@ -86,7 +87,7 @@ class Professionals(MethodView):
         if search.window is not None:
             free = FreeTime(span=search.window, duration=search.duration)
         found = catalogue.search_professionals(
-            criteria, uow=app.reader(), clock=app.clock, free=free
+            criteria, uow=reader(), clock=app.clock, free=free
         )
         items = [professional_body(pro, distance) for pro, distance in found]
         return {"items": items, "limit": search.limit, "offset": search.offset}
@@ -138,7 +139,7 @@ class OneProfessional(MethodView):
         ``POST /professionals/{id}/calendar-feed/rotate``.
         """
         optional_principal()  # a bad token is a 401, not an anonymous read
-        pro = catalogue.get_professional(professional_id, uow=container().reader())
+        pro = catalogue.get_professional(professional_id, uow=reader())
         return professional_body(pro), 200, {"ETag": _etag(pro), "Vary": "Authorization"}
 
     @protected(Role.PROFESSIONAL, Role.ADMIN)
@@ -189,7 +190,7 @@ class CalendarFeedToken(MethodView):
         """
         require_editor(current_principal(), professional_id)
         app = container()
-        catalogue.get_professional(professional_id, uow=app.reader())  # 404 for an admin too
+        catalogue.get_professional(professional_id, uow=app.reader(primary=True))  # 404 for admins
         token = app.feed_tokens.rotate(professional_id, app.clock.now())
         url = app.settings.public_url.rstrip("/") + feed_path(professional_id, token)
         return {"calendar_feed_url": url}, 201, {"Cache-Control": "no-store"}

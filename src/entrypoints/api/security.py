@@ -97,6 +97,14 @@ def optional_principal() -> Principal | None:
     return current_principal()
 
 
+def verified_principal() -> Principal | None:
+    """The caller whose token was verified during this request (by the rate limiter or the
+    view), else None; it verifies nothing itself, so it never answers 401."""
+    if not g.get("hourbook_token_verified"):
+        return None
+    return current_principal()
+
+
 def protected(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Require a valid access token (of one of ``roles``, if given) and document it."""
 
