@@ -63,7 +63,7 @@ class Site:
     url: str
     container: Container
     mail_dir: Path
-    server: BaseWSGIServer = field(repr=False)
+    server: BaseWSGIServer | None = field(default=None, repr=False)
 
     def add_pro(self, **overrides: Any) -> Professional:
         """A professional in Berlin, free 06:00-22:00 every day, with an hour's notice."""
