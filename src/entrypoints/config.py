@@ -190,6 +190,7 @@ class Settings:
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    stripe_publishable_key: str | None = None  # pk_…: the web payment page's Stripe.js
     hold_minutes: int = 15
     audit_retention_days: int = 365  # audit log entries older than this are deleted
     hold_limits: HoldLimits = DEFAULT_HOLD_LIMITS  # unpaid holds a client may keep at once
@@ -274,6 +275,7 @@ class _Reader:
             stripe_api_key=stripe_api_key,
             stripe_webhook_secret=stripe_webhook_secret,
             stripe_api_base=self.url("STRIPE_API_BASE", schemes=("http", "https")),
+            stripe_publishable_key=self.text("STRIPE_PUBLISHABLE_KEY"),
             hold_minutes=self.integer("HOURBOOK_HOLD_MINUTES", 15, 1, 24 * 60),
             audit_retention_days=self.integer("HOURBOOK_AUDIT_RETENTION_DAYS", 365, 1, 36_500),
             hold_limits=self.hold_limits(),

@@ -37,6 +37,7 @@ from entrypoints.api.security import SECURITY_SCHEMES, init_jwt
 from entrypoints.bootstrap import Container, build
 from entrypoints.config import Settings, require_rq_key_prefix
 from entrypoints.keys import Purpose, derive_key
+from entrypoints.web import init_web
 
 API_VERSION = "1"
 SWAGGER_UI_VERSION = "5.17.14"
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for plain in (webhooks.stripe_webhook, calendar_feed.calendar_feed):  # not in the API doc
         app.register_blueprint(plain)
     simulator.register_if_simulated(app)
+    init_web(app, settings)  # the pages for people, on the same use cases
     errors.register(app)
     init_jwt(app, settings)
     init_login_throttle(app, settings)

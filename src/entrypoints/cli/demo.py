@@ -2,9 +2,10 @@
 
 It always runs embedded, whatever the environment says about services: a SQLite file in the
 instance folder (created or migrated here: the demo owns it), the payment simulator, mail
-written to a folder and the in-process job runner. It seeds the catalogue, serves the API on
-one threaded HTTP server and, unless told not to, walks one booking from search to the
-confirmation email over that API. Ctrl-C stops the server and the job runner cleanly.
+written to a folder and the in-process job runner. It seeds the catalogue, serves the API and
+the web pages on one threaded HTTP server and, unless told not to, walks one booking from
+search to the confirmation email over that API, then points the person to the web pages.
+Ctrl-C stops the server and the job runner cleanly.
 """
 
 from __future__ import annotations
@@ -68,11 +69,14 @@ def run(options: DemoOptions, say: Callable[[str], None] = print) -> int:
     runner.start()
     serving.start()
     say(f"API:      {base_url}   (docs: {base_url}/docs, spec: {base_url}/openapi.json)")
+    say(f"Web:      {base_url}/   (find a professional, book and pay in your browser)")
     say(f"Mail:     {settings.mail_dir.resolve()}")
     try:
         if options.walkthrough:
             booking = walkthrough.walk(base_url, settings.mail_dir, say)
             say(f"\nDone: {base_url}/bookings/{booking['id']} is {booking['status']}.")
+            say(f"Now open {base_url}/ in your browser and book one yourself"
+                " (test card 4242 4242 4242 4242; 4000 0000 0000 0002 is declined).")
         if options.keep_serving:
             say("\nServing. Press Ctrl-C to stop.")
             threading.Event().wait()

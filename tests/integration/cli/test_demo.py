@@ -23,6 +23,9 @@ def test_the_demo_walks_a_booking_from_search_to_confirmation_emails(tmp_path: P
     assert f"sqlite+pysqlite:///{tmp_path}/instance/hourbook.sqlite3" in done.stdout
     assert "Catalogue: 48 professionals (48 added now)" in done.stdout
     assert "Idempotent-Replayed: true" in done.stdout
+    web = re.search(r"^Web: +(http://127\.0\.0\.1:[0-9]+/) ", done.stdout, re.MULTILINE)
+    assert web is not None, done.stdout
+    assert f"Now open {web[1]} in your browser" in done.stdout
     booking_id = re.search(r"booking (\S+) is confirmed", done.stdout)
     assert booking_id is not None, done.stdout
     bodies = [
