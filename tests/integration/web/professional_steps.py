@@ -8,7 +8,9 @@ from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from booking.model import Booking, Professional
@@ -47,8 +49,23 @@ def sign_in(site: Site, browser: Browser, email: str, password: str = PASSWORD) 
     WebDriverWait(browser.driver, WAIT_SECONDS).until(lambda d: "/signin" not in d.current_url)
 
 
+def see(browser: Browser, css: str, wanted: str) -> str:
+    """Wait until the element ``css`` says ``wanted`` (the page may still be changing: an
+    element of the page before is looked up again) and return its text."""
+
+    def shown(driver: WebDriver) -> str | None:
+        found = str(driver.find_element(By.CSS_SELECTOR, css).text)
+        return found if wanted in found else None
+
+    waiting = WebDriverWait(browser.driver, WAIT_SECONDS,
+                            ignored_exceptions=(NoSuchElementException,
+                                                StaleElementReferenceException))  # fmt: skip
+    return str(waiting.until(shown))
+
+
 def sign_out(browser: Browser) -> None:
     browser.click("header form button")
+    WebDriverWait(browser.driver, WAIT_SECONDS).until(lambda d: "signed_out=1" in d.current_url)
 
 
 def set_field(browser: Browser, element_id: str, value: str) -> None:
@@ -73,7 +90,7 @@ def client_books(site: Site, browser: Browser, pro: Professional, name: str = "C
     browser.click("ul.slots a")
     browser.click("#hold")
     pay_with(browser, "4242 4242 4242 4242")
-    browser.wait_for_text("#status", "Confirmed")
+    see(browser, "#status", "Confirmed")
     sign_out(browser)
     [booking] = site.bookings_of(site.client_id(email))
     return booking

@@ -18,8 +18,10 @@ from tests.integration.web.professional_steps import (
     client_books,
     next_monday,
     pro_with_account,
+    see,
     set_field,
     sign_in,
+    sign_out,
 )
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -43,7 +45,7 @@ def test_a_professional_signs_up_sets_hours_and_a_day_off_and_sees_a_new_booking
     browser.fill("f-email", email)
     browser.fill("f-password", "pro password 1234")
     browser.click("main form button[type=submit]")
-    browser.wait_for_text("h1", "Your profile")
+    see(browser, "h1", "Your profile")
     browser.fill("f-name", "Petra Pro")
     choose(browser, "f-category", "massage")
     browser.fill("f-rate", "60")
@@ -54,29 +56,29 @@ def test_a_professional_signs_up_sets_hours_and_a_day_off_and_sees_a_new_booking
     browser.click("#profile-form button[type=submit]")
 
     # The hours: two windows on Monday, then Monday copied to every other day.
-    browser.wait_for_text("main .notice", "Now set the hours you work")
+    see(browser, "main .notice", "Now set the hours you work")
     assert browser.text("h1") == "Your weekly hours"
     set_field(browser, "f-d0-0-start", "08:00")
     set_field(browser, "f-d0-0-end", "12:00")
     browser.click("button[value='add-0']")  # a second row for Monday, nothing saved yet
-    browser.wait_for_text("#day-0", "Window 2")
+    see(browser, "#day-0", "Window 2")
     assert browser.driver.find_element(By.ID, "f-d0-0-start").get_attribute("value") == "08:00"
     set_field(browser, "f-d0-1-start", "13:00")
     set_field(browser, "f-d0-1-end", "18:00")
     browser.click("button[value='save']")
-    browser.wait_for_text("main .notice", "Your hours are saved.")
+    see(browser, "main .notice", "Your hours are saved.")
     choose(browser, "f-from_day", "0")
     for day in range(1, 7):
         browser.click(f"#f-to_day-{day}")
     browser.click("#copy-form button[type=submit]")
-    browser.wait_for_text("main .notice", "copied to Tuesday, Wednesday, Thursday, Friday, Sat")
+    see(browser, "main .notice", "copied to Tuesday, Wednesday, Thursday, Friday, Sat")
 
     # A day off: next week's Wednesday.
     browser.click_link("Time off")
     set_field(browser, "f-first_day", wednesday.isoformat())
     browser.fill("f-reason", "Dentist")
     browser.click("#time-off-form button[type=submit]")
-    assert "Dentist" in browser.wait_for_text("#time-off-list", "Dentist")
+    assert "Dentist" in see(browser, "#time-off-list", "Dentist")
 
     user = site.container.users.by_email(email)
     assert user is not None
@@ -100,11 +102,11 @@ def test_a_professional_signs_up_sets_hours_and_a_day_off_and_sees_a_new_booking
     assert days[2].text.endswith("No free time")
 
     # A client books; the professional signs in and sees it.
-    browser.click("header form button")
+    sign_out(browser)
     booking = client_books(site, browser, pro, name="Cleo Client")
     sign_in(site, browser, email, "pro password 1234")
 
-    browser.wait_for_text("h1", "Your appointments")
+    see(browser, "h1", "Your appointments")
     row = browser.text("#appointments tbody tr")
     assert "Cleo Client" in row and "confirmed" in row and "€60.00" in row
     assert f"{booking.start.astimezone(BERLIN):%H:%M}" in row
@@ -123,7 +125,7 @@ def test_the_hours_editor_copies_a_day_to_the_days_ticked(site: Site, browser: B
     browser.click("#f-to_day-0")
     browser.click("#f-to_day-5")
     browser.click("#copy-form button[type=submit]")
-    notice = browser.wait_for_text("main .notice", "copied")
+    notice = see(browser, "main .notice", "copied")
 
     saved = catalogue.get_professional(pro.id, uow=site.container.reader()).availability
     by_day = {day: [(w.start, w.end) for w in saved if w.day_of_week == day] for day in range(7)}
@@ -151,7 +153,7 @@ def test_copying_a_day_to_no_other_day_says_so_beside_the_days(
     browser.click("#f-to_day-3")  # only the day itself
     browser.click("#copy-form button[type=submit]")
 
-    assert browser.wait_for_text("#f-to_day-error", "Tick") == (
+    assert see(browser, "#f-to_day-error", "Tick") == (
         "Tick at least one other day to copy to."
     )
     assert catalogue.get_professional(pro.id, uow=site.container.reader()) == pro
@@ -170,7 +172,7 @@ def test_wrong_hours_are_not_saved_and_each_error_is_beside_its_window(
     set_field(browser, "f-d4-1-start", "23:00")  # Friday's new row has no end
     browser.click("button[value='save']")
 
-    assert "not saved" in browser.wait_for_text("main .notice.error", "not saved")
+    assert "not saved" in see(browser, "main .notice.error", "not saved")
     assert browser.text("#f-d1-0-error") == (
         "The end must be after the start (00:00 means midnight)."
     )
@@ -189,7 +191,7 @@ def test_emptying_a_window_removes_it(site: Site, browser: Browser) -> None:
     set_field(browser, "f-d6-0-start", "")
     set_field(browser, "f-d6-0-end", "")
     browser.click("button[value='save']")
-    browser.wait_for_text("main .notice", "Your hours are saved.")
+    see(browser, "main .notice", "Your hours are saved.")
 
     saved = catalogue.get_professional(pro.id, uow=site.container.reader()).availability
     assert sorted({w.day_of_week for w in saved}) == [0, 1, 2, 3, 4, 5]
@@ -207,7 +209,7 @@ def test_a_professional_cancels_an_appointment_and_the_client_gets_everything_ba
     browser.click("#appointments a")
     preview = browser.text("#refund-preview")
     browser.click("#confirm-cancel")
-    browser.wait_for_text("main .notice", "refunded")
+    see(browser, "main .notice", "refunded")
 
     assert f"the client gets all they paid back: {paid} of {paid}" in preview
     assert f"{paid} is refunded" in browser.text("main .notice")
@@ -257,12 +259,12 @@ def test_a_day_off_can_be_removed(site: Site, browser: Browser) -> None:
     set_field(browser, "f-first_day", first.isoformat())
     set_field(browser, "f-last_day", (first + timedelta(days=4)).isoformat())
     browser.click("#time-off-form button[type=submit]")
-    browser.wait_for_text("main .notice", "The time off is added.")
+    see(browser, "main .notice", "The time off is added.")
     assert len(catalogue.get_professional(pro.id, uow=site.container.reader()).time_off) == 1
 
     browser.click("#time-off-list button")
 
-    browser.wait_for_text("main .notice", "The time off is removed.")
+    see(browser, "main .notice", "The time off is removed.")
     assert catalogue.get_professional(pro.id, uow=site.container.reader()).time_off == ()
 
 
@@ -277,7 +279,7 @@ def test_a_last_day_before_the_first_is_refused_beside_the_field(
     set_field(browser, "f-last_day", "2030-05-09")
     browser.click("#time-off-form button[type=submit]")
 
-    assert browser.wait_for_text("#f-last_day-error", "last day") == (
+    assert see(browser, "#f-last_day-error", "last day") == (
         "The last day must be on or after the first day."
     )
     assert catalogue.get_professional(pro.id, uow=site.container.reader()).time_off == ()
