@@ -9,6 +9,7 @@ the payment page runs Stripe's Payment Element (Stripe.js, from Stripe) instead.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
@@ -20,7 +21,7 @@ from werkzeug.wrappers import Response
 from adapters.payment_simulator import SimulatedPayments
 from booking import catalogue, services
 from booking.commands import CreateBooking
-from booking.errors import BookingError, PaymentUnavailable
+from booking.errors import BookingError, PaymentUnavailable, RequestInProgress
 from booking.model import Booking, BookingStatus, CancellationReason, Professional
 from booking.pricing import price_cents
 from booking.receipts import BookingReceipt
@@ -37,6 +38,7 @@ from entrypoints.web.zones import visitor_zone
 TEST_CARDS = {"4242424242424242": "pm_card_visa", "4000000000000002": "pm_card_chargeCustomerFail"}
 _EXPIRY = re.compile(r"(0[1-9]|1[0-2])\s*/\s*([0-9]{2})")
 _CVC = re.compile(r"[0-9]{3,4}")
+_IN_PROGRESS_WAITS, _IN_PROGRESS_PAUSE = 40, 0.25  # at most ten seconds
 
 Page = str | tuple[str, int] | Response
 
@@ -93,10 +95,7 @@ def _hold(choice: Choice) -> Page:
                         start=choice.start, duration=choice.duration,
                         idempotency_key=key)  # fmt: skip
     try:
-        receipt = services.create_booking(
-            cmd, uow=app.uow(), payments=app.payments, idempotency=app.idempotency,
-            clock=app.clock, limits=app.settings.hold_limits,
-        )  # fmt: skip
+        receipt = _create_or_wait(cmd)
     except PaymentUnavailable:
         outcomes.booking_cancelled(CancellationReason.PAYMENT_ERROR)
         return _book_page(choice, key=str(uuid4()), error=text.sentence("payment_unavailable"),
@@ -106,6 +105,21 @@ def _hold(choice: Choice) -> Page:
         return _book_page(choice, key=str(uuid4()), error=text.sentence(error.code), status=409)
     outcomes.booking_answered(receipt)
     return redirect(url_for("web.pay", booking_id=receipt.booking_id), code=303)
+
+
+def _create_or_wait(cmd: CreateBooking) -> BookingReceipt:
+    """Hold, or wait for the same form's earlier submission to finish and answer as it did: a
+    double click sends the form twice at once, and both should land on the same booking."""
+    app = container()
+    for _ in range(_IN_PROGRESS_WAITS):
+        try:
+            return services.create_booking(
+                cmd, uow=app.uow(), payments=app.payments, idempotency=app.idempotency,
+                clock=app.clock, limits=app.settings.hold_limits,
+            )  # fmt: skip
+        except RequestInProgress:
+            time.sleep(_IN_PROGRESS_PAUSE)
+    raise RequestInProgress("the same booking is still being made")
 
 
 def _choice() -> Choice:

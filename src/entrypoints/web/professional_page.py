@@ -16,7 +16,7 @@ from booking.model import BookingPolicy, Professional
 from booking.slot import Slot
 from entrypoints.api.context import container
 from entrypoints.web.blueprint import web
-from entrypoints.web.zones import visitor_zone
+from entrypoints.web.zones import browser_zone, visitor_zone
 
 MAX_DURATION_CHOICES = 8
 
@@ -32,6 +32,7 @@ def professional_page(professional_id: UUID) -> str:
     app = container()
     pro = catalogue.get_professional(professional_id, uow=app.reader())
     zone = visitor_zone(pro.time_zone)
+    zone_from_browser = browser_zone() is not None
     durations = duration_choices(pro.policy)
     minutes = _int_arg("duration", durations[0])
     if minutes not in durations:
@@ -54,6 +55,7 @@ def professional_page(professional_id: UUID) -> str:
         zone=zone,
         pro_zone=pro.zone,
         zones_differ=zone.key != pro.time_zone,
+        zone_from_browser=zone_from_browser,
         durations=durations,
         minutes=minutes,
         price=price,

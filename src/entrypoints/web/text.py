@@ -62,6 +62,9 @@ DURATION_OPTION = _("%(minutes)s minutes")
 SHOW_SLOTS = _("Show free times")
 WEEK_OF = _("Free times, week of %(day)s")
 TIMES_SHOWN_IN = _("Times are shown in your time zone, %(zone)s.")
+TIMES_IN_THEIR_ZONE = _(
+    "Times are shown in the professional's time zone, %(zone)s (your browser did not say yours)."
+)
 TIMES_ALSO_IN = _("The professional's time zone is %(zone)s; their local time is in brackets.")
 PREVIOUS_WEEK = _("Previous week")
 NEXT_WEEK = _("Next week")

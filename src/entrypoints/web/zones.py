@@ -20,11 +20,17 @@ def parse_zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
-def visitor_zone(fallback: str) -> ZoneInfo:
-    """The zone of ``?tz=`` (remembered), else the remembered one, else ``fallback``."""
+def browser_zone() -> ZoneInfo | None:
+    """The zone of ``?tz=`` (remembered), else the remembered one; None if the browser never
+    said (no JavaScript)."""
     sent = parse_zone(request.values.get("tz"))
     if sent is not None:
         session["zone"] = sent.key
         return sent
-    kept = parse_zone(session.get("zone"))
-    return kept if kept is not None else ZoneInfo(fallback)
+    return parse_zone(session.get("zone"))
+
+
+def visitor_zone(fallback: str) -> ZoneInfo:
+    """The browser's zone, else ``fallback``."""
+    known = browser_zone()
+    return known if known is not None else ZoneInfo(fallback)

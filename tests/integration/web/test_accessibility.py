@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.integration.web.conftest import (
@@ -97,3 +99,30 @@ def test_the_scanner_does_find_a_serious_violation_when_there_is_one(browser: Br
     found = {violation["id"] for violation in accessibility_violations(browser.driver)}
 
     assert {"label", "color-contrast"} <= found
+
+
+def test_keyboard_focus_is_visible_on_every_control_of_the_search_and_a_week(
+    site: Site, browser: Browser
+) -> None:
+    pro = site.add_pro(name="Kai Keys")
+    unmarked: list[str] = []
+    checked = 0
+    for path in ("/?category=massage&place=Berlin", f"/pros/{pro.id}"):
+        browser.open(site.url + path)
+        body = browser.driver.find_element(By.TAG_NAME, "body")
+        body.send_keys(Keys.TAB)
+        for _ in range(25):
+            focused = browser.driver.switch_to.active_element
+            if focused.tag_name == "body":  # past the last control: the page itself
+                break
+            style = browser.driver.execute_script(
+                "const s = getComputedStyle(arguments[0]);"
+                "return [s.outlineStyle, s.outlineWidth, s.boxShadow];", focused
+            )
+            checked += 1
+            if style[0] == "none" or style[1] == "0px":
+                unmarked.append(f"{path}: {focused.tag_name} {focused.text[:30]!r}")
+            focused.send_keys(Keys.TAB)
+
+    assert unmarked == []
+    assert checked > 20

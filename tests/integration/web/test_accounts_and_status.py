@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from adapters.payment_simulator import SimulatedPayments
 from booking import services
@@ -68,6 +68,7 @@ def test_a_wrong_password_is_said_beside_the_password_field(site: Site, browser:
     browser.fill("f-password", "not the password")
     browser.click("form.stack button[type=submit]")
 
+    browser.wait_for_text("main", "Wrong e-mail address")
     field = browser.driver.find_element(By.ID, "f-password")
     assert browser.text("#f-password-error") == "Wrong e-mail address or password."
     assert field.get_attribute("aria-invalid") == "true"
@@ -132,16 +133,57 @@ def test_the_booking_page_says_so_when_the_hold_expired(site: Site, browser: Bro
     assert booking.status is BookingStatus.CANCELLED
 
 
-def test_booking_and_paying_work_without_javascript(site: Site, browser: Browser) -> None:
+def test_searching_booking_paying_and_cancelling_work_without_javascript(
+    site: Site, browser: Browser
+) -> None:
+    site.add_pro(name="Nora Noscript")
     browser.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     try:
-        email = hold_a_slot(site, browser)
+        browser.open(f"{site.url}/")
+        Select(browser.driver.find_element(By.ID, "f-category")).select_by_value("massage")
+        Select(browser.driver.find_element(By.ID, "f-place")).select_by_value("Berlin")
+        browser.click("#search button[type=submit]")
+        browser.click_link("Nora Noscript")
+        zone_note = browser.text("#zone-note")
+        first_slot_next_week(browser)
+        browser.click("main a.button")
+        email = new_email()
+        register_account(browser, email)
+        browser.click("#hold")
         pay_with(browser, "4242 4242 4242 4242")
-        assert "Confirmed" in browser.text("#status")
+        status = browser.text("#status")
+        browser.click_link("Cancel")
+        browser.click("#confirm-cancel")
+        cancelled = browser.text("#status")
     finally:
         browser.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+    assert "the professional's time zone, Europe/Berlin" in zone_note
+    assert "Confirmed" in status
+    assert "Cancelled" in cancelled
     [booking] = site.bookings_of(site.client_id(email))
-    assert booking.status is BookingStatus.CONFIRMED
+    assert booking.status is BookingStatus.CANCELLED
+
+
+def test_a_session_ends_30_minutes_after_the_last_page_and_12_hours_after_signing_in(
+    site: Site, browser: Browser
+) -> None:
+    browser.open(f"{site.url}/register")
+    register_account(browser, new_email())
+    [cookie] = [c for c in browser.driver.get_cookies() if c["name"] == "hourbook_web"]
+    lifetime = cookie["expiry"] - datetime.now(UTC).timestamp()
+    assert 29 * 60 < lifetime <= 30 * 60  # refreshed by every page
+    assert site.server is not None
+    app = site.server.app
+    assert isinstance(app, Flask)
+    client = app.test_client()
+    client.set_cookie(cookie["name"], cookie["value"], domain="localhost")
+    assert b"<h1>My bookings</h1>" in client.get("/my/bookings").data
+
+    with client.session_transaction() as session:
+        session["since_us"] -= 12 * 3600 * 1_000_000 + 1
+
+    assert b"<h1>My bookings</h1>" not in client.get("/my/bookings", follow_redirects=True).data
 
 
 def test_my_bookings_lists_upcoming_bookings_with_an_ics_download(

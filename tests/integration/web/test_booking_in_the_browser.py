@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from booking.model import BookingStatus
+from booking.model import BookingStatus, Location
 from tests.integration.web.conftest import (
     WAIT_SECONDS,
     Browser,
@@ -56,11 +56,12 @@ def test_a_client_searches_picks_a_slot_in_their_zone_registers_pays_and_sees_it
     email = new_email()
 
     search_and_open(browser, site, "Hanna Massage")
-    assert "America/New_York" in browser.text("#week-title + p")  # the visitor's own zone
-    assert "Europe/Berlin" in browser.text("#week-title + p")  # the professional's beside it
+    assert "your time zone, America/New_York" in browser.text("#zone-note")
+    assert "Europe/Berlin" in browser.text("#zone-note")  # the professional's beside it
     browser.click("a[rel=next]")
     slot = browser.driver.find_element(By.CSS_SELECTOR, "ul.slots a")
     shown = slot.text  # "00:00 (06:00)": New York time, Berlin time in brackets
+    label = str(slot.get_attribute("aria-label"))  # "Book Monday 7 December, 00:00 to 01:00 …"
     slot.click()
     browser.click("main a.button")  # Register, keeping the chosen slot
     register_account(browser, email)
@@ -74,6 +75,8 @@ def test_a_client_searches_picks_a_slot_in_their_zone_registers_pays_and_sees_it
     start = booking.start
     assert shown.startswith(start.astimezone(NEW_YORK).strftime("%H:%M"))
     assert f"({start.astimezone(BERLIN):%H:%M})" in shown
+    local = start.astimezone(NEW_YORK)
+    assert label.startswith(f"Book {local:%A} {local.day} {local:%B}, {local:%H:%M} to ")
     assert "Confirmed" in status
     WebDriverWait(browser.driver, WAIT_SECONDS).until(
         lambda _: len(site.mails_about(str(booking.id))) >= 2  # to the client and the pro
@@ -112,20 +115,21 @@ def test_submitting_the_hold_form_twice_books_once(site: Site, browser: Browser)
     first_slot_next_week(browser)
 
     # The same form sent three times: twice in the background, then by the button.
-    browser.driver.execute_async_script(
+    landed = browser.driver.execute_async_script(
         """
         const done = arguments[arguments.length - 1];
         const form = document.getElementById("hold-form");
         const send = () => fetch(form.action, {method: "POST", body: new FormData(form)});
-        Promise.all([send(), send()]).then(() => done());
+        Promise.all([send(), send()]).then((answers) => done(answers.map((a) => a.url)));
         """
     )
     browser.click("#hold")
 
     WebDriverWait(browser.driver, WAIT_SECONDS).until(lambda d: "/pay" in d.current_url)
-    bookings = site.bookings_of(site.client_id(email))
-    assert len(bookings) == 1
-    assert str(bookings[0].id) in browser.driver.current_url
+    [booking] = site.bookings_of(site.client_id(email))
+    pay_page = f"{site.url}/my/bookings/{booking.id}/pay"
+    assert landed == [pay_page, pay_page]
+    assert browser.driver.current_url == pay_page
 
 
 def test_a_client_cancels_and_sees_the_refund_the_policy_gives(
@@ -156,3 +160,28 @@ def test_a_client_cancels_and_sees_the_refund_the_policy_gives(
     [cancelled] = site.bookings_of(site.client_id(email))
     assert cancelled.status is BookingStatus.CANCELLED
     assert cancelled.refund_due_cents == expected
+
+
+def test_a_client_can_search_around_the_location_their_browser_shares(
+    site: Site, browser: Browser
+) -> None:
+    site.add_pro(name="Lea Lisbon", location=Location(38.7223, -9.1393), time_zone="Europe/Lisbon")
+    site.add_pro(name="Hanna Berlin")
+    browser.driver.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": site.url, "permissions": ["geolocation"],
+    })  # fmt: skip
+    browser.driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {
+        "latitude": 38.72, "longitude": -9.14, "accuracy": 10,
+    })  # fmt: skip
+    browser.open(site.url + "/")
+    Select(browser.driver.find_element(By.ID, "f-category")).select_by_value("massage")
+
+    Select(browser.driver.find_element(By.ID, "f-place")).select_by_value("here")
+    WebDriverWait(browser.driver, WAIT_SECONDS).until(
+        lambda d: d.find_element(By.NAME, "lat").get_attribute("value")
+    )
+    browser.click("#search button[type=submit]")
+
+    results = browser.text("table.results")
+    assert "Lea Lisbon" in results
+    assert "Hanna Berlin" not in results

@@ -67,6 +67,8 @@ def test_a_professional_named_like_a_script_is_shown_as_text_and_every_page_has_
         assert status == 200, (path, status)
         policy = headers.get("Content-Security-Policy", "")
         assert "default-src 'self'" in policy and "unsafe-inline" not in policy, path
+        assert "script-src 'self';" in policy and "style-src 'self';" in policy, path
+        assert "frame-ancestors 'none'" in policy, path
         assert "stripe" not in policy, path  # Stripe's origins only on a Stripe payment page
         assert "<script>alert(1)" not in body, path
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), f"inline script on {path}"

@@ -24,9 +24,12 @@ from tests.integration.web.conftest import Site
 pytestmark = pytest.mark.stripe
 
 
-@pytest.fixture
+@pytest.fixture(params=["pk_test_hourbook"])
 def stripe_site(
-    postgres_url: str, tmp_path: Path, localstripe: str  # noqa: F811 - the fixture
+    request: pytest.FixtureRequest,
+    postgres_url: str,
+    tmp_path: Path,
+    localstripe: str,  # noqa: F811 - the fixture
 ) -> Iterator[tuple[Site, FlaskClient]]:
     settings = Settings(
         env=Environment.TEST,
@@ -38,7 +41,7 @@ def stripe_site(
         stripe_api_key="sk_test_hourbook",
         stripe_api_base=localstripe,
         stripe_webhook_secret="whsec_hourbook_web_test",  # noqa: S106 - a test's own
-        stripe_publishable_key="pk_test_hourbook",
+        stripe_publishable_key=request.param,
     )
     container = build(settings)
     migrate.upgrade(container.engine)
@@ -86,7 +89,8 @@ def test_the_payment_page_runs_stripes_payment_element_with_stripes_origins_allo
     assert 'data-publishable-key="pk_test_hourbook"' in page
     assert re.search(r'data-client-secret="pi_[^"]+_secret_[^"]+"', page)
     assert "script-src 'self' https://js.stripe.com" in policy
-    assert "frame-src https://js.stripe.com" in policy
+    assert "frame-src https://js.stripe.com https://hooks.stripe.com" in policy
+    assert "connect-src 'self' https://api.stripe.com" in policy
     assert "unsafe-inline" not in policy
 
 
@@ -101,3 +105,23 @@ def test_stripes_origins_stay_off_every_other_page(
         answer = client.get(path)
         assert answer.status_code == 200, path
         assert "stripe" not in answer.headers["Content-Security-Policy"], path
+
+
+@pytest.mark.parametrize("stripe_site", [None], indirect=True)
+def test_without_a_publishable_key_the_payment_page_says_card_payments_are_not_set_up(
+    stripe_site: tuple[Site, FlaskClient],
+) -> None:
+    site, client = stripe_site
+    pay_path = held_booking(site, client)
+
+    page = client.get(pay_path).get_data(as_text=True)
+
+    assert "Card payments are not set up on this server" in page
+    assert "js.stripe.com" not in page
+
+
+def test_the_publishable_key_is_read_from_the_environment() -> None:
+    settings = Settings.from_env({"STRIPE_PUBLISHABLE_KEY": "pk_test_123"})
+
+    assert settings.stripe_publishable_key == "pk_test_123"
+    assert Settings.from_env({}).stripe_publishable_key is None
