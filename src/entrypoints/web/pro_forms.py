@@ -162,16 +162,21 @@ class WeekForm:
         return week
 
     def with_blank_rows(self, extra_on: int | None = None) -> WeekForm:
-        """The rows to show: each day's windows and one empty row to add another (two on
-        ``extra_on``, the day whose "add a window" button was pressed)."""
+        """The rows to show: each day's windows and one empty row to add another; on
+        ``extra_on`` (the day whose "add a window" was pressed) the rows as sent and one more."""
         for day in DAYS:
             rows = list(self.days[day])
-            while rows and rows[-1].empty:  # only trailing ones: errors are keyed by position
-                rows.pop()
-            blanks = 2 if day == extra_on else 1
-            room = max(0, MAX_WINDOWS_A_DAY - len(rows))
-            self.days[day] = rows + [HourRow() for _ in range(min(blanks, room))]
+            if day != extra_on:
+                while rows and rows[-1].empty:  # only trailing ones: errors are keyed by place
+                    rows.pop()
+            if len(rows) < MAX_WINDOWS_A_DAY:
+                rows.append(HourRow())
+            self.days[day] = rows
         return self
+
+    def first_blank(self, day: int) -> int | None:
+        """The place of the day's first empty row (focused after "add a window")."""
+        return next((n for n, row in enumerate(self.days[day]) if row.empty), None)
 
     def windows(self) -> tuple[AvailabilityWindow, ...]:
         """The windows the rows describe; a wrong row leaves its sentence in ``errors``."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -63,6 +64,7 @@ def test_a_professional_signs_up_sets_hours_and_a_day_off_and_sees_a_new_booking
     browser.click("button[value='add-0']")  # a second row for Monday, nothing saved yet
     see(browser, "#day-0", "Window 2")
     assert browser.driver.find_element(By.ID, "f-d0-0-start").get_attribute("value") == "08:00"
+    assert browser.driver.switch_to.active_element.get_attribute("id") == "f-d0-1-start"
     set_field(browser, "f-d0-1-start", "13:00")
     set_field(browser, "f-d0-1-end", "18:00")
     browser.click("button[value='save']")
@@ -234,6 +236,7 @@ def test_the_calendar_link_is_shown_once_and_a_new_one_stops_the_old(
     second = feed_link(browser, other_than=first)
 
     assert first.startswith(f"{site.url}/professionals/{pro.id}/calendar.ics?token=")
+    assert browser.driver.find_element(By.CSS_SELECTOR, "button[data-copy]").is_displayed()
     status, _, body = site.fetch(second.removeprefix(site.url))
     assert status == 200 and body.startswith("BEGIN:VCALENDAR")
     assert site.fetch(first.removeprefix(site.url))[0] == 404
@@ -283,3 +286,49 @@ def test_a_last_day_before_the_first_is_refused_beside_the_field(
         "The last day must be on or after the first day."
     )
     assert catalogue.get_professional(pro.id, uow=site.container.reader()).time_off == ()
+
+
+def test_enter_in_the_hours_form_saves(site: Site, browser: Browser) -> None:
+    pro = pro_with_account(site)
+    sign_in(site, browser, pro.email)
+    browser.open(f"{site.url}/pro/hours")
+
+    set_field(browser, "f-d6-0-start", "10:00")
+    browser.driver.find_element(By.ID, "f-d6-0-start").send_keys(Keys.ENTER)
+
+    see(browser, "main .notice", "Your hours are saved.")
+    saved = catalogue.get_professional(pro.id, uow=site.container.reader()).availability
+    assert [(w.start, w.end) for w in saved if w.day_of_week == 6] == [(time(10), time(22))]
+
+
+def test_a_price_that_is_not_an_amount_is_refused_beside_the_field(
+    site: Site, browser: Browser
+) -> None:
+    pro = pro_with_account(site)
+    sign_in(site, browser, pro.email)
+    browser.open(f"{site.url}/pro/profile")
+
+    browser.fill("f-rate", "sixty")
+    browser.click("#profile-form button[type=submit]")
+
+    assert see(browser, "#f-rate-error", "amount") == "Enter an amount like 60 or 60.50."
+    assert browser.driver.find_element(By.ID, "f-rate").get_attribute("aria-invalid") == "true"
+    assert catalogue.get_professional(pro.id, uow=site.container.reader()) == pro
+
+
+def test_a_profile_changed_in_another_window_meanwhile_is_not_overwritten(
+    site: Site, browser: Browser
+) -> None:
+    pro = pro_with_account(site, name="Old Name")
+    sign_in(site, browser, pro.email)
+    browser.open(f"{site.url}/pro/profile")
+    catalogue.update_professional(pro.id, {"hourly_rate_cents": 9900},
+                                  uow=site.container.uow())  # fmt: skip
+
+    browser.fill("f-name", "New Name")
+    browser.click("#profile-form button[type=submit]")
+
+    assert "changed in another window" in see(browser, "#f-name-error", "another window")
+    saved = catalogue.get_professional(pro.id, uow=site.container.reader())
+    assert (saved.name, saved.hourly_rate_cents) == ("Old Name", 9900)
+    assert browser.driver.find_element(By.ID, "f-rate").get_attribute("value") == "99.00"
