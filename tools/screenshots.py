@@ -178,10 +178,10 @@ def walk(url: str, container: Container, driver: WebDriver, shoot: Callable[[str
             NoSuchElementException, StaleElementReferenceException))  # the page may be changing
         waiting.until(lambda d: text in d.find_element(By.CSS_SELECTOR, css).text)
 
-    driver.get(f"{url}/?category=massage&place=Berlin&radius=10&days=7")
+    driver.get(f"{url}/?category=massage&place=Berlin&radius=10&days=7&tz={ZONE}")
     wait_for("#results-title", "Berlin")
     shoot("find")
-    driver.get(f"{url}/pros/{pro.id}?week={_next_monday().isoformat()}&duration=60")
+    driver.get(f"{url}/pros/{pro.id}?week={_next_monday().isoformat()}&duration=60&tz={ZONE}")
     wait_for("h1", pro.name)
     shoot("professional")
     driver.get(f"{url}/register")
@@ -190,7 +190,7 @@ def walk(url: str, container: Container, driver: WebDriver, shoot: Callable[[str
     fill("f-password", PASSWORD)
     click("form.stack button[type=submit]")
     WebDriverWait(driver, WAIT_SECONDS).until(lambda d: "/register" not in d.current_url)
-    driver.get(f"{url}/pros/{pro.id}?week={_next_monday().isoformat()}&duration=60")
+    driver.get(f"{url}/pros/{pro.id}?week={_next_monday().isoformat()}&duration=60&tz={ZONE}")
     driver.find_elements(By.CSS_SELECTOR, "ul.slots a")[3].click()
     click("#hold")
     wait_for("h1", "Pay")
