@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from booking import catalogue
@@ -247,3 +248,42 @@ def test_a_professional_without_a_profile_is_sent_to_fill_it_in(
 
     assert browser.text("h1") == "Your profile"
     assert "Fill in your profile first." in browser.text("main .notice")
+
+
+def test_keyboard_focus_is_visible_and_follows_the_page_on_every_professional_page(
+    site: Site, browser: Browser
+) -> None:
+    pro = pro_with_account(site)
+    client_books(site, browser, pro)
+    sign_in(site, browser, pro.email)
+    unmarked: list[str] = []
+    out_of_order: list[str] = []
+    checked = 0
+    for path in PRO_PAGES:
+        browser.open(site.url + path)
+        browser.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        previous = None
+        for _ in range(200):
+            focused = browser.driver.switch_to.active_element
+            if focused.tag_name == "body":  # past the last control: the page itself
+                break
+            outline, width, follows = browser.driver.execute_script(
+                "const s = getComputedStyle(arguments[0]);"
+                "const after = !arguments[1] || arguments[1] === arguments[0] || Boolean("
+                "  arguments[1].compareDocumentPosition(arguments[0]) & 4);"
+                "return [s.outlineStyle, s.outlineWidth, after];", focused, previous
+            )
+            checked += 1
+            label = focused.get_attribute("id") or focused.text[:30]
+            name = f"{path}: {focused.tag_name} {label!r}"
+            if outline == "none" or width == "0px":
+                unmarked.append(name)
+            if not follows:
+                out_of_order.append(name)
+            previous = focused
+            focused.send_keys(Keys.TAB)
+
+    assert unmarked == []
+    assert out_of_order == []
+    assert checked > 80  # the hours editor alone has more than 50 controls (a time field's
+    # hour and minute are each a stop of their own)
