@@ -113,7 +113,29 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         )  # fmt: skip
         app.view_functions[endpoint] = mailing(app.view_functions[endpoint])
     _limit_search(app, limiter, settings)
+    _limit_web_pages(app, limiter, settings)
     return limiter
+
+
+# The web pages' forms that do what a limited API route does share its limit and its counter:
+# signing in on a page or with POST /auth/login counts against the same per-address login limit.
+_WEB_LIMITS = {
+    "web.sign_in": ("login", login_address_key),
+    "web.register": ("register", register_address_key),
+    "web.book": ("booking", None),
+}
+
+
+def _limit_web_pages(app: Flask, limiter: Limiter, settings: Settings) -> None:
+    for endpoint, (rate, key) in _WEB_LIMITS.items():
+        if endpoint not in app.view_functions:
+            continue
+        limit = limiter.limit(getattr(settings.rate_limits, rate), key_func=key, methods=["POST"])
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+    if "web.find" in app.view_functions:  # the search reads calendars, as GET /professionals
+        app.view_functions["web.find"] = limiter.limit(
+            settings.rate_limits.search, methods=["GET"]
+        )(app.view_functions["web.find"])
 
 
 def _names_no_address() -> bool:

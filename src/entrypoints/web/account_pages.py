@@ -7,12 +7,15 @@ signing in or registering never loses what they were doing.
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from booking.errors import InvalidInput
 from entrypoints import accounts
 from entrypoints.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role
 from entrypoints.api.context import container
+from entrypoints.api.login_throttle import client_address
+from entrypoints.api.login_throttle import throttle as login_throttle
 from entrypoints.passwords import HashingBusy
 from entrypoints.web import text
 from entrypoints.web.blueprint import web
@@ -28,6 +31,13 @@ def sign_in_page() -> Page:
         return render_template("web/sign_in.html", next=after, errors={}, email="")
     email = request.form.get("email", "").strip()[:320]
     password = request.form.get("password", "")[:MAX_PASSWORD_LENGTH + 1]
+    address, throttle = client_address(), login_throttle()
+    try:
+        throttle.check(address, email)  # the API's back-off after wrong passwords, shared
+    except TooManyRequests as error:
+        errors = {"password": text.sentence("too_many_attempts")}
+        page = render_template("web/sign_in.html", next=after, errors=errors, email=email)
+        return Response(page, 429, {"Retry-After": str(error.retry_after or 60)})
     try:
         user = accounts.authenticate(container(), email, password) if email else None
     except HashingBusy:
@@ -35,10 +45,13 @@ def sign_in_page() -> Page:
     else:
         busy = False
     if user is None:
+        if not busy:
+            throttle.failed(address, email)
         code = "storage_unavailable" if busy else "invalid_credentials"
         errors = {"password": text.sentence(code)}
         page = render_template("web/sign_in.html", next=after, errors=errors, email=email)
         return page, 400
+    throttle.succeeded(address, email)
     sign_in(user)
     return redirect(after or home_of(Role(user.role)), code=303)
 

@@ -48,7 +48,8 @@ def _page_context() -> dict[str, object]:
 @web.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
-    message = {400: text.BAD_REQUEST, 404: text.NOT_FOUND}.get(code, text.GENERIC_ERROR)
+    message = {400: text.BAD_REQUEST, 404: text.NOT_FOUND,
+               429: text.TOO_MANY_REQUESTS}.get(code, text.GENERIC_ERROR)  # fmt: skip
     return render_template("web/error.html", message=message, code=code), code
 
 

@@ -155,6 +155,7 @@ CLIENTS_ONLY = _("Booking needs a client account; you are signed in as a %(role)
 ERROR_TITLE = _("Something went wrong")
 BAD_REQUEST = _("The form was out of date or incomplete (400). Go back, reload and try again.")
 NOT_FOUND = _("There is nothing here (404).")
+TOO_MANY_REQUESTS = _("Too many requests from your address (429). Wait a minute and try again.")
 BACK_HOME = _("Back to the search")
 
 # The API's error codes, as sentences for people. Unknown codes fall back to GENERIC_ERROR.
@@ -173,6 +174,10 @@ ERRORS = {
     "payment_unavailable": _("The payment service is not answering; try again in a minute."),
     "storage_unavailable": _("We cannot reach our database right now; try again in a minute."),
     "invalid_credentials": _("Wrong e-mail address or password."),
+    "too_many_attempts": _(
+        "Too many wrong passwords for this account from your address: wait a while, then try"
+        " again."
+    ),
     "invalid_input": _("Please check this field."),
     "email_invalid": _("Enter an e-mail address like name@example.com."),
     "password_length": _("Use a password of 10 to 256 characters."),

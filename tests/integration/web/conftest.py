@@ -31,6 +31,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -159,10 +161,20 @@ class Browser:
         element.send_keys(value)
 
     def click(self, css: str) -> None:
-        self.driver.find_element(By.CSS_SELECTOR, css).click()
+        """Click what ``css`` finds and wait for the page it leads to (every click the tests
+        make follows a link or sends a form)."""
+        self.follow(self.driver.find_element(By.CSS_SELECTOR, css))
 
     def click_link(self, text: str) -> None:
-        self.driver.find_element(By.LINK_TEXT, text).click()
+        self.follow(self.driver.find_element(By.LINK_TEXT, text))
+
+    def follow(self, element: WebElement) -> None:
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(self.driver, WAIT_SECONDS).until(staleness_of(page))
+        WebDriverWait(self.driver, WAIT_SECONDS).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+        )
 
     def wait_for_text(self, css: str, wanted: str) -> str:
         WebDriverWait(self.driver, WAIT_SECONDS).until(

@@ -10,7 +10,6 @@ import urllib.request
 from http.cookiejar import CookieJar
 
 from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.common.by import By
 
 from tests.integration.web.conftest import Browser, Site, new_email, register_account
 from tests.integration.web.test_booking_in_the_browser import first_slot_next_week, pay_with
@@ -125,7 +124,7 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(
     copied = browser.cookie_header()
     assert site.fetch("/my/bookings", cookie=copied)[0] == 200
 
-    browser.driver.find_element(By.CSS_SELECTOR, "header form button").click()
+    browser.click("header form button")
 
     status, _, page = site.fetch("/my/bookings", cookie=copied)
     assert status == 200  # the sign-in page, reached through the redirect
