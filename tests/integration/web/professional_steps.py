@@ -63,6 +63,11 @@ def see(browser: Browser, css: str, wanted: str) -> str:
     return str(waiting.until(shown))
 
 
+def tick(browser: Browser, css: str) -> None:
+    """Click a control that changes the page in place (a radio button, a checkbox)."""
+    browser.driver.find_element(By.CSS_SELECTOR, css).click()
+
+
 def sign_out(browser: Browser) -> None:
     browser.click("header form button")
     WebDriverWait(browser.driver, WAIT_SECONDS).until(lambda d: "signed_out=1" in d.current_url)

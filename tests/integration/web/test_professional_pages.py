@@ -23,6 +23,7 @@ from tests.integration.web.professional_steps import (
     set_field,
     sign_in,
     sign_out,
+    tick,
 )
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -53,7 +54,7 @@ def test_a_professional_signs_up_sets_hours_and_a_day_off_and_sees_a_new_booking
     choose(browser, "f-currency", "eur")
     choose(browser, "f-time_zone", "Europe/Berlin")
     choose(browser, "f-city", "Berlin")
-    browser.click("#f-travel_mode-local")
+    tick(browser, "#f-travel_mode-local")
     browser.click("#profile-form button[type=submit]")
 
     # The hours: two windows on Monday, then Monday copied to every other day.
@@ -71,7 +72,7 @@ def test_a_professional_signs_up_sets_hours_and_a_day_off_and_sees_a_new_booking
     see(browser, "main .notice", "Your hours are saved.")
     choose(browser, "f-from_day", "0")
     for day in range(1, 7):
-        browser.click(f"#f-to_day-{day}")
+        tick(browser, f"#f-to_day-{day}")
     browser.click("#copy-form button[type=submit]")
     see(browser, "main .notice", "copied to Tuesday, Wednesday, Thursday, Friday, Sat")
 
@@ -124,8 +125,8 @@ def test_the_hours_editor_copies_a_day_to_the_days_ticked(site: Site, browser: B
     browser.click_link("Hours")
 
     choose(browser, "f-from_day", "2")
-    browser.click("#f-to_day-0")
-    browser.click("#f-to_day-5")
+    tick(browser, "#f-to_day-0")
+    tick(browser, "#f-to_day-5")
     browser.click("#copy-form button[type=submit]")
     notice = see(browser, "main .notice", "copied")
 
@@ -152,7 +153,7 @@ def test_copying_a_day_to_no_other_day_says_so_beside_the_days(
     browser.open(f"{site.url}/pro/hours")
 
     choose(browser, "f-from_day", "3")
-    browser.click("#f-to_day-3")  # only the day itself
+    tick(browser, "#f-to_day-3")  # only the day itself
     browser.click("#copy-form button[type=submit]")
 
     assert see(browser, "#f-to_day-error", "Tick") == (

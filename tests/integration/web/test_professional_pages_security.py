@@ -33,6 +33,7 @@ from tests.integration.web.professional_steps import (
     set_field,
     sign_in,
     sign_out,
+    tick,
 )
 
 PRO_PAGES = ("/pro/bookings", "/pro/hours", "/pro/time-off", "/pro/profile", "/pro/calendar")
@@ -56,7 +57,7 @@ def visit_every_professional_page(site: Site, browser: Browser,
     browser.fill("f-name", "Axel Access")
     Select(browser.driver.find_element(By.ID, "f-category")).select_by_value("tutoring")
     browser.fill("f-rate", "45.50")
-    browser.click("#f-travel_mode-travel")
+    tick(browser, "#f-travel_mode-travel")
     browser.fill("f-travel_fee", "5")
     browser.click("#profile-form button[type=submit]")
     see(browser, "main .notice", "Now set the hours")
