@@ -122,6 +122,7 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
 _WEB_LIMITS = {
     "web.sign_in": ("login", login_address_key),
     "web.register": ("register", register_address_key),
+    "web.pro_sign_up": ("register", register_address_key),
     "web.book": ("booking", None),
 }
 

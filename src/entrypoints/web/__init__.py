@@ -1,7 +1,8 @@
 """The web pages: a driving adapter beside the API, in the same app, on the same use cases.
 
 ``init_web(app, settings)`` registers the blueprint (``blueprint.web``) with its pages
-(``find_page``, ``professional_page``, ``booking_pages``, ``my_bookings``, ``account_pages``),
+(``find_page``, ``professional_page``, ``booking_pages``, ``my_bookings``, ``account_pages``;
+the professional's ``pro_account``, ``pro_hours``, ``pro_time_off``, ``pro_bookings``),
 configures the session cookie (``sessions``); CSRF is ``csrf``, the Content-Security-Policy
 ``csp`` and every English sentence ``text``. Templates are in ``templates/web/``, the
 stylesheet and scripts in ``static/web/``.
@@ -17,6 +18,10 @@ from entrypoints.web import (  # noqa: F401 - importing a page module registers 
     booking_pages,
     find_page,
     my_bookings,
+    pro_account,
+    pro_bookings,
+    pro_hours,
+    pro_time_off,
     professional_page,
 )
 from entrypoints.web.blueprint import web

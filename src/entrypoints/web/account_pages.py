@@ -26,7 +26,7 @@ Page = str | tuple[str, int] | Response
 
 @web.route("/signin", methods=["GET", "POST"], endpoint="sign_in")
 def sign_in_page() -> Page:
-    after = safe_next(request.values.get("next"), url_for("web.my_bookings"))
+    after = safe_next(request.values.get("next"), "")
     if request.method == "GET":
         return render_template("web/sign_in.html", next=after, errors={}, email="")
     email = request.form.get("email", "").strip()[:320]
@@ -53,7 +53,12 @@ def sign_in_page() -> Page:
         return page, 400
     throttle.succeeded(address, email)
     sign_in(user)
-    return redirect(after, code=303)
+    return redirect(after or home_of(Role(user.role)), code=303)
+
+
+def home_of(role: Role) -> str:
+    """Where a person lands after signing in with no page to go back to."""
+    return url_for("web.pro_home") if role is Role.PROFESSIONAL else url_for("web.my_bookings")
 
 
 @web.route("/register", methods=["GET", "POST"])
@@ -105,4 +110,7 @@ def sign_out_page() -> Response:
 def wrong_role() -> str:
     visitor = current_visitor()
     role = visitor.role.value if visitor is not None else "visitor"
-    return render_template("web/message.html", message=text.CLIENTS_ONLY % {"role": role})
+    wanted = text.PROFESSIONALS_ONLY if request.args.get("need") == "professional" else (
+        text.CLIENTS_ONLY
+    )
+    return render_template("web/message.html", message=wanted % {"role": role})

@@ -117,14 +117,22 @@ def sign_in_url() -> str:
 
 def client_required(view: Callable[P, R]) -> Callable[P, R | Response]:
     """Send anonymous visitors to sign in (and back); other roles get a plain explanation."""
+    return _role_required(Role.CLIENT, view)
 
+
+def professional_required(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """As :func:`client_required`, for the professional's pages (``/pro/...``)."""
+    return _role_required(Role.PROFESSIONAL, view)
+
+
+def _role_required(role: Role, view: Callable[P, R]) -> Callable[P, R | Response]:
     @wraps(view)
     def checked(*args: P.args, **kwargs: P.kwargs) -> R | Response:
         visitor = current_visitor()
         if visitor is None:
             return redirect(sign_in_url(), code=303)
-        if visitor.role is not Role.CLIENT:
-            return redirect(url_for("web.wrong_role"), code=303)
+        if visitor.role is not role:
+            return redirect(url_for("web.wrong_role", need=role.value), code=303)
         return view(*args, **kwargs)
 
     return checked

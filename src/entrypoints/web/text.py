@@ -201,3 +201,149 @@ ERRORS = {
 def sentence(code: str) -> str:
     """The plain sentence for an API error code."""
     return ERRORS.get(code, GENERIC_ERROR)
+
+# -- The professional's pages (/pro/...) -----------------------------------------------------
+PROFESSIONALS_ONLY = _(
+    "These pages are for professionals' accounts; you are signed in as a %(role)s."
+)
+NAV_PRO_BOOKINGS = _("My appointments")
+NAV_PRO_HOURS = _("Hours")
+NAV_PRO_TIME_OFF = _("Time off")
+NAV_PRO_PROFILE = _("Profile")
+NAV_PRO_CALENDAR = _("Calendar link")
+FOR_PROFESSIONALS = _("Are you a professional? Offer your time here.")
+PRO_SIGN_UP_TITLE = _("Offer your time")
+PRO_SIGN_UP_INTRO = _(
+    "Open a professional's account; next you fill in your profile, then your hours."
+)
+PRO_SIGN_UP_BUTTON = _("Open my account")
+PRO_PROFILE_TITLE = _("Your profile")
+PRO_PROFILE_NEW = _("Clients find you by what you fill in here.")
+PRO_PROFILE_BUTTON = _("Save the profile")
+PRO_PROFILE_SAVED = _("Your profile is saved.")
+PRO_PROFILE_CREATED = _("Your profile is saved. Now set the hours you work.")
+PRO_PUBLIC_PAGE = _("See your public page")
+FIELD_PRO_NAME = _("Name clients see")
+FIELD_PRO_CATEGORY = _("What you offer")
+FIELD_RATE = _("Price per hour")
+RATE_HINT = _("In the currency below, like 60 or 60.50.")
+FIELD_CURRENCY = _("Currency")
+FIELD_ZONE = _("Your time zone")
+ZONE_HINT = _("Your hours and appointments are shown in this zone.")
+FIELD_CITY = _("Where you work")
+FIELD_LAT = _("Exact latitude (optional)")
+FIELD_LNG = _("Exact longitude (optional)")
+EXACT_PLACE_HINT = _("Leave both empty to use the city's centre.")
+FIELD_TRAVEL_MODE = _("Where do appointments take place?")
+TRAVEL_LOCAL = _("Clients come to me")
+TRAVEL_TRAVEL = _("I go to my clients")
+FIELD_TRAVEL_FEE = _("Travel fee per appointment (if you go to them)")
+TRAVEL_FEE_HINT = _("Leave empty for no fee.")
+PRO_NEEDS_PROFILE = _("Fill in your profile first.")
+
+HOURS_TITLE = _("Your weekly hours")
+HOURS_INTRO = _(
+    "Times are in your time zone, %(zone)s. A day can have several windows, like 09:00-12:00"
+    " and 14:00-18:00. An end of 00:00 means midnight. Empty a window's two times to remove it."
+)
+HOURS_SAVE = _("Save the hours")
+HOURS_SAVED = _("Your hours are saved.")
+HOURS_NOT_SAVED = _("The hours were not saved: see the errors below.")
+HOURS_ADD_WINDOW = _("Add a window on %(day)s")
+HOURS_WINDOW = _("Window %(number)s")
+FIELD_FROM = _("From")
+FIELD_TO = _("To")
+HOURS_CLOSED = _("Not working this day.")
+COPY_TITLE = _("Copy a day to others")
+COPY_INTRO = _("Copies the saved windows of one day over the days you tick.")
+FIELD_COPY_FROM = _("Copy the hours of")
+FIELD_COPY_TO = _("To these days")
+COPY_BUTTON = _("Copy the hours")
+COPIED = _("The hours of %(day)s were copied to %(days)s.")
+DAY_NAMES = (
+    _("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"),
+    _("Sunday"),
+)  # fmt: skip
+
+TIME_OFF_TITLE = _("Time off")
+TIME_OFF_INTRO = _(
+    "Whole days when nobody can book you, in your time zone. Appointments already made on"
+    " them stand: cancel them on your appointments page."
+)
+TIME_OFF_NONE = _("No time off planned.")
+TIME_OFF_PERIOD = _("%(first)s to %(last)s")
+TIME_OFF_ONE_DAY = _("%(first)s")
+TIME_OFF_REMOVE = _("Remove")
+TIME_OFF_REMOVE_LABEL = _("Remove the time off from %(first)s to %(last)s")
+TIME_OFF_ADD_TITLE = _("Add time off")
+FIELD_FIRST_DAY = _("First day")
+FIELD_LAST_DAY = _("Last day")
+LAST_DAY_HINT = _("Leave empty for a single day.")
+FIELD_REASON = _("Note for yourself (optional)")
+TIME_OFF_ADD = _("Add the time off")
+TIME_OFF_ADDED = _("The time off is added.")
+TIME_OFF_REMOVED = _("The time off is removed.")
+
+PRO_BOOKINGS_TITLE = _("Your appointments")
+PRO_BOOKINGS_INTRO = _("Upcoming appointments, in your time zone, %(zone)s.")
+PRO_NO_BOOKINGS = _("No upcoming appointments yet.")
+COL_WHEN = _("When")
+COL_CLIENT = _("Client")
+COL_STATUS = _("Status")
+COL_PRICE_PAID = _("Price")
+COL_ACTIONS = _("Actions")
+PRO_CANCEL_LABEL = _("Cancel the appointment with %(name)s on %(when)s")
+PRO_CANCEL_TITLE = _("Cancel this appointment?")
+PRO_CANCEL_WITH = _("With %(name)s")
+PRO_CANCEL_REFUND = _(
+    "You are cancelling, so the client gets all they paid back: %(refund)s of %(paid)s."
+)
+PRO_CANCEL_NOTHING_PAID = _("The client has not paid yet, so nothing is refunded.")
+PRO_CANCEL_CONFIRM = _("Yes, cancel it")
+PRO_CANCEL_KEEP = _("No, keep it")
+PRO_CANCELLED = _("The appointment is cancelled; the client is told by e-mail.")
+PRO_CANCELLED_REFUND = _(
+    "The appointment is cancelled and %(refund)s is refunded; the client is told by e-mail."
+)
+
+FEED_TITLE = _("Your calendar link")
+FEED_INTRO = _(
+    "Subscribe to this private link in your calendar app (Google Calendar, Apple Calendar,"
+    " Outlook) to see your appointments there. Anyone with the link sees them: keep it to"
+    " yourself."
+)
+FEED_SHOWN_ONCE = _(
+    "We store the link scrambled, so we can show it only now. Making a new link stops the old"
+    " one at once."
+)
+FEED_MAKE = _("Make a new calendar link")
+FEED_READY = _("Your new calendar link. Copy it now:")
+FEED_FIELD = _("Calendar link")
+FEED_COPY = _("Copy the link")
+FEED_COPIED = _("Copied.")
+
+ERRORS.update(
+    {
+        "time_required": _("Give both a start and an end, or neither."),
+        "time_format": _("Enter a time like 09:00."),
+        "end_before_start": _("The end must be after the start (00:00 means midnight)."),
+        "windows_overlap": _("Two windows of this day overlap; make them follow each other."),
+        "too_many_windows": _("At most %(count)s windows a day."),
+        "copy_days": _("Tick at least one other day to copy to."),
+        "category_required": _("Choose what you offer."),
+        "rate_format": _("Enter an amount like 60 or 60.50."),
+        "rate_too_high": _("That price is higher than we can take."),
+        "currency_required": _("Choose a currency."),
+        "zone_required": _("Choose your time zone."),
+        "city_required": _("Choose a city."),
+        "coordinates": _("Give a latitude (-90 to 90) and a longitude (-180 to 180), or neither."),
+        "travel_mode_required": _("Choose where appointments take place."),
+        "profile_changed": _(
+            "Your profile was changed in another window; this page shows it now. Change it again."
+        ),
+        "day_format": _("Enter a day like 2026-12-24."),
+        "last_before_first": _("The last day must be on or after the first day."),
+        "reason_length": _("Keep the note under 200 characters."),
+        "too_many_days_off": _("That is as many periods of time off as we keep; remove one first."),
+    }
+)
