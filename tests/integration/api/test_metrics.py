@@ -165,14 +165,14 @@ def deliver(api: Api, payload: bytes, signature: str, expect: int = 200) -> None
 
 @SQLITE_ONLY
 def test_without_redis_the_job_gauges_read_the_outbox(api: Api) -> None:
-    _, pro = api.professional()
-    api.book(api.register(), pro["id"], at(MONDAY, 10))  # one event waits in the outbox
+    _, pro = api.professional()  # its contact address is mailed a link: one outbox row
+    api.book(api.register(), pro["id"], at(MONDAY, 10))  # and the hold's event: two
 
     metrics = scrape(api.client)
 
     assert metrics.value("hourbook_job_backlog_up") == 1
-    assert metrics.value("hourbook_jobs_queued") == 1
-    assert metrics.value("hourbook_outbox_undispatched") == 1
+    assert metrics.value("hourbook_jobs_queued") == 2
+    assert metrics.value("hourbook_outbox_undispatched") == 2
     assert metrics.value("hourbook_jobs_failed") == 0
 
 
