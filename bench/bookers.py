@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import Engine
 
 from adapters.clock import SystemClock
-from adapters.payment_simulator import SimulatedPayments
+from adapters.payments.simulator import SimulatedPayments
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from bench.database import Database
 from bench.floors import book_with_psycopg

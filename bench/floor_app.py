@@ -1,5 +1,6 @@
 """Floor (b): the least a Flask booking route can do, one INSERT, under hourbook's gunicorn
-configuration: ``gunicorn -c python:entrypoints.gunicorn_conf 'bench.floor_app:create_app()'``.
+configuration:
+``gunicorn -c python:entrypoints.serve.gunicorn_conf 'bench.floor_app:create_app()'``.
 
 No authentication, validation, idempotency or overlap check: the database's exclusion
 constraint is the only guard. ``BENCH_FLOOR_DSN`` is a libpq connection string.

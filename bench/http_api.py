@@ -84,10 +84,10 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(app: str, environment: Mapping[str, str], log: Path) -> Iterator[Server]:
-    """``app`` under ``entrypoints.gunicorn_conf`` on a free loopback port, stopped after."""
+    """``app`` under ``entrypoints.serve.gunicorn_conf`` on a free loopback port, stopped after."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "-c", "python:entrypoints.gunicorn_conf",
+        sys.executable, "-m", "gunicorn", "-c", "python:entrypoints.serve.gunicorn_conf",
         "--bind", f"127.0.0.1:{port}", app,
     ]
     with log.open("wb") as output:

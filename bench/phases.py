@@ -14,7 +14,7 @@ import redis
 from sqlalchemy import Engine
 
 from adapters.clock import SystemClock
-from adapters.redis_idempotency import RedisIdempotencyStore
+from adapters.idempotency.redis_store import RedisIdempotencyStore
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.professional_cache import ProfessionalCache
 from adapters.sql.unit_of_work import SqlUnitOfWork

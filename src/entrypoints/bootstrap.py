@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
@@ -17,10 +17,12 @@ import redis
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
+from adapters.auth.redis_revocations import CachedRevokedTokens
 from adapters.clock import SystemClock
-from adapters.mail import FolderNotifier, SmtpNotifier
-from adapters.redis_idempotency import RedisIdempotencyStore
-from adapters.redis_revocations import CachedRevokedTokens
+from adapters.idempotency.redis_store import RedisIdempotencyStore
+from adapters.jobs.tasks import JobContext
+from adapters.notifications.mail import FolderNotifier, SmtpNotifier
+from adapters.notifications.sent_log import CachedSentLog, SentLog, SqlSentLog
 from adapters.sql.engine import default_sqlite_url, make_engine
 from adapters.sql.feed_tokens import SqlFeedTokens
 from adapters.sql.idempotency import SqlIdempotencyStore
@@ -151,3 +153,24 @@ def make_revoked_tokens(
     if client is not None:
         return CachedRevokedTokens(durable, client, prefix=settings.redis_prefix)
     return durable
+
+
+DEFAULT_QUEUE = "hourbook"  # the RQ queue of the outbox's jobs, unless told another
+
+
+def make_job_context(container: Container) -> JobContext:
+    """What the jobs need, whichever runner runs them (the RQ worker or the in-process one)."""
+    settings = container.settings
+    sent_log: SentLog = SqlSentLog(container.engine)  # the truth: it outlives Redis
+    if container.redis is not None:
+        sent_log = CachedSentLog(sent_log, container.redis, prefix=settings.redis_prefix)
+    return JobContext(
+        engine=container.engine,
+        uow=container.uow,
+        payments=container.payments,
+        notifier=make_notifier(settings),
+        clock=container.clock,
+        sent_log=sent_log,
+        hold_time=timedelta(minutes=settings.hold_minutes),
+        purge_idempotency=getattr(container.idempotency, "purge_expired", None),
+    )

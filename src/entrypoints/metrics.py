@@ -9,9 +9,9 @@ at import, to decide where metric values live):
   folder and a scrape, answered by any one worker, adds up the files of all of them
   (``MultiProcessCollector``). The folder must be emptied when the server starts and a dead
   worker forgotten (``clear_multiprocess_dir`` and ``forget_worker``, called by the gunicorn
-  hooks in ``entrypoints.gunicorn_conf``).
+  hooks in ``entrypoints.serve.gunicorn_conf``).
 
-The job gauges are read at scrape time from their source (``adapters.job_backlog``), never
+The job gauges are read at scrape time from their source (``adapters.jobs.backlog``), never
 kept in a process, so they are right whichever worker answers. The names are listed, with
 alerts, in docs/operations.md.
 """
@@ -36,8 +36,8 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
-from adapters.job_backlog import Backlog, BacklogSource
-from adapters.job_heartbeat import JobHeartbeats
+from adapters.jobs.backlog import Backlog, BacklogSource
+from adapters.jobs.heartbeat import JobHeartbeats
 
 logger = logging.getLogger(__name__)
 

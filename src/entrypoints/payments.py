@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from adapters.payment_simulator import (
+from adapters.payments.simulator import (
     HttpWebhookSink,
     SimulatedPayments,
     simulated_webhook_secret,
 )
-from adapters.stripe_payments import StripeGateway
+from adapters.payments.stripe_gateway import StripeGateway
 from booking.ports import PaymentGateway
 from entrypoints.config import Settings
 from entrypoints.keys import Purpose, derive_key

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from adapters.idempotency.redis_store import RedisIdempotencyStore
 from adapters.memory import InMemoryIdempotencyStore
-from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.sql import migrate
 from adapters.sql.engine import make_engine
 from adapters.sql.idempotency import SqlIdempotencyStore

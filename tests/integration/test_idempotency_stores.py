@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from adapters.idempotency.redis_store import RedisIdempotencyStore
 from adapters.memory import InMemoryPayments
-from adapters.redis_idempotency import RedisIdempotencyStore
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.tables import bookings, idempotency_keys, outbox
 from adapters.sql.unit_of_work import SqlUnitOfWork

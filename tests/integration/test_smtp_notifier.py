@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from adapters.mail import SmtpNotifier
+from adapters.notifications.mail import SmtpNotifier
 from booking.ports import Email
 from tests.integration.payments.conftest import free_port
 

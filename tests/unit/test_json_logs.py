@@ -12,8 +12,8 @@ from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
 from adapters.request_context import current_request_id, request_id_bound
-from entrypoints.gunicorn_logger import AppLogsRequests
 from entrypoints.logs import configure_logging, dict_config
+from entrypoints.serve.gunicorn_logger import AppLogsRequests
 from tests.json_logs import capture_json_log
 
 logger = logging.getLogger("tests.unit.json_logs")

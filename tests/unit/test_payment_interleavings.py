@@ -27,9 +27,9 @@ from adapters.memory import (
     InMemoryStore,
     InMemoryUnitOfWork,
 )
-from adapters.stripe_events import apply_event
-from adapters.stripe_payments import StripeEvent
-from adapters.webhook_inbox import InMemoryWebhookInbox
+from adapters.payments.stripe_events import apply_event
+from adapters.payments.stripe_gateway import StripeEvent
+from adapters.payments.webhook_inbox import InMemoryWebhookInbox
 from booking import catalogue, services
 from booking.commands import CancelBooking, CreateBooking
 from booking.errors import BookingError, PaymentUnavailable

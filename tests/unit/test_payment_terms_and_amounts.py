@@ -8,9 +8,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from adapters.stripe_events import Outcome, apply_event
-from adapters.stripe_payments import StripeEvent
-from adapters.webhook_inbox import InMemoryWebhookInbox
+from adapters.payments.stripe_events import Outcome, apply_event
+from adapters.payments.stripe_gateway import StripeEvent
+from adapters.payments.webhook_inbox import InMemoryWebhookInbox
 from booking import catalogue, services
 from booking.commands import CancelBooking, RecordPaymentSucceeded
 from booking.errors import PaymentNotAccepted

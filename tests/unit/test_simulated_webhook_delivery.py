@@ -8,8 +8,8 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.payment_simulator import SimulatedPayments
-from adapters.stripe_payments import parse_event
+from adapters.payments.simulator import SimulatedPayments
+from adapters.payments.stripe_gateway import parse_event
 from booking.errors import PaymentAlreadySucceeded
 
 SECRET = "whsec_unit"  # noqa: S105 - a test secret

@@ -9,9 +9,9 @@ from uuid import uuid4
 import pytest
 import stripe
 
-from adapters.event_codec import BadEventPayload, decode_event
-from adapters.payment_simulator import SimulatedPayments, signature_header
-from adapters.stripe_payments import InvalidWebhook, parse_event
+from adapters.payments.simulator import SimulatedPayments, signature_header
+from adapters.payments.stripe_gateway import InvalidWebhook, parse_event
+from adapters.sql.event_codec import BadEventPayload, decode_event
 from booking.errors import PaymentUnavailable
 from booking.events import BookingConfirmed
 

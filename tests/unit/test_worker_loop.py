@@ -8,8 +8,8 @@ from typing import Any, cast
 
 import redis
 
-from adapters.backoff import Backoff
-from adapters.rq_worker import HourbookWorker, RedisOutageIsAWarning, work_until_stopped
+from adapters.jobs.backoff import Backoff
+from adapters.jobs.rq_worker import HourbookWorker, RedisOutageIsAWarning, work_until_stopped
 
 
 class FakeRedis:

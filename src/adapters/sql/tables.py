@@ -272,7 +272,7 @@ outbox = Table(
     # The request that caused the event (its X-Request-ID), so the job's log lines carry it.
     Column("request_id", String(64), nullable=True),
     # Set when the row's notification job was given up, by the in-process runner (with
-    # dispatched_at) or by RQ after its retries: a dead letter (adapters/dead_letters.py).
+    # dispatched_at) or by RQ after its retries: a dead letter (adapters/jobs/dead_letters.py).
     Column("failed_at", UtcDateTime, nullable=True),
     # Random, written with the row: the id of its job in the queue, which no other database's
     # row (nor a row of this database restored to an earlier sequence) shares. NULL only on
@@ -305,7 +305,8 @@ outbox = Table(
 )
 
 # The sent log: one row per email (``<cause>:<position>:<recipient>``), claimed before sending
-# and marked sent after, so that a job run twice sends each email once (adapters/sent_log.py).
+# and marked sent after, so that a job run twice sends each email once
+# (adapters/notifications/sent_log.py).
 sent_emails = Table(
     "sent_emails",
     metadata,

@@ -16,14 +16,13 @@ import time
 
 from flask import Blueprint, Flask, Response, request
 
-from adapters.job_backlog import BacklogSource, OutboxBacklog, RqBacklog
-from adapters.job_heartbeat import JobHeartbeats
+from adapters.jobs.backlog import BacklogSource, OutboxBacklog, RqBacklog
+from adapters.jobs.heartbeat import JobHeartbeats
 from entrypoints.api import context
 from entrypoints.api.errors import error_response
 from entrypoints.api.outcomes import EXTENSION, current_metrics
-from entrypoints.bootstrap import Container
+from entrypoints.bootstrap import DEFAULT_QUEUE, Container
 from entrypoints.metrics import build_metrics, exposition
-from entrypoints.worker import DEFAULT_QUEUE
 
 metrics_endpoint = Blueprint("metrics", __name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from adapters.stripe_events import DISPUTE_EVENTS, Outcome
+from adapters.payments.stripe_events import DISPUTE_EVENTS, Outcome
 from booking.errors import BookingError, SlotUnavailable
 from booking.model import Booking, BookingStatus, CancellationReason
 from booking.receipts import BookingReceipt

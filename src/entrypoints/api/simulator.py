@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from adapters.payment_simulator import CARDS, SimulatedPayments
+from adapters.payments.simulator import CARDS, SimulatedPayments
 from booking.errors import PaymentUnavailable
 from entrypoints.api.context import container
 from entrypoints.api.errors import error_response

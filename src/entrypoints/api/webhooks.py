@@ -4,9 +4,9 @@ The view verifies the ``Stripe-Signature`` header over the raw body (300 s toler
 reading anything; a bad or missing signature, a stale timestamp or a malformed payload is a 400
 and changes nothing. The 400 gives one of our own fixed reasons ("missing or invalid
 Stripe-Signature"), never the SDK's text, which is written for developers; that goes to the log.
-A verified event is applied at most once (``adapters.stripe_events``) and acknowledged at once:
-it never calls Stripe itself. Emails, calendar updates, cancelling the intent of a declined hold
-and refunding a late payment follow through the worker.
+A verified event is applied at most once (``adapters.payments.stripe_events``) and acknowledged
+at once: it never calls Stripe itself. Emails, calendar updates, cancelling the intent of a
+declined hold and refunding a late payment follow through the worker.
 
 From the container (``current_app.extensions["hourbook"]``) it uses ``settings``, ``engine``
 and ``clock``. Without ``STRIPE_WEBHOOK_SECRET`` (the embedded default) the secret
@@ -20,9 +20,9 @@ from functools import partial
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from adapters.payments.stripe_events import apply_event
+from adapters.payments.stripe_gateway import InvalidWebhook, parse_event
 from adapters.sql.webhook_events import SqlWebhookInbox
-from adapters.stripe_events import apply_event
-from adapters.stripe_payments import InvalidWebhook, parse_event
 from entrypoints.api import outcomes
 from entrypoints.api.errors import error_response
 from entrypoints.payments import webhook_secret

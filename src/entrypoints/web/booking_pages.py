@@ -18,7 +18,7 @@ from flask import g, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from adapters.payment_simulator import SimulatedPayments
+from adapters.payments.simulator import SimulatedPayments
 from booking import catalogue, services
 from booking.commands import CreateBooking
 from booking.errors import BookingError, PaymentUnavailable, RequestInProgress

@@ -16,9 +16,9 @@ from booking.model import Location, Professional
 from booking.ports import SearchCriteria
 from booking.slot import Slot
 from entrypoints.api.context import container
-from entrypoints.seed import CATEGORIES, CITIES
 from entrypoints.web import text
 from entrypoints.web.blueprint import web
+from entrypoints.web.places import CATEGORIES, CITIES
 from entrypoints.web.zones import visitor_zone
 
 RADII_KM = (5, 10, 25, 50, 100)

@@ -16,7 +16,7 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
-from adapters.redis_revocations import CachedRevokedTokens
+from adapters.auth.redis_revocations import CachedRevokedTokens
 from adapters.sql import migrate
 from adapters.sql.users import SqlRevokedTokens
 from entrypoints.api.app import create_app

@@ -1,5 +1,5 @@
 """Errors gunicorn raises before the app sees the request come back in the API's JSON shape,
-under the gunicorn configuration ``hourbook serve`` uses (``entrypoints.gunicorn_conf``)."""
+under the gunicorn configuration ``hourbook serve`` uses (``entrypoints.serve.gunicorn_conf``)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     )  # fmt: skip
     log = (folder / "gunicorn.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "python:entrypoints.gunicorn_conf",
-         "entrypoints.serving:application()"],
+        [sys.executable, "-m", "gunicorn", "--config", "python:entrypoints.serve.gunicorn_conf",
+         "entrypoints.serve.wsgi:application()"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -102,10 +102,12 @@ def test_gunicorn_believes_scheme_headers_from_exactly_the_proxies_the_app_trust
     trusted: str, allowed: str
 ) -> None:
     env = {**os.environ, "HOURBOOK_TRUSTED_PROXIES": trusted, "HOURBOOK_WORKERS": "1"}
-    show = "import entrypoints.gunicorn_conf as c; print(c.forwarded_allow_ips, c.worker_class)"
+    show = (
+        "import entrypoints.serve.gunicorn_conf as c; print(c.forwarded_allow_ips, c.worker_class)"
+    )
     shown = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-c", show],
         env=env, cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
 
-    assert shown.stdout.split() == [allowed, "entrypoints.gunicorn_worker.JsonErrorsWorker"]
+    assert shown.stdout.split() == [allowed, "entrypoints.serve.gunicorn_worker.JsonErrorsWorker"]

@@ -8,16 +8,16 @@ from uuid import uuid4
 
 import pytest
 
-from adapters import rq_jobs
-from adapters.inline_jobs import InlineJobRunner
-from adapters.jobs import JobContext
+from adapters.jobs import rq_tasks
+from adapters.jobs.inline_runner import InlineJobRunner
+from adapters.jobs.outbox_relay import OutboxRelay
+from adapters.jobs.rq_tasks import OutboxEnqueuer
+from adapters.jobs.tasks import JobContext
 from adapters.memory import ListNotifier
-from adapters.outbox_relay import OutboxRelay
-from adapters.rq_jobs import OutboxEnqueuer
-from adapters.sent_log import InMemorySentLog
+from adapters.notifications.sent_log import InMemorySentLog
 from entrypoints.api.request_ids import HEADER
 from entrypoints.bootstrap import Container
-from entrypoints.worker import work
+from entrypoints.worker.main import work
 from tests.factories import MONDAY, FixedClock, at
 from tests.integration.api.conftest import FULL_STACK
 from tests.integration.api.support import Api, booking_body
@@ -86,7 +86,7 @@ def test_an_rq_worker_logs_each_job_with_the_id_of_the_request_that_caused_it(
 ) -> None:
     book_and_cancel(api, clock)
     assert container.redis is not None
-    queue = rq_jobs.queue(queue_name, container.redis)
+    queue = rq_tasks.queue(queue_name, container.redis)
     OutboxRelay(container.engine).relay_once(OutboxEnqueuer(queue))
 
     with capture_json_log() as log:

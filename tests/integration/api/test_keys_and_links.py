@@ -9,8 +9,8 @@ from uuid import uuid4
 import pytest
 from flask import Flask
 
-from adapters.payment_simulator import simulated_webhook_secret
-from entrypoints.cli import is_loopback
+from adapters.payments.simulator import simulated_webhook_secret
+from entrypoints.cli.main import is_loopback
 from entrypoints.config import Settings
 from entrypoints.email_links import Link, LinkKind, make_link, read_link
 from entrypoints.keys import Purpose, derive_key

@@ -64,7 +64,7 @@ def test_under_gunicorn_every_worker_answers_the_total_and_logs_json_with_reques
     }  # fmt: skip
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "python:entrypoints.gunicorn_conf",
+            [sys.executable, "-m", "gunicorn", "--config", "python:entrypoints.serve.gunicorn_conf",
              "entrypoints.api.app:create_app()"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip

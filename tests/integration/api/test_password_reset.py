@@ -16,7 +16,7 @@ from uuid import uuid4
 import pytest
 from flask.testing import FlaskClient
 
-from adapters.mail import FolderNotifier
+from adapters.notifications.mail import FolderNotifier
 from entrypoints.api.app import create_app
 from entrypoints.bootstrap import Container
 from entrypoints.config import RateLimits

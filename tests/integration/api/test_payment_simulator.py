@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from adapters.payment_simulator import SimulatedPayments
+from adapters.payments.simulator import SimulatedPayments
 from entrypoints.api.app import create_app
 from entrypoints.bootstrap import Container, build
 from entrypoints.config import Environment

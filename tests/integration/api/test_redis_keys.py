@@ -19,16 +19,16 @@ import redis
 from flask.testing import FlaskClient
 from rq import defaults as rq_defaults
 
-from adapters import rq_jobs
-from adapters.outbox_relay import OutboxRelay
-from adapters.payment_simulator import SimulatedPayments
+from adapters.jobs import rq_tasks
+from adapters.jobs.outbox_relay import OutboxRelay
+from adapters.payments.simulator import SimulatedPayments
 from adapters.sql import migrate
 from entrypoints import redis_keys
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import Container, build
+from entrypoints.bootstrap import DEFAULT_QUEUE, Container, build, make_job_context
 from entrypoints.config import ConfigError, Environment, RateLimits, Settings, require_rq_key_prefix
 from entrypoints.payments import webhook_secret
-from entrypoints.worker import DEFAULT_QUEUE, make_job_context, work
+from entrypoints.worker.main import work
 from tests.factories import MONDAY, FixedClock, at
 from tests.integration.api.support import PASSWORD, Api
 from tests.integration.jobs.conftest import OwnRedis
@@ -85,11 +85,11 @@ def test_after_a_full_flow_every_key_in_redis_starts_with_the_prefix(
     assert 429 in logins
     assert scrape.status_code == 200
     connection = redis.Redis.from_url(own_redis.url)
-    cron = rq_jobs.schedule(connection, DEFAULT_QUEUE)
+    cron = rq_tasks.schedule(connection, DEFAULT_QUEUE)
     cron.register_birth()  # the cron scheduler's registration, as `hourbook worker` does
     cron.enqueue_jobs()
-    queue = rq_jobs.queue(DEFAULT_QUEUE, connection)
-    relayed = OutboxRelay(deployment.engine).relay_once(rq_jobs.OutboxEnqueuer(queue))
+    queue = rq_tasks.queue(DEFAULT_QUEUE, connection)
+    relayed = OutboxRelay(deployment.engine).relay_once(rq_tasks.OutboxEnqueuer(queue))
     with capture_json_log():  # a handler on the root, so RQ adds none of its own to rq.worker
         work(make_job_context(deployment), connection, DEFAULT_QUEUE, burst=True)
 
@@ -147,7 +147,7 @@ def test_the_worker_refuses_to_start_when_rq_was_imported_before_the_prefix_was_
 ) -> None:
     env = {**os.environ, "HOURBOOK_REDIS_PREFIX": "staging:", "RQ_KEY_PREFIX": "rq",
            "REDIS_URL": "redis://127.0.0.1:1/0", "HOURBOOK_INSTANCE_DIR": str(tmp_path)}
-    script = "import rq, sys; from entrypoints.worker import main; sys.exit(main([]))"
+    script = "import rq, sys; from entrypoints.worker.main import main; sys.exit(main([]))"
 
     done = subprocess.run(  # noqa: S603 - our own interpreter
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from adapters.mail import FolderNotifier
+from adapters.notifications.mail import FolderNotifier
 from adapters.sql.tables import users
 from entrypoints import accounts
 from entrypoints.api.app import create_app

@@ -31,7 +31,7 @@ def hourbook(
     *args: str, env: dict[str, str], cwd: Path, stdin: str = "", timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "entrypoints.cli", *args],
+        [sys.executable, "-m", "entrypoints.cli.main", *args],
         env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=timeout,
         check=False,
     )  # fmt: skip

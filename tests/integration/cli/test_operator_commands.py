@@ -13,8 +13,8 @@ from adapters.sql.engine import make_engine
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from entrypoints import accounts
 from entrypoints.bootstrap import build
+from entrypoints.cli.seed import CATEGORIES, CITIES, catalogue_of
 from entrypoints.config import Environment, Settings
-from entrypoints.seed import CATEGORIES, CITIES, catalogue_of
 from tests.integration.cli.support import (
     environment,
     free_port,
@@ -116,7 +116,7 @@ def test_serve_runs_one_gunicorn_worker_on_the_embedded_default_until_terminated
     hourbook("db", "upgrade", env=env, cwd=tmp_path)
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--bind", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "entrypoints.cli.main", "serve", "--bind", f"127.0.0.1:{port}"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:

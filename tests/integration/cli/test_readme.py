@@ -27,7 +27,7 @@ def walkthrough_script() -> str:
 def test_the_readme_walkthrough_books_and_pays_with_curl(tmp_path: Path) -> None:
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "entrypoints.cli", "demo", "--no-walkthrough",
+        [sys.executable, "-m", "entrypoints.cli.main", "demo", "--no-walkthrough",
          "--port", str(port), "--professionals", "48"],
         env=environment(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True,

@@ -277,14 +277,14 @@ def stack(
         instance_ports = [free_port(), free_port()]
         for index, port in enumerate(instance_ports):
             processes.append(_start(
-                [sys.executable, "-m", "entrypoints.cli", "serve", "--bind", f"127.0.0.1:{port}",
-                 "--workers", "2", "--threads", "4"],
+                [sys.executable, "-m", "entrypoints.cli.main", "serve",
+                 "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"],
                 env, folder / f"serve-{index}.log",
             ))  # fmt: skip
         # Every Redis key, RQ's included, is under the module's own HOURBOOK_REDIS_PREFIX, so
         # this worker takes only this stack's jobs on the shared Redis.
         processes.append(_start(
-            [sys.executable, "-m", "entrypoints.cli", "worker"], env, folder / "worker.log"
+            [sys.executable, "-m", "entrypoints.cli.main", "worker"], env, folder / "worker.log"
         ))  # fmt: skip
         for index, port in enumerate(instance_ports):
             wait_for_port(port, processes[1 + index], folder / f"serve-{index}.log", 60)

@@ -18,9 +18,9 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from adapters.jobs import JobContext
+from adapters.jobs.tasks import JobContext
 from adapters.memory import InMemoryIdempotencyStore, InMemoryPayments, ListNotifier
-from adapters.sent_log import InMemorySentLog, RedisSentLog, SentLog
+from adapters.notifications.sent_log import InMemorySentLog, RedisSentLog, SentLog
 from adapters.sql.tables import outbox
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking import services

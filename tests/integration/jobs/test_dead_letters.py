@@ -22,13 +22,13 @@ import redis
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from adapters import dead_letters, jobs, rq_jobs
-from adapters.event_codec import BadEventPayload
-from adapters.inline_jobs import InlineJobRunner
+from adapters.jobs import dead_letters, rq_tasks, tasks
+from adapters.jobs.inline_runner import InlineJobRunner
+from adapters.jobs.outbox_relay import OutboxRelay
 from adapters.memory import ListNotifier
-from adapters.outbox_relay import OutboxRelay
 from adapters.sql import migrate
 from adapters.sql.engine import make_engine
+from adapters.sql.event_codec import BadEventPayload
 from adapters.sql.tables import outbox
 from booking.errors import InvalidInput, PaymentUnavailable, StorageUnavailable
 from entrypoints.api.app import create_app
@@ -117,7 +117,7 @@ def pg_engine(deployment: Deployment) -> Iterator[sa.Engine]:
 def worker(deployment: Deployment) -> Iterator[subprocess.Popen[bytes]]:
     log = (deployment.folder / "worker.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "entrypoints.cli", "worker", "--queue", deployment.queue],
+        [sys.executable, "-m", "entrypoints.cli.main", "worker", "--queue", deployment.queue],
         env=deployment.env(), cwd=deployment.folder, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     yield process
@@ -159,9 +159,9 @@ def test_a_poison_job_becomes_a_dead_letter_shows_and_is_requeued_without_holdin
     # read them as stored.
     with engine.connect() as connection:
         key = connection.scalar(sa.select(outbox.c.job_key).where(outbox.c.id == poison))
-    poison_job = rq_jobs.outbox_job_id(key)
+    poison_job = rq_tasks.outbox_job_id(key)
     meta = json.loads(shared_redis.hget(f"{deployment.prefix}rq:job:{poison_job}", "meta"))
-    assert meta[rq_jobs.POISON_FAILURES] == dead_letters.POISON_ATTEMPTS == 3
+    assert meta[rq_tasks.POISON_FAILURES] == dead_letters.POISON_ATTEMPTS == 3
     failed = shared_redis.zrange(f"{deployment.prefix}rq:failed:{deployment.queue}", 0, -1)
     assert failed == [poison_job.encode()]
     assert metrics(deployment).value("hourbook_dead_letters") == 1
@@ -334,11 +334,11 @@ def test_a_dead_letter_is_purged_with_the_dispatched_rows_after_the_retention(
 ) -> None:
     row = add_poison_row(world.engine)
     dead_letters.give_up(world.engine, row, BadEventPayload("never decodes"))
-    world.clock.current = datetime.now(UTC) + jobs.RETENTION - timedelta(hours=1)
-    kept = jobs.purge_expired_records(world.context)
-    world.clock.current = datetime.now(UTC) + jobs.RETENTION + timedelta(hours=1)
+    world.clock.current = datetime.now(UTC) + tasks.RETENTION - timedelta(hours=1)
+    kept = tasks.purge_expired_records(world.context)
+    world.clock.current = datetime.now(UTC) + tasks.RETENTION + timedelta(hours=1)
 
-    purged = jobs.purge_expired_records(world.context)
+    purged = tasks.purge_expired_records(world.context)
 
     assert (kept, purged) == (0, 1)
     assert dead_letters.count(world.engine) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from adapters.inline_jobs import InlineJobRunner
+from adapters.jobs.inline_runner import InlineJobRunner
 from booking.ports import Email
 from tests.integration.jobs.conftest import World
 from tests.integration.jobs.test_outbox_and_worker import undispatched

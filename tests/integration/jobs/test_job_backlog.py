@@ -6,11 +6,11 @@ import pytest
 import redis
 from rq.job import Job
 
-from adapters import rq_jobs
-from adapters.inline_jobs import InlineJobRunner
-from adapters.job_backlog import OutboxBacklog, RqBacklog
-from adapters.rq_jobs import OutboxEnqueuer
-from entrypoints.worker import work
+from adapters.jobs import rq_tasks
+from adapters.jobs.backlog import OutboxBacklog, RqBacklog
+from adapters.jobs.inline_runner import InlineJobRunner
+from adapters.jobs.rq_tasks import OutboxEnqueuer
+from entrypoints.worker.main import work
 from tests.integration.jobs.conftest import World
 from tests.integration.jobs.test_inline_runner import BrokenMail
 from tests.integration.jobs.test_request_ids_in_jobs import booked_then_confirmed
@@ -34,7 +34,7 @@ def test_rows_the_inline_runner_gave_up_count_as_failed_jobs(world: World) -> No
 def test_the_rq_backlog_counts_waiting_and_failed_jobs_and_unrelayed_rows(
     redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
     redis_world.notifier = BrokenMail()  # type: ignore[assignment]
     redis_world.confirm(redis_world.book())  # two rows the relay has not handed on
     confirmed = redis_world.job_keys()[-1]
@@ -42,8 +42,8 @@ def test_the_rq_backlog_counts_waiting_and_failed_jobs_and_unrelayed_rows(
     backlog = RqBacklog(redis_world.engine, shared_redis, queue_name)
     waiting = backlog.read()
 
-    job = Job.fetch(rq_jobs.outbox_job_id(confirmed), connection=shared_redis,
-                    serializer=rq_jobs.SERIALIZER)
+    job = Job.fetch(rq_tasks.outbox_job_id(confirmed), connection=shared_redis,
+                    serializer=rq_tasks.SERIALIZER)
     job.retries_left = 0
     job.save()
     work(redis_world.context, shared_redis, queue_name, burst=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from adapters import jobs
-from adapters.mail import FolderNotifier
+from adapters.jobs import tasks
+from adapters.notifications.mail import FolderNotifier
 from adapters.sql.tables import clients, outbox
 from booking import services
 from tests.integration.jobs.conftest import World
@@ -21,7 +21,7 @@ def run_every_outbox_job(world: World) -> None:
     with world.engine.connect() as connection:
         ids = list(connection.scalars(sa.select(outbox.c.id).order_by(outbox.c.id)))
     for outbox_id in ids:
-        jobs.send_notifications(world.context, outbox_id)
+        tasks.send_notifications(world.context, outbox_id)
 
 
 def mails_in(folder: Path) -> list[email.message.Message]:

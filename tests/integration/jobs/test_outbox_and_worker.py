@@ -10,16 +10,16 @@ import sqlalchemy as sa
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from adapters import jobs, rq_jobs
-from adapters.outbox_relay import OutboxRelay
-from adapters.rq_jobs import OutboxEnqueuer
-from adapters.sent_log import RedisSentLog
+from adapters.jobs import rq_tasks, tasks
+from adapters.jobs.outbox_relay import OutboxRelay
+from adapters.jobs.rq_tasks import OutboxEnqueuer
+from adapters.notifications.sent_log import RedisSentLog
 from adapters.sql.rows import new_job_key
 from adapters.sql.tables import outbox
 from booking import services
 from booking.commands import CancelBooking
 from booking.model import CancellationReason
-from entrypoints.worker import work
+from entrypoints.worker.main import work
 from tests.integration.jobs.conftest import MailServerDown, OwnRedis, World
 
 pytestmark = pytest.mark.redis
@@ -37,7 +37,7 @@ def test_a_confirmation_reaches_client_and_professional_once(
 ) -> None:
     world = redis_world
     world.confirm(world.book())
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
 
     relayed = OutboxRelay(world.engine).relay_once(OutboxEnqueuer(queue))
     work(world.context, shared_redis, queue_name, burst=True)
@@ -53,7 +53,7 @@ def test_relaying_and_working_again_sends_nothing_more(
 ) -> None:
     world = redis_world
     world.confirm(world.book())
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
     OutboxRelay(world.engine).relay_once(OutboxEnqueuer(queue))
     work(world.context, shared_redis, queue_name, burst=True)
 
@@ -61,7 +61,7 @@ def test_relaying_and_working_again_sends_nothing_more(
         connection.execute(sa.update(outbox).values(dispatched_at=None))
     OutboxRelay(world.engine).relay_once(OutboxEnqueuer(queue))
     for outbox_id in outbox_ids(world.engine):  # and as if each job ran once more
-        jobs.send_notifications(world.context, outbox_id)
+        tasks.send_notifications(world.context, outbox_id)
     work(world.context, shared_redis, queue_name, burst=True)
 
     assert len(world.notifier.sent) == 2
@@ -77,7 +77,7 @@ def test_with_redis_down_during_a_confirmation_exactly_one_email_goes_out_after_
 ) -> None:
     connection = redis.Redis.from_url(own_redis.url, socket_timeout=1, socket_connect_timeout=1)
     world.sent_log = RedisSentLog(connection)
-    queue = rq_jobs.queue("hourbook", connection)
+    queue = rq_tasks.queue("hourbook", connection)
     receipt = world.book()
     OutboxRelay(world.engine).relay_once(OutboxEnqueuer(queue))  # the hold's event
 
@@ -100,15 +100,15 @@ def test_a_job_that_keeps_failing_is_retried_then_kept_in_the_failed_registry(
     world = redis_world
     world.notifier = MailServerDown()  # type: ignore[assignment]
     world.confirm(world.book())
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
     confirmed = world.job_keys()[-1]
     OutboxEnqueuer(queue)(2, confirmed)  # its emails cannot be sent
-    job_id = rq_jobs.outbox_job_id(confirmed)
+    job_id = rq_tasks.outbox_job_id(confirmed)
 
-    job = Job.fetch(job_id, connection=shared_redis, serializer=rq_jobs.SERIALIZER)
-    assert job.retries_left == len(rq_jobs.RETRY_INTERVALS)
-    assert job.retry_intervals == rq_jobs.RETRY_INTERVALS
-    assert sum(rq_jobs.RETRY_INTERVALS) > 6 * 3600  # a provider outage of an afternoon
+    job = Job.fetch(job_id, connection=shared_redis, serializer=rq_tasks.SERIALIZER)
+    assert job.retries_left == len(rq_tasks.RETRY_INTERVALS)
+    assert job.retry_intervals == rq_tasks.RETRY_INTERVALS
+    assert sum(rq_tasks.RETRY_INTERVALS) > 6 * 3600  # a provider outage of an afternoon
     job.retries_left = 0  # the retries would take hours; the last attempt fails for good
     job.save()
     work(world.context, shared_redis, queue_name, burst=True)
@@ -116,20 +116,20 @@ def test_a_job_that_keeps_failing_is_retried_then_kept_in_the_failed_registry(
     failed = FailedJobRegistry(queue=queue)
     assert failed.get_job_ids() == [job_id]
     result = Job.fetch(job_id, connection=shared_redis,
-                       serializer=rq_jobs.SERIALIZER).latest_result()
+                       serializer=rq_tasks.SERIALIZER).latest_result()
     assert result is not None and "mail server down" in str(result.exc_string)
 
 
 def test_a_handed_on_row_is_not_enqueued_twice(
     redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
     key = new_job_key()
 
     OutboxEnqueuer(queue)(7, key)
     OutboxEnqueuer(queue)(7, key)
 
-    assert queue.job_ids == [rq_jobs.outbox_job_id(key)]
+    assert queue.job_ids == [rq_tasks.outbox_job_id(key)]
 
 
 def test_rqs_cron_scheduler_enqueues_the_periodic_jobs_which_relay_and_expire(
@@ -139,13 +139,13 @@ def test_rqs_cron_scheduler_enqueues_the_periodic_jobs_which_relay_and_expire(
     world.confirm(world.book(10))
     stale = world.book(12)
     world.clock.advance(timedelta(minutes=16))
-    cron = rq_jobs.schedule(shared_redis, queue_name)
+    cron = rq_tasks.schedule(shared_redis, queue_name)
 
     cron.enqueue_jobs()
     work(world.context, shared_redis, queue_name, burst=True)
 
     assert {job.func_name.rsplit(".", 1)[1]: job.interval for job in cron.get_jobs()} == dict(
-        rq_jobs.SCHEDULE
+        rq_tasks.SCHEDULE
     )
     assert world.booking_status(stale.booking_id) == "cancelled"
     subjects = sorted(email.subject.split(":")[0] for email in world.notifier.sent)
@@ -165,12 +165,12 @@ def test_a_refund_that_failed_at_cancellation_is_paid_by_the_settle_job(world: W
         CancelBooking(booking_id=receipt.booking_id, reason=CancellationReason.PROFESSIONAL),
         uow=world.uow(), payments=world.payments, clock=world.clock,
     )
-    assert jobs.settle_refunds(world.context) == 0
+    assert tasks.settle_refunds(world.context) == 0
 
     world.payments.unavailable = False
 
-    assert jobs.settle_refunds(world.context) == 1
-    assert jobs.settle_refunds(world.context) == 0
+    assert tasks.settle_refunds(world.context) == 1
+    assert tasks.settle_refunds(world.context) == 0
     assert world.payments.refunds == [(receipt.payment_intent_id, 6000)]
 
 
@@ -178,8 +178,8 @@ def test_reminders_go_out_once_for_bookings_starting_within_the_lead_time(world:
     world.confirm(world.book(10))
     world.book(12)  # pending: no reminder
 
-    first = jobs.send_reminders(world.context)
-    second = jobs.send_reminders(world.context)
+    first = tasks.send_reminders(world.context)
+    second = tasks.send_reminders(world.context)
 
     assert (first, second) == (2, 0)
     assert all(email.subject.startswith("Reminder") for email in world.notifier.sent)
@@ -190,7 +190,7 @@ def test_the_purge_job_forgets_old_dispatched_rows(world: World) -> None:
     OutboxRelay(world.engine).relay_once(lambda outbox_id, job_key: None)
     world.clock.current = datetime.now(UTC) + timedelta(days=31)  # rows are stamped in real time
 
-    purged = jobs.purge_expired_records(world.context)
+    purged = tasks.purge_expired_records(world.context)
 
     assert purged == 2
     assert undispatched(world.engine) == 0

@@ -14,14 +14,14 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from adapters import rq_jobs
-from adapters.outbox_relay import OutboxRelay, QueueUnavailable
-from adapters.rq_jobs import OutboxEnqueuer
+from adapters.jobs import rq_tasks
+from adapters.jobs.outbox_relay import OutboxRelay, QueueUnavailable
+from adapters.jobs.rq_tasks import OutboxEnqueuer
 from adapters.sql import migrate
 from adapters.sql.engine import make_engine
 from adapters.sql.rows import new_job_key
 from adapters.sql.tables import outbox
-from entrypoints.worker import work
+from entrypoints.worker.main import work
 from tests.integration.jobs.conftest import World
 from tests.json_logs import capture_json_log
 
@@ -56,27 +56,27 @@ def test_a_row_is_enqueued_as_json_under_its_key_with_only_the_key_as_argument(
     redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
     redis_world.confirm(redis_world.book())
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
 
     OutboxRelay(redis_world.engine).relay_once(OutboxEnqueuer(queue))
 
     keys = redis_world.job_keys()
-    assert queue.job_ids == [rq_jobs.outbox_job_id(key) for key in keys]
+    assert queue.job_ids == [rq_tasks.outbox_job_id(key) for key in keys]
     for key in keys:  # json.loads would fail on a pickle
-        function, _, args, kwargs = stored_job(shared_redis, rq_jobs.outbox_job_id(key))  # type: ignore[misc]
-        assert (function, args, kwargs) == ("adapters.rq_jobs.send_notifications", [key], {})
+        function, _, args, kwargs = stored_job(shared_redis, rq_tasks.outbox_job_id(key))  # type: ignore[misc]
+        assert (function, args, kwargs) == ("adapters.jobs.rq_tasks.send_notifications", [key], {})
 
 
 def test_the_cron_scheduler_enqueues_its_jobs_as_json_too(
     redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
-    cron = rq_jobs.schedule(shared_redis, queue_name)
+    cron = rq_tasks.schedule(shared_redis, queue_name)
 
     cron.enqueue_jobs()
 
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
     functions = sorted(stored_job(shared_redis, job_id)[0] for job_id in queue.job_ids)  # type: ignore[index]
-    assert functions == sorted(f"adapters.rq_jobs.{name}" for name, _ in rq_jobs.SCHEDULE)
+    assert functions == sorted(f"adapters.jobs.rq_tasks.{name}" for name, _ in rq_tasks.SCHEDULE)
 
 
 def test_the_enqueuer_refuses_a_queue_that_would_pickle(shared_redis: redis.Redis) -> None:
@@ -120,7 +120,7 @@ def test_another_databases_job_with_the_same_row_id_does_not_dispatch_this_row(
     other_engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'other.sqlite3'}")
     migrate.upgrade(other_engine)
     other = World(other_engine)
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
     redis_world.confirm(redis_world.book())
     other.confirm(other.book())
     OutboxRelay(other.engine).relay_once(OutboxEnqueuer(queue))
@@ -129,7 +129,7 @@ def test_another_databases_job_with_the_same_row_id_does_not_dispatch_this_row(
 
     assert relayed == 2
     assert sorted(queue.job_ids) == sorted(
-        rq_jobs.outbox_job_id(key) for key in redis_world.job_keys() + other.job_keys()
+        rq_tasks.outbox_job_id(key) for key in redis_world.job_keys() + other.job_keys()
     )
     other.engine.dispose()
 
@@ -154,20 +154,21 @@ def test_a_row_written_before_job_keys_existed_gets_one_then_is_relayed_on_the_n
 def test_the_worker_drops_without_retrying_a_job_whose_key_names_no_row_here(
     redis_world: World, shared_redis: redis.Redis, queue_name: str
 ) -> None:
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
     stranger, malformed = new_job_key(), "not-a-key"
     OutboxEnqueuer(queue)(1, stranger)  # e.g. another deployment's, or a purged row's
-    queue.enqueue(rq_jobs.send_notifications, malformed, job_id="outbox-malformed")
+    queue.enqueue(rq_tasks.send_notifications, malformed, job_id="outbox-malformed")
 
     with capture_json_log() as log:
         work(redis_world.context, shared_redis, queue_name, burst=True)
 
     assert FailedJobRegistry(queue=queue).get_job_ids() == []
-    job = Job.fetch(rq_jobs.outbox_job_id(stranger), connection=shared_redis,
-                    serializer=rq_jobs.SERIALIZER)
+    job = Job.fetch(rq_tasks.outbox_job_id(stranger), connection=shared_redis,
+                    serializer=rq_tasks.SERIALIZER)
     assert job.get_status() == "finished" and job.return_value() == 0
-    assert job.retries_left == len(rq_jobs.RETRY_INTERVALS)  # never retried
-    warnings = [(line["level"], line["message"]) for line in log.from_logger("adapters.rq_jobs")]
+    assert job.retries_left == len(rq_tasks.RETRY_INTERVALS)  # never retried
+    lines = log.from_logger("adapters.jobs.rq_tasks")
+    warnings = [(line["level"], line["message"]) for line in lines]
     assert warnings == [
         ("WARNING", f"notification job for outbox key {stranger}: no such row here, dropped"),
         ("WARNING", "notification job with a malformed outbox key 'not-a-key': dropped"),
@@ -181,7 +182,7 @@ def test_a_pickled_job_is_never_run_by_the_worker(
     redis_world.confirm(redis_world.book())
     key = redis_world.job_keys()[-1]
     pickling = Queue(queue_name, connection=shared_redis)  # as a release that pickled did
-    pickling.enqueue(rq_jobs.send_notifications, key, job_id="pickled")
+    pickling.enqueue(rq_tasks.send_notifications, key, job_id="pickled")
 
     work(redis_world.context, shared_redis, queue_name, burst=True)
 

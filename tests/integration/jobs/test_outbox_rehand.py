@@ -11,14 +11,14 @@ import redis
 import sqlalchemy as sa
 from rq.job import Job
 
-from adapters import dead_letters, jobs, rq_jobs
-from adapters.inline_jobs import InlineJobRunner
-from adapters.outbox_relay import OutboxRelay
-from adapters.rq_jobs import OutboxEnqueuer, outbox_job_id
-from adapters.sent_log import CachedSentLog, SqlSentLog
+from adapters.jobs import dead_letters, rq_tasks, tasks
+from adapters.jobs.inline_runner import InlineJobRunner
+from adapters.jobs.outbox_relay import OutboxRelay
+from adapters.jobs.rq_tasks import OutboxEnqueuer, outbox_job_id
+from adapters.notifications.sent_log import CachedSentLog, SqlSentLog
 from adapters.sql import migrate
 from adapters.sql.tables import outbox, sent_emails
-from entrypoints.worker import work
+from entrypoints.worker.main import work
 from tests.integration.jobs.conftest import World
 from tests.integration.payments.conftest import free_port
 
@@ -45,7 +45,7 @@ def job_exists(connection: redis.Redis, job_key: str) -> bool:
 def lose_job(connection: redis.Redis, job_key: str) -> None:
     """What a Redis restarted empty does to a job."""
     Job.fetch(outbox_job_id(job_key), connection=connection,
-              serializer=rq_jobs.SERIALIZER).delete()  # fmt: skip
+              serializer=rq_tasks.SERIALIZER).delete()  # fmt: skip
     assert not job_exists(connection, job_key)
 
 
@@ -63,7 +63,7 @@ def test_the_relay_re_hands_only_a_dispatched_row_whose_job_is_gone_and_not_done
     world = durable_world
     for hour in (10, 12, 14):
         world.confirm(world.book(hour))
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
     enqueuer = OutboxEnqueuer(queue)
     relay = OutboxRelay(world.engine)
     assert relay.relay_once(enqueuer) == len(rows(world.engine)) >= 5
@@ -75,14 +75,14 @@ def test_the_relay_re_hands_only_a_dispatched_row_whose_job_is_gone_and_not_done
     relay.mark_done(done)
     dead_letters.give_up(world.engine, dead, ValueError("poison"))
     alive_enqueued = Job.fetch(outbox_job_id(keys[alive]), connection=shared_redis,
-                               serializer=rq_jobs.SERIALIZER).enqueued_at  # fmt: skip
+                               serializer=rq_tasks.SERIALIZER).enqueued_at  # fmt: skip
 
     assert relay.rehand_lost(enqueuer, enqueuer.exists) == 1
 
     assert job_exists(shared_redis, keys[lost])
     assert [job_exists(shared_redis, keys[i]) for i in (done, dead, recent)] == [False] * 3
     alive_job = Job.fetch(outbox_job_id(keys[alive]), connection=shared_redis,
-                          serializer=rq_jobs.SERIALIZER)  # fmt: skip
+                          serializer=rq_tasks.SERIALIZER)  # fmt: skip
     assert alive_job.enqueued_at == alive_enqueued  # left alone
     assert relay.rehand_lost(enqueuer, enqueuer.exists) == 0  # not asked again at once
     work(world.context, shared_redis, queue_name, burst=True)
@@ -99,13 +99,13 @@ def test_a_job_run_again_after_redis_lost_everything_sends_no_email_twice(
 ) -> None:
     world = durable_world
     world.confirm(world.book())
-    queue = rq_jobs.queue(queue_name, shared_redis)
+    queue = rq_tasks.queue(queue_name, shared_redis)
     enqueuer = OutboxEnqueuer(queue)
     relay = OutboxRelay(world.engine)
     relay.relay_once(enqueuer)
     confirmed = max(rows(world.engine))
     # The job sent its emails, and Redis died before the job finished: all its keys are gone.
-    first = jobs.send_notifications(world.context, confirmed)
+    first = tasks.send_notifications(world.context, confirmed)
     for key in shared_redis.scan_iter(match=f"*{queue_name}*"):
         shared_redis.delete(key)
     for row in rows(world.engine).values():
@@ -156,7 +156,7 @@ def test_the_purge_forgets_sent_log_keys_after_thirty_days(world: World) -> None
     recent.claim("recent")
     recent.mark_sent("recent")
 
-    jobs.purge_expired_records(world.context)
+    tasks.purge_expired_records(world.context)
 
     with world.engine.connect() as connection:
         assert list(connection.scalars(sa.select(sent_emails.c.key))) == ["recent"]

@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 
-from adapters import jobs
+from adapters.jobs import tasks
 from adapters.sql.tables import outbox
 from booking import services
 from booking.errors import PaymentUnavailable
@@ -43,11 +43,11 @@ def test_the_job_of_an_expired_hold_refunds_a_payment_whose_webhook_was_lost(
     expire_while_the_provider_is_down(world)
     row = cancellation_row(world.engine, receipt.booking_id)
     with pytest.raises(PaymentUnavailable):
-        jobs.send_notifications(world.context, row)
+        tasks.send_notifications(world.context, row)
 
     world.payments.unavailable = False
-    jobs.send_notifications(world.context, row)  # the retry
-    jobs.send_notifications(world.context, row)  # run once more, by a duplicate enqueue
+    tasks.send_notifications(world.context, row)  # the retry
+    tasks.send_notifications(world.context, row)  # run once more, by a duplicate enqueue
 
     booking = services.get_booking(receipt.booking_id, uow=world.uow())
     assert (booking.refund_due_cents, booking.refunded_cents) == (6000, 6000)
@@ -60,7 +60,7 @@ def test_the_job_of_an_expired_hold_cancels_its_unpaid_intent(world: World) -> N
     expire_while_the_provider_is_down(world)
     world.payments.unavailable = False
 
-    jobs.send_notifications(world.context, cancellation_row(world.engine, receipt.booking_id))
+    tasks.send_notifications(world.context, cancellation_row(world.engine, receipt.booking_id))
 
     assert world.payments.intents[str(receipt.payment_intent_id)].status == "canceled"
     assert world.payments.refunds == []

@@ -8,13 +8,13 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from adapters import rq_jobs
-from adapters.inline_jobs import InlineJobRunner
-from adapters.outbox_relay import OutboxRelay
+from adapters.jobs import rq_tasks
+from adapters.jobs.inline_runner import InlineJobRunner
+from adapters.jobs.outbox_relay import OutboxRelay
+from adapters.jobs.rq_tasks import OutboxEnqueuer
 from adapters.request_context import current_request_id, request_id_bound
-from adapters.rq_jobs import OutboxEnqueuer
 from adapters.sql.tables import outbox
-from entrypoints.worker import work
+from entrypoints.worker.main import work
 from tests.integration.jobs.conftest import World
 from tests.integration.jobs.test_inline_runner import BrokenMail
 from tests.json_logs import JsonLog, capture_json_log
@@ -30,7 +30,7 @@ def request_id_of_each_job(log: JsonLog) -> dict[str, str | None]:
     """For each ``outbox N (Event): ...`` line the jobs logged, the request id it carried."""
     return {
         line["message"].split("(", 1)[1].split(")", 1)[0]: line["request_id"]
-        for line in log.from_logger("adapters.jobs")
+        for line in log.from_logger("adapters.jobs.tasks")
     }
 
 
@@ -77,7 +77,7 @@ def test_an_rq_job_logs_under_the_request_that_caused_it(
 ) -> None:
     booked_then_confirmed(redis_world)
     OutboxRelay(redis_world.engine).relay_once(
-        OutboxEnqueuer(rq_jobs.queue(queue_name, shared_redis))
+        OutboxEnqueuer(rq_tasks.queue(queue_name, shared_redis))
     )
 
     with capture_json_log() as log:
@@ -97,6 +97,7 @@ def test_a_failing_job_logs_its_failure_under_the_request_id(world: World) -> No
     with capture_json_log() as log:
         InlineJobRunner(world.context).run_pending()
 
-    failures = [line for line in log.from_logger("adapters.jobs") if "failed" in line["message"]]
+    lines = log.from_logger("adapters.jobs.tasks")
+    failures = [line for line in lines if "failed" in line["message"]]
     assert [line["request_id"] for line in failures] == ["req-webhook"]
     assert "mail server down" in failures[0]["message"]

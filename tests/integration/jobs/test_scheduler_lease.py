@@ -8,13 +8,13 @@ import pytest
 import redis
 from rq import Queue
 
-from adapters import rq_jobs
-from adapters.job_backlog import Backlog
-from adapters.job_heartbeat import JobHeartbeats
-from adapters.periodic_scheduler import LeasedScheduler
-from adapters.scheduler_lease import SchedulerLease
+from adapters.jobs import rq_tasks
+from adapters.jobs.backlog import Backlog
+from adapters.jobs.heartbeat import JobHeartbeats
+from adapters.jobs.periodic_scheduler import LeasedScheduler
+from adapters.jobs.scheduler_lease import SchedulerLease
 from entrypoints.metrics import build_metrics, exposition
-from entrypoints.worker import work
+from entrypoints.worker.main import work
 from tests.integration.jobs.conftest import World
 
 
@@ -74,7 +74,7 @@ def test_of_two_leased_schedulers_only_the_holder_enqueues(
     shared_redis: redis.Redis, redis_prefix: str, queue_name: str
 ) -> None:
     schedulers = [
-        LeasedScheduler(rq_jobs.schedule(shared_redis, queue_name),
+        LeasedScheduler(rq_tasks.schedule(shared_redis, queue_name),
                         lease(shared_redis, redis_prefix, name))
         for name in ("a", "b")
     ]
@@ -82,7 +82,7 @@ def test_of_two_leased_schedulers_only_the_holder_enqueues(
     waits = [scheduler.tick() for scheduler in schedulers]
 
     assert [scheduler.active for scheduler in schedulers] == [True, False]
-    assert Queue(queue_name, connection=shared_redis).count == len(rq_jobs.SCHEDULE)
+    assert Queue(queue_name, connection=shared_redis).count == len(rq_tasks.SCHEDULE)
     assert waits[1] == schedulers[1].renew_every  # the stand-by asks again later
     schedulers[0].step_down()
     schedulers[1].tick()
@@ -94,12 +94,12 @@ def test_a_periodic_job_that_succeeds_records_its_heartbeat_which_metrics_export
 ) -> None:
     heartbeats = JobHeartbeats(shared_redis, prefix=redis_prefix)
     before = time.time()
-    rq_jobs.schedule(shared_redis, queue_name, {"expire_holds": 5}).enqueue_jobs()
+    rq_tasks.schedule(shared_redis, queue_name, {"expire_holds": 5}).enqueue_jobs()
 
     work(redis_world.context, shared_redis, queue_name, burst=True, heartbeats=heartbeats)
 
     last = heartbeats.read()
-    assert set(last) == {name for name, _ in rq_jobs.SCHEDULE}
+    assert set(last) == {name for name, _ in rq_tasks.SCHEDULE}
     assert min(last.values()) >= before
     scrape = exposition(build_metrics(EmptyBacklog(), heartbeats))[0].decode()
     exported = {
@@ -114,7 +114,7 @@ def test_jobs_enqueued_by_hand_record_no_heartbeat(
     redis_world: World, shared_redis: redis.Redis, redis_prefix: str, queue_name: str
 ) -> None:
     heartbeats = JobHeartbeats(shared_redis, prefix=redis_prefix)
-    Queue(queue_name, connection=shared_redis).enqueue(rq_jobs.expire_holds)
+    Queue(queue_name, connection=shared_redis).enqueue(rq_tasks.expire_holds)
 
     work(redis_world.context, shared_redis, queue_name, burst=True, heartbeats=heartbeats)
 

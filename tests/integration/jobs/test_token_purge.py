@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 
-from adapters import jobs
+from adapters.jobs import tasks
 from adapters.sql.tables import revoked_tokens, token_families
 from adapters.sql.users import SqlRevokedTokens, SqlUsers, User
 from tests.integration.jobs.conftest import World
@@ -32,7 +32,7 @@ def test_the_purge_job_forgets_expired_revocations_and_logins_and_keeps_live_one
     store.start_family("live-login", account.id, "r2", now + timedelta(days=3))
     world.clock.current = now + timedelta(days=1)
 
-    jobs.purge_expired_records(world.context)
+    tasks.purge_expired_records(world.context)
 
     assert _count(world.engine, revoked_tokens) == 1
     assert _count(world.engine, token_families) == 1

@@ -62,7 +62,7 @@ class Deployment:
             HOURBOOK_SECRET_KEY="two-deployments-secret-" * 2,
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "worker"],
+            [sys.executable, "-m", "entrypoints.cli.main", "worker"],
             env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
         )
 

@@ -27,12 +27,12 @@ import redis
 import sqlalchemy as sa
 import stripe
 
-from adapters.job_heartbeat import JobHeartbeats
-from adapters.scheduler_lease import SchedulerLease
+from adapters.jobs.heartbeat import JobHeartbeats
+from adapters.jobs.scheduler_lease import SchedulerLease
+from adapters.payments.stripe_gateway import StripeGateway
 from adapters.sql import migrate
 from adapters.sql.engine import make_engine
 from adapters.sql.tables import IN_FLIGHT, outbox
-from adapters.stripe_payments import StripeGateway
 from booking import services
 from booking.commands import CancelBooking, RecordPaymentSucceeded
 from booking.model import CancellationReason
@@ -60,7 +60,7 @@ class Worker:
         self.log = log
         with log.open("wb") as sink:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "entrypoints.cli", "worker"],
+                [sys.executable, "-m", "entrypoints.cli.main", "worker"],
                 env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
 

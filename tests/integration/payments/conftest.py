@@ -25,10 +25,10 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from adapters.memory import InMemoryIdempotencyStore, InMemoryPayments
+from adapters.payments.stripe_gateway import StripeGateway
 from adapters.sql import migrate
 from adapters.sql.engine import make_engine
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from adapters.stripe_payments import StripeGateway
 from booking import services
 from booking.model import Booking
 from booking.ports import PaymentGateway

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import stripe
 
-from adapters.stripe_payments import event_json
+from adapters.payments.stripe_gateway import event_json
 
 
 def intent_event(

@@ -11,17 +11,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from adapters.inline_jobs import InlineJobRunner
-from adapters.payment_simulator import SimulatedPayments
+from adapters.jobs.inline_runner import InlineJobRunner
+from adapters.payments.simulator import SimulatedPayments
 from adapters.sql import migrate
 from adapters.sql.engine import make_engine
 from booking.model import BookingStatus
 from entrypoints.api.app import create_app
 from entrypoints.api.calendar_feed import feed_path
-from entrypoints.bootstrap import Container, build
+from entrypoints.bootstrap import Container, build, make_job_context
 from entrypoints.config import Environment, Settings
 from entrypoints.payments import webhook_secret
-from entrypoints.worker import make_job_context
 from tests.factories import FixedClock
 from tests.integration.payments.conftest import Shop
 

@@ -10,9 +10,9 @@ import pytest
 import requests
 import stripe
 
+from adapters.payments.stripe_gateway import StripeGateway
 from adapters.sql import migrate
 from adapters.sql.engine import make_engine
-from adapters.stripe_payments import StripeGateway
 from booking import services
 from booking.commands import CancelBooking
 from booking.errors import PaymentAlreadySucceeded, PaymentUnavailable

@@ -8,10 +8,10 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 
-from adapters import jobs
-from adapters.jobs import JobContext
+from adapters.jobs import tasks
+from adapters.jobs.tasks import JobContext
 from adapters.memory import InMemoryPayments, ListNotifier, RecordedIntent
-from adapters.sent_log import InMemorySentLog
+from adapters.notifications.sent_log import InMemorySentLog
 from adapters.sql.tables import bookings, outbox, payment_incidents, processed_webhook_events
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking import services
@@ -146,7 +146,7 @@ def test_a_success_after_the_hold_expired_is_owed_back_and_refunded_by_the_worke
     )
     assert (status, body["outcome"]) == (200, "applied")
     assert shop.booking(receipt.booking_id).refund_outstanding_cents == 6000
-    assert jobs.settle_refunds(job_context(shop)) == 1
+    assert tasks.settle_refunds(job_context(shop)) == 1
 
     booking = shop.booking(receipt.booking_id)
     assert booking.status is BookingStatus.CANCELLED
@@ -241,7 +241,7 @@ def test_a_success_for_an_intent_named_only_in_metadata_is_not_attached_and_is_r
     booking = shop.booking(receipt.booking_id)
     assert (booking.status, booking.payment_intent_id) == (BookingStatus.PENDING, None)
     assert incidents(shop) == [("pi_foreign", "foreign_intent", 6000, "usd", 6000, 0)]
-    assert jobs.settle_refunds(job_context(shop)) == 1
+    assert tasks.settle_refunds(job_context(shop)) == 1
     assert payments_of(shop).refunds == [("pi_foreign", 6000)]
     assert incidents(shop)[0][-1] == 6000
 
@@ -263,8 +263,8 @@ def test_a_success_for_one_dollar_does_not_confirm_a_booking_priced_otherwise(
         BookingStatus.PENDING, 0, before.version)
     assert outbox_types(shop.engine).count("BookingConfirmed") == 0
     assert incidents(shop) == [(intent, "wrong_amount", 100, "usd", 100, 0)]
-    assert jobs.settle_refunds(job_context(shop)) == 1
-    assert jobs.settle_refunds(job_context(shop)) == 0
+    assert tasks.settle_refunds(job_context(shop)) == 1
+    assert tasks.settle_refunds(job_context(shop)) == 0
     assert payments_of(shop).refunds == [(intent, 100)]
 
 
@@ -292,7 +292,7 @@ def test_a_second_success_after_a_late_cancellation_owes_nothing_more(shop: Shop
     )
 
     status, body = deliver(shop, intent_event("payment_intent.succeeded", intent))
-    jobs.settle_refunds(job_context(shop))
+    tasks.settle_refunds(job_context(shop))
 
     assert (status, body["outcome"]) == (200, "no_change")  # paid before: nothing more taken
     booking = shop.booking(receipt.booking_id)
@@ -317,7 +317,7 @@ def test_a_full_refund_reported_before_the_success_keeps_the_booking_unconfirmed
     assert (booking.paid_cents, booking.refund_due_cents, booking.refunded_cents) == (
         6000, 6000, 6000)
     assert outbox_types(shop.engine).count("BookingConfirmed") == 0
-    assert jobs.settle_refunds(job_context(shop)) == 0
+    assert tasks.settle_refunds(job_context(shop)) == 0
 
 
 def test_a_dispute_is_recorded_and_followed_without_a_refund(shop: Shop) -> None:
@@ -338,7 +338,7 @@ def test_a_dispute_is_recorded_and_followed_without_a_refund(shop: Shop) -> None
             sa.select(payment_incidents.c.detail, payment_incidents.c.booking_id)
         ).one()
     assert (detail, booking_id) == ("lost (fraudulent)", receipt.booking_id)
-    assert jobs.settle_refunds(job_context(shop)) == 0
+    assert tasks.settle_refunds(job_context(shop)) == 0
     assert shop.booking(receipt.booking_id).status is BookingStatus.CONFIRMED
 
 

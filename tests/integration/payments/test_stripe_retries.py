@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from adapters.memory import InMemoryIdempotencyStore, InMemoryStore, InMemoryUnitOfWork
-from adapters.stripe_payments import StripeGateway
+from adapters.payments.stripe_gateway import StripeGateway
 from booking import catalogue, services
 from booking.commands import CreateBooking
 from booking.errors import PaymentUnavailable
@@ -190,7 +190,7 @@ def test_stripes_own_text_is_logged_and_never_reaches_the_clients_503(
     errors.register(app)
 
     with (
-        caplog.at_level(logging.WARNING, logger="adapters.stripe_payments"),
+        caplog.at_level(logging.WARNING, logger="adapters.payments.stripe_gateway"),
         pytest.raises(PaymentUnavailable) as raised,
     ):
         shop.book()

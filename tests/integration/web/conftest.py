@@ -36,15 +36,14 @@ from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from adapters.inline_jobs import InlineJobRunner
+from adapters.jobs.inline_runner import InlineJobRunner
 from adapters.sql import migrate
 from booking import catalogue
 from booking.model import AvailabilityWindow, Booking, BookingPolicy, Location, Professional
 from booking.ports import BookingQuery
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import Container, build
+from entrypoints.bootstrap import Container, build, make_job_context
 from entrypoints.config import Environment, Settings
-from entrypoints.worker import make_job_context
 from tests.integration.api.conftest import GENEROUS
 from tests.integration.support import UNCAPPED
 

@@ -10,7 +10,7 @@ from flask import Flask
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from adapters.payment_simulator import SimulatedPayments
+from adapters.payments.simulator import SimulatedPayments
 from booking import services
 from booking.model import BookingStatus
 from entrypoints import accounts

@@ -68,3 +68,13 @@ def test_the_sign_in_and_register_forms_have_the_apis_per_address_limits(
     answers = [client.post(path, data={"csrf_token": found[1]}).status_code for _ in range(3)]
 
     assert answers[:2] == [400, 400] and answers[2] == 429
+
+
+def test_the_search_form_offers_the_seeded_cities_and_categories() -> None:
+    from entrypoints.cli import seed
+    from entrypoints.web import places
+
+    assert [(c.name, c.lat, c.lng) for c in places.CITIES] == [
+        (c.name, c.lat, c.lng) for c in seed.CITIES
+    ]
+    assert set(places.CATEGORIES) == set(seed.CATEGORIES)

@@ -18,17 +18,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from adapters import dead_letters, jobs
-from adapters.jobs import JobContext
-from adapters.outbox_relay import OutboxRelay
+from adapters.jobs import dead_letters, tasks
+from adapters.jobs.outbox_relay import OutboxRelay
+from adapters.jobs.tasks import JobContext
 
 logger = logging.getLogger(__name__)
 
 PERIODIC: tuple[tuple[Callable[[JobContext], int], float], ...] = (
-    (jobs.expire_holds, 60),
-    (jobs.settle_refunds, 300),
-    (jobs.send_reminders, 300),
-    (jobs.purge_expired_records, 3600),
+    (tasks.expire_holds, 60),
+    (tasks.settle_refunds, 300),
+    (tasks.send_reminders, 300),
+    (tasks.purge_expired_records, 3600),
 )
 
 
@@ -84,7 +84,7 @@ class InlineJobRunner:
             if self._monotonic() < self._not_before.get(outbox_id, 0.0):
                 continue  # waiting for its next retry
             try:
-                jobs.send_notifications(self.context, outbox_id)
+                tasks.send_notifications(self.context, outbox_id)
             except Exception as error:
                 attempts = self._attempts.get(outbox_id, 0) + 1
                 self._attempts[outbox_id] = attempts

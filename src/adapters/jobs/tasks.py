@@ -1,7 +1,7 @@
 """The background jobs, as plain functions of a :class:`JobContext`.
 
-Both runners call these: RQ in production (``adapters.rq_jobs``) and the in-process runner of
-the embedded default (``adapters.inline_jobs``). Every job is idempotent, so a retry, a
+Both runners call these: RQ in production (``adapters.jobs.rq_tasks``) and the in-process runner of
+the embedded default (``adapters.jobs.inline_runner``). Every job is idempotent, so a retry, a
 duplicate enqueue or an overlapping run changes nothing the first run did not:
 
 - ``send_notifications``: each email is claimed in the sent log by (cause, recipient) first;
@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
 
-from adapters.event_codec import BadEventPayload, decode_event
+from adapters.notifications.sent_log import SentLog
 from adapters.request_context import request_id_bound
-from adapters.sent_log import SentLog
 from adapters.sql.errors import storage_errors
+from adapters.sql.event_codec import BadEventPayload, decode_event
 from adapters.sql.tables import (
     bookings,
     outbox,

@@ -8,7 +8,7 @@ Two deployments, two sources of truth:
 
 Either way the undispatched outbox rows are reported too: with RQ they are events the relay has
 not handed on yet, which grows when the worker's cron scheduler is down. So are the dead letters
-(outbox rows whose notification job was given up, ``adapters.dead_letters``) and the refunds
+(outbox rows whose notification job was given up, ``adapters.jobs.dead_letters``) and the refunds
 still owed to clients (the settle job's backlog: money that has not gone back yet).
 """
 
@@ -24,7 +24,7 @@ from rq import Queue
 from rq.registry import FailedJobRegistry
 from sqlalchemy import Connection, Engine, func, select
 
-from adapters.rq_worker import SERIALIZER
+from adapters.jobs.rq_worker import SERIALIZER
 from adapters.sql.errors import storage_errors
 from adapters.sql.tables import bookings, outbox
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from adapters.stripe_payments import event_json
+from adapters.payments.stripe_gateway import event_json
 from booking.errors import PaymentAlreadySucceeded, PaymentUnavailable
 from booking.ports import PaymentIntent
 

@@ -1,4 +1,5 @@
-"""The WSGI application ``hourbook serve`` hands to gunicorn: ``entrypoints.serving:application()``.
+"""The WSGI application ``hourbook serve`` hands to gunicorn:
+``entrypoints.serve.wsgi:application()``.
 
 With Redis configured, jobs go through the outbox to RQ and ``hourbook worker`` runs them. In
 the embedded default (no Redis) this process runs them itself with the in-process job runner,
@@ -11,11 +12,10 @@ import atexit
 
 from flask import Flask
 
-from adapters.inline_jobs import InlineJobRunner
+from adapters.jobs.inline_runner import InlineJobRunner
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import build
+from entrypoints.bootstrap import build, make_job_context
 from entrypoints.config import Settings, require_rq_key_prefix
-from entrypoints.worker import make_job_context
 
 
 def application() -> Flask:

@@ -20,13 +20,12 @@ from dataclasses import dataclass, replace
 
 from werkzeug.serving import make_server
 
-from adapters.inline_jobs import InlineJobRunner
+from adapters.jobs.inline_runner import InlineJobRunner
 from adapters.sql import migrate
-from entrypoints import seed, walkthrough
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import build
+from entrypoints.bootstrap import build, make_job_context
+from entrypoints.cli import seed, walkthrough
 from entrypoints.config import ConfigError, Settings
-from entrypoints.worker import make_job_context
 
 # Settings that point at outside services: the demo runs without every one of them.
 _SERVICES = ("DATABASE_URL", "REDIS_URL", "STRIPE_API_KEY", "STRIPE_API_BASE", "SMTP_URL")

@@ -21,8 +21,8 @@ from collections.abc import Callable
 import redis
 from rq.cron import CronScheduler
 
-from adapters.backoff import Backoff
-from adapters.scheduler_lease import RENEW_SECONDS, SchedulerLease
+from adapters.jobs.backoff import Backoff
+from adapters.jobs.scheduler_lease import RENEW_SECONDS, SchedulerLease
 
 logger = logging.getLogger(__name__)
 

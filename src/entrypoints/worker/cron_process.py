@@ -19,10 +19,10 @@ from multiprocessing.process import BaseProcess
 
 import redis
 
-from adapters import rq_jobs
-from adapters.backoff import Backoff
-from adapters.periodic_scheduler import LeasedScheduler
-from adapters.scheduler_lease import SchedulerLease, holder_name
+from adapters.jobs import rq_tasks
+from adapters.jobs.backoff import Backoff
+from adapters.jobs.periodic_scheduler import LeasedScheduler
+from adapters.jobs.scheduler_lease import SchedulerLease, holder_name
 from entrypoints.config import Settings
 from entrypoints.logs import configure_logging
 
@@ -54,7 +54,7 @@ def run_cron(settings: Settings, queue_name: str, parent_pid: int, holder: str) 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     scheduler = LeasedScheduler(
-        rq_jobs.schedule(connection, queue_name, intervals(settings)),
+        rq_tasks.schedule(connection, queue_name, intervals(settings)),
         SchedulerLease(connection, prefix=settings.redis_prefix, holder=holder),
     )
     scheduler.run(stop, still_wanted=lambda: os.getppid() == parent_pid)

@@ -1,8 +1,9 @@
-"""gunicorn configuration for ``hourbook serve`` (``gunicorn -c python:entrypoints.gunicorn_conf``).
+"""gunicorn configuration for ``hourbook serve``
+(``gunicorn -c python:entrypoints.serve.gunicorn_conf``).
 
 Every value can be overridden from the environment, so one file serves a laptop and a
 production host. Defaults are the ones measured in ``docs/performance.md``: the ``gthread``
-worker (``entrypoints.gunicorn_worker``, which answers gunicorn's own errors in JSON) with
+worker (``entrypoints.serve.gunicorn_worker``, which answers gunicorn's own errors in JSON) with
 2 processes × 4 threads per 2 cores, which overlaps the waits on PostgreSQL and Redis without
 the memory of more processes. Each worker process builds its own app (and so its own database
 pool) after the fork: ``preload_app`` stays off so no connection is shared across processes.
@@ -23,7 +24,7 @@ from entrypoints.config import trusted_proxies
 
 bind = os.environ.get("HOURBOOK_BIND", "127.0.0.1:8000")
 # gthread, answering the errors gunicorn raises itself (414, 431, 400) as JSON
-worker_class = "entrypoints.gunicorn_worker.JsonErrorsWorker"
+worker_class = "entrypoints.serve.gunicorn_worker.JsonErrorsWorker"
 workers = int(os.environ.get("HOURBOOK_WORKERS", str(min(multiprocessing.cpu_count(), 8))))
 threads = int(os.environ.get("HOURBOOK_THREADS", "4"))
 # Behind a load balancer: requests must finish well inside its idle timeout.
@@ -39,7 +40,8 @@ preload_app = False
 _TRUSTED = trusted_proxies(os.environ.get("HOURBOOK_TRUSTED_PROXIES"))
 forwarded_allow_ips = _TRUSTED.gunicorn_allow_ips()
 accesslog = None  # the app logs every request itself, as JSON with its request id
-logger_class = "entrypoints.gunicorn_logger.AppLogsRequests"  # so gunicorn builds no access line
+# so that gunicorn builds no access line:
+logger_class = "entrypoints.serve.gunicorn_logger.AppLogsRequests"
 errorlog = "-"
 loglevel = os.environ.get("HOURBOOK_LOG_LEVEL", "info")
 logconfig_dict = logs.dict_config(loglevel)  # gunicorn's own lines as JSON too

@@ -22,15 +22,16 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from adapters import dead_letters, rq_jobs
-from adapters.outbox_relay import QueueUnavailable
+from adapters.jobs import dead_letters, rq_tasks
+from adapters.jobs.outbox_relay import QueueUnavailable
 from adapters.sql import migrate
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from booking.errors import BookingError
-from entrypoints import accounts, demo, seed, walkthrough, worker
-from entrypoints.bootstrap import Container, build, make_database
+from entrypoints import accounts
+from entrypoints.bootstrap import DEFAULT_QUEUE, Container, build, make_database
+from entrypoints.cli import demo, seed, walkthrough
 from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
-from entrypoints.worker import DEFAULT_QUEUE
+from entrypoints.worker.main import main as run_worker
 
 
 class CommandFailed(Exception):
@@ -175,8 +176,9 @@ def _serve(args: argparse.Namespace, _: Sequence[str]) -> int:
     if settings.redis_url is None:
         # Embedded default: jobs, payment simulation and rate limits live in the one process.
         environ["HOURBOOK_WORKERS"] = "1"
-    command = [sys.executable, "-m", "gunicorn", "--config", "python:entrypoints.gunicorn_conf"]
-    os.execve(sys.executable, [*command, "entrypoints.serving:application()"], environ)  # noqa: S606
+    config = "python:entrypoints.serve.gunicorn_conf"
+    command = [sys.executable, "-m", "gunicorn", "--config", config]
+    os.execve(sys.executable, [*command, "entrypoints.serve.wsgi:application()"], environ)  # noqa: S606
 
 
 def is_loopback(bind: str) -> bool:
@@ -198,7 +200,7 @@ def is_loopback(bind: str) -> bool:
 
 
 def _worker(_: argparse.Namespace, rest: Sequence[str]) -> int:
-    return worker.main(rest)
+    return run_worker(rest)
 
 
 def _db(args: argparse.Namespace, _: Sequence[str]) -> int:
@@ -296,7 +298,7 @@ def _requeue(container: Container, args: argparse.Namespace) -> int:
         raise CommandFailed("name outbox ids, or --all")
     engine = container.engine
     ids = args.ids or [letter.outbox_id for letter in dead_letters.listing(engine, limit=None)]
-    queue = rq_jobs.queue(args.queue, container.redis) if container.redis else None
+    queue = rq_tasks.queue(args.queue, container.redis) if container.redis else None
     missing = []
     for outbox_id in ids:
         if not dead_letters.revive(engine, outbox_id, redispatch=queue is None):
@@ -304,7 +306,7 @@ def _requeue(container: Container, args: argparse.Namespace) -> int:
             continue
         if queue is not None:
             try:
-                rq_jobs.requeue(queue, engine, outbox_id)
+                rq_tasks.requeue(queue, engine, outbox_id)
             except QueueUnavailable as error:
                 dead_letters.give_up(engine, outbox_id, error)  # still dead: nothing is lost
                 raise CommandFailed(f"outbox {outbox_id} not requeued: {error}") from error

@@ -11,7 +11,7 @@ Failed jobs are retried with ``RETRY`` and then kept, with their traceback, in R
 A notification job that fails is retried: over ``RETRY_INTERVALS`` (hours) while a dependency
 is down, but only ``dead_letters.POISON_ATTEMPTS`` times, seconds apart, when the error is one
 that retrying cannot cure. Given up, it is kept, with its traceback, in RQ's
-``FailedJobRegistry``, and its outbox row is marked a dead letter (``adapters.dead_letters``).
+``FailedJobRegistry``, and its outbox row is marked a dead letter (``adapters.jobs.dead_letters``).
 
 Periodic work is scheduled with RQ's ``CronScheduler`` (``schedule``); the outbox relay is one
 of those periodic jobs, and enqueues one ``send_notifications`` job per outbox row, named by
@@ -31,10 +31,10 @@ from rq.job import Job, get_current_job
 from rq.utils import now
 from sqlalchemy import Engine
 
-from adapters import dead_letters, jobs
-from adapters.jobs import JobContext
-from adapters.outbox_relay import OutboxRelay, QueueUnavailable
-from adapters.rq_worker import PERIODIC, SERIALIZER
+from adapters.jobs import dead_letters, tasks
+from adapters.jobs.outbox_relay import OutboxRelay, QueueUnavailable
+from adapters.jobs.rq_worker import PERIODIC, SERIALIZER
+from adapters.jobs.tasks import JobContext
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def send_notifications(job_key: str) -> int:
         return 0
     relay = OutboxRelay(ctx.engine)
     try:
-        sent = jobs.send_notifications(ctx, outbox_id)
+        sent = tasks.send_notifications(ctx, outbox_id)
         relay.mark_done(outbox_id)  # where a dead letter is marked failed: no re-hand now
     except Exception as error:
         job = get_current_job()
@@ -136,19 +136,19 @@ def requeue(queue: Queue, engine: Engine, outbox_id: int) -> None:
 
 
 def expire_holds() -> int:
-    return jobs.expire_holds(context())
+    return tasks.expire_holds(context())
 
 
 def settle_refunds() -> int:
-    return jobs.settle_refunds(context())
+    return tasks.settle_refunds(context())
 
 
 def send_reminders() -> int:
-    return jobs.send_reminders(context())
+    return tasks.send_reminders(context())
 
 
 def purge_idempotency_keys() -> int:
-    return jobs.purge_expired_records(context())
+    return tasks.purge_expired_records(context())
 
 
 def relay_outbox() -> int:
@@ -177,7 +177,7 @@ class OutboxEnqueuer:
 
     def __init__(self, queue: Queue) -> None:
         if queue.serializer is not SERIALIZER:
-            raise ValueError("the outbox's jobs are stored as JSON: use rq_jobs.queue()")
+            raise ValueError("the outbox's jobs are stored as JSON: use rq_tasks.queue()")
         self.queue = queue
 
     def __call__(self, outbox_id: int, job_key: str) -> None:

@@ -16,7 +16,7 @@ for the job to find.
 
 A row's life: written (undispatched); *dispatched* when its job is in the queue; *done*
 (``done_at``) when the job succeeded (``mark_done``), or a *dead letter* (``failed_at``) when it
-was given up (``adapters.dead_letters``). A row dispatched but neither done nor dead is *in
+was given up (``adapters.jobs.dead_letters``). A row dispatched but neither done nor dead is *in
 flight*: its job is queued, running, or waiting for a retry, and exists in Redis. If Redis
 loses it (restarted empty), ``rehand_lost`` finds the row (``ix_outbox_in_flight``), sees that
 its job no longer exists and hands it on again; the sent log, kept in the database, stops the

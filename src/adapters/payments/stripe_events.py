@@ -27,9 +27,9 @@ import logging
 from collections.abc import Callable
 from enum import StrEnum
 
+from adapters.payments.stripe_gateway import StripeEvent
+from adapters.payments.webhook_inbox import WebhookInbox
 from adapters.sql.webhook_events import AlreadyProcessed
-from adapters.stripe_payments import StripeEvent
-from adapters.webhook_inbox import WebhookInbox
 from booking import services
 from booking.commands import (
     RecordPaymentDisputed,

@@ -24,8 +24,8 @@ from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from adapters.backoff import Backoff
-from adapters.job_heartbeat import JobHeartbeats
+from adapters.jobs.backoff import Backoff
+from adapters.jobs.heartbeat import JobHeartbeats
 
 logger = logging.getLogger(__name__)
 

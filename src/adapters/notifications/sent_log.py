@@ -6,7 +6,7 @@ and send leaves a claim that lapses after the lease, and the retried job sends t
 
 The runners use :class:`SqlSentLog`: the log lives in the database (``sent_emails``), so it
 outlives a Redis that comes back empty, when the relay re-hands the jobs Redis lost
-(``adapters.outbox_relay``) and they run again. With Redis, :class:`CachedSentLog` puts it in
+(``adapters.jobs.outbox_relay``) and they run again. With Redis, :class:`CachedSentLog` puts it in
 front as a cache of the keys sent. :class:`RedisSentLog` and :class:`InMemorySentLog` remain
 for tests and tools.
 """

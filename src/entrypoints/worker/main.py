@@ -2,10 +2,10 @@
 
 One worker process runs jobs (``SimpleWorker``: jobs share this process's database pool
 instead of forking per job) with RQ's scheduler for retries and delayed jobs; it outlives Redis
-outages of any length (``adapters.rq_worker.work_until_stopped``). Unless ``--no-cron``, a child
-process runs RQ's ``CronScheduler``, which enqueues the outbox relay every 2 s and the
-maintenance jobs on their intervals (``adapters.rq_jobs.SCHEDULE``), and is restarted if it
-dies (``entrypoints.cron_process``). Any number of workers may run it: a lease in Redis lets
+outages of any length (``adapters.jobs.rq_worker.work_until_stopped``). Unless ``--no-cron``, a
+child process runs RQ's ``CronScheduler``, which enqueues the outbox relay every 2 s and the
+maintenance jobs on their intervals (``adapters.jobs.rq_tasks.SCHEDULE``), and is restarted if it
+dies (``entrypoints.worker.cron_process``). Any number of workers may run it: a lease in Redis lets
 exactly one of them enqueue at a time, and another takes over within 40 s if that one dies.
 It exits non-zero only when it cannot go on (bad settings, or RQ failing while Redis answers).
 """
@@ -17,41 +17,19 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
 
 import redis
 
-from adapters import rq_jobs
-from adapters.job_heartbeat import JobHeartbeats
-from adapters.jobs import JobContext
-from adapters.rq_worker import make_worker, work_until_stopped
-from adapters.sent_log import CachedSentLog, SentLog, SqlSentLog
-from entrypoints.bootstrap import Container, build, make_notifier
+from adapters.jobs import rq_tasks
+from adapters.jobs.heartbeat import JobHeartbeats
+from adapters.jobs.rq_worker import make_worker, work_until_stopped
+from adapters.jobs.tasks import JobContext
+from entrypoints.bootstrap import DEFAULT_QUEUE, build, make_job_context
 from entrypoints.config import ConfigError, Settings, require_rq_key_prefix
-from entrypoints.cron_process import CronSupervisor
 from entrypoints.logs import configure_logging
+from entrypoints.worker.cron_process import CronSupervisor
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_QUEUE = "hourbook"
-
-
-def make_job_context(container: Container) -> JobContext:
-    settings = container.settings
-    sent_log: SentLog = SqlSentLog(container.engine)  # the truth: it outlives Redis
-    if container.redis is not None:
-        sent_log = CachedSentLog(sent_log, container.redis, prefix=settings.redis_prefix)
-    return JobContext(
-        engine=container.engine,
-        uow=container.uow,
-        payments=container.payments,
-        notifier=make_notifier(settings),
-        clock=container.clock,
-        sent_log=sent_log,
-        hold_time=timedelta(minutes=settings.hold_minutes),
-        purge_idempotency=getattr(container.idempotency, "purge_expired", None),
-    )
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hourbook worker", description=__doc__)
@@ -102,7 +80,7 @@ def work(
     in burst mode until the queue is empty, else until a stop is asked for."""
     if connection is None:
         raise ValueError("the worker needs Redis")
-    rq_jobs.install(context)
+    rq_tasks.install(context)
     try:
         if burst:
             make_worker(connection, queue_name, heartbeats).work(burst=True, with_scheduler=True)
@@ -111,4 +89,4 @@ def work(
             lambda: make_worker(connection, queue_name, heartbeats), connection
         )
     finally:
-        rq_jobs.install(None)
+        rq_tasks.install(None)

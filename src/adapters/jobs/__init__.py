@@ -1,0 +1,2 @@
+"""Background work: the jobs, the runners (RQ and in-process), the outbox relay, the cron
+scheduler."""

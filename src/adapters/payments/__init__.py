@@ -1,0 +1,1 @@
+"""The payment port: Stripe, the embedded simulator, and applying Stripe's signed webhook events."""

@@ -1,0 +1,2 @@
+"""``hourbook serve``: the API under gunicorn (configuration, logger,
+worker class, WSGI app)."""

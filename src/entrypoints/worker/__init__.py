@@ -1,0 +1,1 @@
+"""``hourbook worker``: the RQ worker and the cron scheduler's child process."""
