@@ -3,7 +3,7 @@ the template context (strings, CSRF token, the signed-in person) and the HTML er
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, render_template
 from werkzeug.exceptions import HTTPException
 
 from booking.errors import BookingError, NotFound
@@ -61,7 +61,3 @@ def _not_found(_error: NotFound) -> tuple[str, int]:
 @web.errorhandler(BookingError)
 def _domain_error(error: BookingError) -> tuple[str, int]:
     return render_template("web/error.html", message=text.sentence(error.code), code=409), 409
-
-
-def wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"

@@ -3,7 +3,6 @@ itself when the webhook lands), cancelling with the refund shown first, and an .
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from uuid import UUID
 
 from flask import Response, jsonify, redirect, render_template, request, url_for
@@ -139,7 +138,3 @@ def _professional(professional_id: UUID) -> Professional:
 
 def _professionals(bookings: list[Booking]) -> dict[UUID, Professional]:
     return {pid: _professional(pid) for pid in {b.professional_id for b in bookings}}
-
-
-def hold_ends(booking: Booking) -> datetime:
-    return booking.created_at + timedelta(minutes=container().settings.hold_minutes)
