@@ -22,7 +22,9 @@ from uuid import UUID
 from flask import Flask, abort, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from adapters.request_context import bind_actor
 from adapters.sql.users import User
+from booking.audit import Actor
 from entrypoints.accounts import Role
 from entrypoints.api.context import container
 from entrypoints.config import Environment, Settings
@@ -84,8 +86,10 @@ def current_visitor() -> Visitor | None:
     """The signed-in person, or None; an ended or revoked sign-in is cleared here."""
     if "visitor" in g:
         return g.visitor  # type: ignore[no-any-return]
-    g.visitor = _read_visitor()
-    return g.visitor  # type: ignore[no-any-return]
+    g.visitor = visitor = _read_visitor()
+    if visitor is not None:  # the audit log names them for what this request changes
+        bind_actor(Actor.account(visitor.user_id, visitor.role.value))  # until it ends
+    return visitor
 
 
 def _read_visitor() -> Visitor | None:

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from adapters.sql.audit import AuditQuery
+from booking.audit import ActorKind
 from booking.model import BookingStatus, Location
 from tests.integration.web.conftest import (
     WAIT_SECONDS,
@@ -160,6 +162,14 @@ def test_a_client_cancels_and_sees_the_refund_the_policy_gives(
     [cancelled] = site.bookings_of(site.client_id(email))
     assert cancelled.status is BookingStatus.CANCELLED
     assert cancelled.refund_due_cents == expected
+    # The pages write the audit entries the API writes: the client made and cancelled it.
+    entries = site.container.audit_log.page(
+        AuditQuery(entity="booking", entity_id=str(booking.id), limit=50)
+    ).entries
+    who = {(e.action, e.actor.kind, e.actor.account_id) for e in entries}
+    client = site.client_id(email)
+    assert {("created", ActorKind.ACCOUNT, client), ("cancelled", ActorKind.ACCOUNT, client),
+            ("confirmed", ActorKind.STRIPE, None)} <= who  # fmt: skip
 
 
 def test_a_client_can_search_around_the_location_their_browser_shares(
