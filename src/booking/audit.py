@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from booking.model import Booking, BookingStatus, CancellationReason, Professional
+from booking.model import Booking, BookingStatus, CancellationReason, Client, Professional
 
 # A JSON value: what ``before`` and ``after`` hold (strings, numbers, booleans, lists of them).
 FieldValue = str | int | float | bool | None | list[str]
@@ -60,6 +60,7 @@ class Entity(StrEnum):
     AVAILABILITY = "availability"  # a professional's weekly windows (id: the professional's)
     TIME_OFF = "time_off"  # a professional's days off (id: the professional's)
     ACCOUNT = "account"
+    CLIENT = "client"  # a client's name and contact details (id: the client's)
     WEBHOOK_ENDPOINT = "webhook_endpoint"
 
 
@@ -173,6 +174,15 @@ def profile_fields(professional: Professional) -> dict[str, FieldValue]:
         "location": f"{professional.location.lat},{professional.location.lng}",
         "travel_mode": professional.travel_mode.value,
         "travel_fee_cents": professional.travel_fee_cents,
+    }
+
+
+def client_fields(client: Client) -> dict[str, FieldValue]:
+    return {
+        "name": client.name,
+        "email": client.email,
+        "phone": client.phone,
+        "time_zone": client.time_zone,
     }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from uuid import UUID
 
+from booking import audit
 from booking.availability import overlapping_windows
 from booking.calendar import Calendar
 from booking.errors import (
@@ -208,6 +209,7 @@ def update_client(client_id: UUID, changes: Mapping[str, object], *, uow: UnitOf
             raise ClientNotFound("no such client")
         updated = replace(client, **changes)  # type: ignore[arg-type]
         uow.clients.update(updated)
+        _audit_client(uow, client, updated)
         uow.commit()
     return updated
 
@@ -218,9 +220,17 @@ def change_client_email(client_id: UUID, current: str, new: str, *, uow: UnitOfW
         client = uow.clients.get(client_id)
         if client is None or client.email != current:
             return False
-        uow.clients.update(replace(client, email=new))
+        updated = replace(client, email=new)
+        uow.clients.update(updated)
+        _audit_client(uow, client, updated)
         uow.commit()
     return True
+
+
+def _audit_client(uow: UnitOfWork, before: Client, after: Client) -> None:
+    then, now = audit.client_fields(before), audit.client_fields(after)
+    if then != now:
+        uow.audit.record(audit.changed(audit.Entity.CLIENT, after.id, "changed", then, now))
 
 
 def change_professional_email(

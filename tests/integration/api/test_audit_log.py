@@ -170,6 +170,24 @@ def test_profile_availability_and_time_off_changes_are_each_logged_with_what_cha
         assert actor_of(entry) == ("account", owner.id, "professional")
 
 
+def test_a_client_changing_their_details_is_logged_with_what_changed(
+    api: Api, admin: Account
+) -> None:
+    client = api.register()
+
+    patched = api.client.patch(
+        "/clients/me", json={"phone": "+49 30 1234567", "time_zone": "Europe/Berlin"},
+        headers=client.headers,
+    )  # fmt: skip
+
+    assert patched.status_code == 200, patched.get_json()
+    _, changed = about(api, admin, client.id)
+    assert (changed["entity"], changed["action"]) == ("client", "changed")
+    assert changed["before"] == {"phone": "", "time_zone": None}
+    assert changed["after"] == {"phone": "+49 30 1234567", "time_zone": "Europe/Berlin"}
+    assert actor_of(changed) == ("account", client.id, "client")
+
+
 def test_registering_logs_the_new_account_as_its_own_actor_with_its_address_masked(
     api: Api, admin: Account
 ) -> None:
