@@ -14,10 +14,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from adapters.payments.simulator import SimulatedPayments
 from adapters.sql import migrate
 from entrypoints.api.app import create_app
 from entrypoints.bootstrap import Container, build
 from entrypoints.config import Environment, RateLimits, Settings
+from entrypoints.payments import webhook_secret
 from tests.factories import FixedClock
 from tests.integration.api.support import Api
 from tests.integration.conftest import REDIS_URL
@@ -81,3 +83,17 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def api(client: FlaskClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def simulator(container: Container, client: FlaskClient) -> SimulatedPayments:
+    """Payments in the simulator, delivering their signed events to this app's webhook, as in
+    the demo."""
+
+    def deliver(payload: bytes, signature: str) -> None:
+        answer = client.post("/stripe/webhook", data=payload,
+                             headers={"Stripe-Signature": signature})  # fmt: skip
+        assert answer.status_code == 200, answer.get_json()
+
+    container.payments = SimulatedPayments(webhook_secret(container.settings), sink=deliver)
+    return container.payments

@@ -17,7 +17,6 @@ from booking import catalogue
 from entrypoints import accounts
 from entrypoints.bootstrap import Container, make_job_context
 from entrypoints.email_links import RESET_LIFETIME, reset_token, token_sha256
-from entrypoints.payments import webhook_secret
 from tests.factories import MONDAY, FixedClock, at
 from tests.integration.api.support import PASSWORD, Account, Api, Json
 
@@ -29,19 +28,6 @@ def admin(api: Api, container: Container) -> Account:
     email = f"admin-{uuid4().hex[:8]}@example.com"
     accounts.create_admin(container, email, PASSWORD)
     return api.login(email)
-
-
-@pytest.fixture
-def simulator(container: Container, client: FlaskClient) -> SimulatedPayments:
-    """Payments whose signed events reach this app's Stripe webhook, as in the demo."""
-
-    def deliver(payload: bytes, signature: str) -> None:
-        answer = client.post("/stripe/webhook", data=payload,
-                             headers={"Stripe-Signature": signature})  # fmt: skip
-        assert answer.status_code == 200, answer.get_json()
-
-    container.payments = SimulatedPayments(webhook_secret(container.settings), sink=deliver)
-    return container.payments
 
 
 def audit(api: Api, admin: Account, **query: str) -> list[Entry]:

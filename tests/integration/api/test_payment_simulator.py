@@ -21,19 +21,6 @@ from tests.integration.api.support import Api, error_code
 
 
 @pytest.fixture
-def simulator(container: Container, client: FlaskClient) -> SimulatedPayments:
-    """The simulator, delivering its signed events to this app's webhook, as in the demo."""
-
-    def deliver(payload: bytes, signature: str) -> None:
-        answer = client.post("/stripe/webhook", data=payload,
-                             headers={"Stripe-Signature": signature})  # fmt: skip
-        assert answer.status_code == 200, answer.get_json()
-
-    container.payments = SimulatedPayments(webhook_secret(container.settings), sink=deliver)
-    return container.payments
-
-
-@pytest.fixture
 def restarting_app(container: Container, app: Flask) -> SimulatedPayments:
     """The simulator, whose first delivery finds the app restarting; the retry gets through."""
     attempts: list[int] = []

@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 
 from adapters.jobs.inline_runner import InlineJobRunner
 from adapters.payments.simulator import SimulatedPayments
 from entrypoints.bootstrap import Container, make_job_context
-from entrypoints.payments import webhook_secret
 from tests.factories import MONDAY, at
 from tests.integration.api.support import PROFILE, Account, Api, error_code
 
@@ -104,23 +102,10 @@ def mail(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def simulated(container: Container, client: FlaskClient) -> SimulatedPayments:
-    """Payments made in the simulator, whose signed events reach this app's webhook."""
-
-    def deliver(payload: bytes, signature: str) -> None:
-        answer = client.post("/stripe/webhook", data=payload,
-                             headers={"Stripe-Signature": signature})  # fmt: skip
-        assert answer.status_code == 200, answer.get_json()
-
-    container.payments = SimulatedPayments(webhook_secret(container.settings), sink=deliver)
-    return container.payments
-
-
-@pytest.fixture
-def jobs(container: Container, simulated: SimulatedPayments, mail: Path) -> InlineJobRunner:
+def jobs(container: Container, simulator: SimulatedPayments, mail: Path) -> InlineJobRunner:
     """The embedded default's job runner, its mail adapter writing .eml files into ``mail``."""
     mailing = replace(container, settings=replace(container.settings, mail_dir=mail))
-    assert mailing.payments is simulated
+    assert mailing.payments is simulator
     return InlineJobRunner(make_job_context(mailing))
 
 
