@@ -47,12 +47,11 @@ from adapters.sql import migrate
 from booking import catalogue
 from booking.model import AvailabilityWindow, Location, Professional, TimeOff
 from entrypoints import accounts
-from entrypoints.cli import seed
 from entrypoints.accounts import Role
 from entrypoints.api.app import create_app
-from entrypoints.bootstrap import Container, build
+from entrypoints.bootstrap import Container, build, make_job_context
+from entrypoints.cli import seed
 from entrypoints.cli.demo import demo_settings
-from entrypoints.bootstrap import make_job_context
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"

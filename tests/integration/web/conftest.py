@@ -28,11 +28,11 @@ from uuid import UUID, uuid4
 import pytest
 from axe_selenium_python import Axe
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -170,7 +170,7 @@ class Browser:
     def follow(self, element: WebElement) -> None:
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, WAIT_SECONDS).until(staleness_of(page))
+        WebDriverWait(self.driver, WAIT_SECONDS).until(lambda _: _left(page))
         WebDriverWait(self.driver, WAIT_SECONDS).until(
             lambda d: d.execute_script("return document.readyState") == "complete"
         )
@@ -187,6 +187,20 @@ class Browser:
     @property
     def path(self) -> str:
         return str(self.driver.current_url).split("//", 1)[1].split("/", 1)[1]
+
+
+def _left(page: WebElement) -> bool:
+    """Whether ``page`` (the old document's root) is gone: Chromium says so as a stale element,
+    or, while the new document is being attached, as a node that no longer belongs to it."""
+    try:
+        page.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
 
 
 @pytest.fixture(scope="session")
